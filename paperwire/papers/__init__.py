@@ -1,0 +1,1 @@
+"""Papers: the record every source is parsed into, and ingestion into the store."""
