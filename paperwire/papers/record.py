@@ -122,3 +122,31 @@ class SourceInfo:
 
     name: str
     source: str = field(default="file")
+
+
+_CATEGORY = re.compile(r"^[a-z][a-z\-]*(?:\.[A-Za-z][A-Za-z\-]*)?$")
+
+
+def split_categories(raw: object) -> tuple[str, ...]:
+    """Categories from a list or a space-separated string, primary first, without duplicates.
+
+    ACM and MSC class codes that scrapers mix in (I.2.7, 68T50) are dropped.
+    """
+    items = raw.split() if isinstance(raw, str) else list(raw or [])
+    seen: dict[str, None] = {}
+    for item in items:
+        if isinstance(item, str) and _CATEGORY.match(item.strip()):
+            seen.setdefault(item.strip(), None)
+    return tuple(seen)
+
+
+def split_authors(raw: object) -> tuple[str, ...]:
+    """Author names from a list or from arXiv's one-string form "A, B and C" (TeX kept as is)."""
+    if isinstance(raw, (list, tuple)):
+        parts = [p if isinstance(p, str) else str(p.get("name", "")) if isinstance(p, dict) else "" for p in raw]
+    elif isinstance(raw, str):
+        text = " ".join(raw.split())
+        parts = re.split(r",\s*(?:and\s+)?|\s+and\s+", text)
+    else:
+        return ()
+    return tuple(" ".join(p.split()) for p in parts if p and p.strip())

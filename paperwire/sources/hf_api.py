@@ -1,0 +1,35 @@
+"""Fetch one day's Hugging Face daily papers list from the live API."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import httpx
+
+from paperwire.config import Settings
+from paperwire.errors import MalformedDocument
+from paperwire.papers.record import ParsedItem, RecordError
+from paperwire.sources.hf import parse_hf_daily
+from paperwire.sources.http import PoliteClient
+
+# The API pages at 50 items by default and allows up to 100; a day rarely lists more than 100 papers.
+DAILY_LIMIT = 100
+
+
+def fetch_daily(client: PoliteClient, settings: Settings, day: date) -> list[ParsedItem | RecordError]:
+    """Return the papers on Hugging Face's daily list for `day`, each with its listing (upvotes, submitter)."""
+    name = f"huggingface daily_papers {day.isoformat()}"
+
+    def decode(response: httpx.Response) -> list[object]:
+        try:
+            obj = json.loads(response.content)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise MalformedDocument(f"{name}: not valid JSON: {exc}", line=getattr(exc, "lineno", 0)) from exc
+        if not isinstance(obj, list):
+            raise MalformedDocument(f"{name}: expected a JSON list of papers, got {type(obj).__name__}")
+        return obj
+
+    params = {"date": day.isoformat(), "limit": DAILY_LIMIT}
+    items = client.get_parsed(settings.hf_api_url, params, decode)
+    return list(parse_hf_daily(items, name))
