@@ -32,6 +32,7 @@ _PAGING = {
 _WANTED = frozenset({_ENTRY, *_PAGING})
 _ERROR_ID = "http://arxiv.org/api/errors"
 _CHUNK = 1 << 16
+_DOI_PREFIXES = ("http://dx.doi.org/", "https://dx.doi.org/", "https://doi.org/", "http://doi.org/")
 
 
 @dataclass
@@ -47,9 +48,9 @@ class AtomPage:
 def iter_elements(
     stream: BinaryIO, name: str, tags: Collection[str]
 ) -> Iterator[tuple[ET.Element, int]]:
-    """Yield each complete element whose `{ns}tag` is in `tags` with its 1-based start line, then drop it.
+    """Yield each complete element whose `{ns}tag` is in `tags`, with its 1-based start line.
 
-    Streams in chunks and detaches yielded elements, so memory stays flat on large saved
+    Streams in chunks and drops yielded elements, so memory stays flat on large saved
     responses. Built on expat (what ElementTree.iterparse uses) because iterparse does not
     expose the line a start tag sits on. Raises MalformedDocument for XML that does not parse.
     """
@@ -97,7 +98,7 @@ def iter_elements(
 
 
 def parse_atom(data: bytes, name: str) -> AtomPage:
-    """Parse one arXiv API response held in memory; raises MalformedDocument for bad XML or an API error."""
+    """Parse one arXiv API response bad XML or an API error feed raise MalformedDocument."""
     page = AtomPage()
     page.items = list(_walk(io.BytesIO(data), name, page))
     return page
@@ -199,7 +200,7 @@ def _doi_link(entry: ET.Element) -> str | None:
     href = _link(entry, "doi")
     if not href:
         return None
-    for prefix in ("http://dx.doi.org/", "https://dx.doi.org/", "https://doi.org/", "http://doi.org/"):
+    for prefix in _DOI_PREFIXES:
         if href.startswith(prefix):
             return href[len(prefix):]
     return href

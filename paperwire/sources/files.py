@@ -80,16 +80,22 @@ def iter_file(stream: BinaryIO, name: str, fmt: str) -> Iterator[ParsedItem | Re
     """Parse an opened input stream of a known format, streaming wherever the format allows."""
     if fmt in ("snapshot", "jsonl"):
         lines = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="\n")
-        yield from iter_jsonl(lines, name, fmt)
+        try:
+            yield from iter_jsonl(lines, name, fmt)
+        finally:
+            lines.detach()  # the caller owns the stream; a dropped wrapper would close it
     elif fmt == "hf":
         from paperwire.sources.hf import parse_hf_daily
 
+        text = io.TextIOWrapper(stream, encoding="utf-8")
         try:
-            obj = json.load(io.TextIOWrapper(stream, encoding="utf-8"))
+            obj = json.load(text)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             line = getattr(exc, "lineno", 0)
             yield RecordError(name, line, f"bad JSON document: {getattr(exc, 'msg', exc)}")
             return
+        finally:
+            text.detach()
         yield from parse_hf_daily(obj, name)
     elif fmt in ("atom", "oai"):
         if fmt == "atom":

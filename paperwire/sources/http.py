@@ -91,7 +91,7 @@ class PoliteClient:
 
     def get(self, url: str, params: Params = None) -> httpx.Response:
         """GET `url` politely; return the 2xx response or raise SourceUnavailable with a one-line reason."""
-        target = str(httpx.URL(url, params=dict(params) if params else None))
+        target = str(httpx.URL(url).copy_merge_params(dict(params)) if params else httpx.URL(url))
         attempts = self.retries + 1
         for attempt in range(attempts):
             self._wait_turn()

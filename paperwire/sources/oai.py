@@ -1,4 +1,4 @@
-"""Parse arXiv OAI-PMH ListRecords responses (metadata formats `arXiv` and `arXivRaw`) into PaperRecords."""
+"""Parse arXiv OAI-PMH ListRecords responses (formats `arXiv` and `arXivRaw`) into PaperRecords."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ _NO_RECORDS = "noRecordsMatch"
 
 @dataclass
 class OaiPage:
-    """One OAI-PMH answer: its records, where to resume, and the newest datestamp seen (for the next `from`)."""
+    """One OAI-PMH answer: its records, where to resume, and the newest datestamp (the next `from`)."""
 
     items: list[ParsedItem | RecordError] = field(default_factory=list)
     resumption_token: str | None = None
@@ -43,7 +43,7 @@ class OaiPage:
 
 
 def parse_oai(data: bytes, name: str) -> OaiPage:
-    """Parse one ListRecords response held in memory; `noRecordsMatch` gives an empty page, other OAI errors raise."""
+    """Parse one ListRecords response; `noRecordsMatch` is an empty page, other OAI errors raise."""
     page = OaiPage()
     page.items = list(_walk(io.BytesIO(data), name, page))
     return page
@@ -83,7 +83,8 @@ def _record(record: ET.Element, name: str, line: int) -> ParsedItem | RecordErro
     metadata = record.find(_OAI + "metadata")
     body = metadata[0] if metadata is not None and len(metadata) else None
     if body is None:
-        return RecordError(file=name, line=line, reason=f"record {identifier or '?'} has no metadata")
+        reason = f"record {identifier or '?'} has no metadata"
+        return RecordError(file=name, line=line, reason=reason)
     try:
         if body.tag == _RAW + "arXivRaw":
             paper = _raw_paper(body, identifier)
@@ -98,7 +99,8 @@ def _record(record: ET.Element, name: str, line: int) -> ParsedItem | RecordErro
 
 def _raw_paper(body: ET.Element, identifier: str) -> PaperRecord:
     arxiv_id, title = _identity(body, _RAW, identifier)
-    versions = sorted((_raw_version(v) for v in body.iter(_RAW + "version")), key=lambda pair: pair[0])
+    found = (_raw_version(element) for element in body.iter(_RAW + "version"))
+    versions = sorted(found, key=lambda pair: pair[0])
     version_info = tuple(VersionInfo(number, created) for number, created in versions)
     first = version_info[0].created if version_info else None
     last = version_info[-1].created if version_info else None
@@ -181,7 +183,10 @@ def _full_name(author: ET.Element) -> str:
 
 
 def split_authors(text: str) -> tuple[str, ...]:
-    """Split arXivRaw's one-string author list ("A, B, and C") into names; TeX is kept, affiliations in () dropped."""
+    """Split arXivRaw's one-string author list ("A, B, and C") into names.
+
+    TeX accents are kept as written; parenthesised affiliations are dropped.
+    """
     names: list[str] = []
     current: list[str] = []
     depth = 0

@@ -171,3 +171,12 @@ def listing_days(conn: Connection) -> list[tuple[date, int]]:
         .order_by(listings.c.list_date.desc())
     )
     return [(row[0], row[1]) for row in conn.execute(query)]
+
+
+def set_listing_submitter(conn: Connection, day: date, paper_id: str, user_id: int) -> None:
+    """Record which user put a paper on a day's list."""
+    conn.execute(
+        listings.update()
+        .where(listings.c.list_date == day, listings.c.paper_id == paper_id)
+        .values(submitted_by=user_id)
+    )

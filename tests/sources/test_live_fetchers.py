@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -39,7 +40,7 @@ def ids(items: list) -> list[str]:
 
 
 @pytest.fixture
-def client(live_settings: Settings) -> PoliteClient:
+def client(live_settings: Settings) -> Iterator[PoliteClient]:
     with PoliteClient(live_settings, backoff_base=0.01) as polite:
         yield polite
 

@@ -1,0 +1,298 @@
+"""The `paperwire` command: parses arguments, calls the domain modules, prints. No logic of its own."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from typer.core import TyperGroup
+
+from paperwire.config import Settings, load_settings
+from paperwire.errors import InvalidInput, PaperwireError
+from paperwire.papers.ingest import IngestReport, StrictStop, ingest_items
+from paperwire.papers.record import RecordError
+from paperwire.sources.files import FORMATS
+from paperwire.store import Store
+
+err = Console(stderr=True, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+class _Group(TyperGroup):
+    """Renders domain errors as one clean line and a non-zero exit, never a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PaperwireError as exc:
+            show_error(exc)
+            raise typer.Exit(3 if isinstance(exc, StrictStop) else 1) from None
+
+
+def show_error(exc: PaperwireError) -> None:
+    """The one place a domain error becomes terminal output."""
+    err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+
+
+app = typer.Typer(cls=_Group, no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+                  help="Paperwire: a self-hosted research-paper hub.")  # fmt: skip
+fetch_app = typer.Typer(cls=_Group, no_args_is_help=True, help="Fetch papers from live sources (arXiv, OAI-PMH, Hugging Face).")
+app.add_typer(fetch_app, name="fetch")
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    db: Annotated[str | None, typer.Option("--db", help="Database URL (overrides PAPERWIRE_DATABASE_URL).")] = None,
+    home: Annotated[Path | None, typer.Option("--home", help="Data folder (overrides PAPERWIRE_HOME).")] = None,
+) -> None:
+    """Paperwire: a self-hosted research-paper hub."""
+    ctx.obj = load_settings(database_url=db, home=home)
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    return ctx.find_root().obj
+
+
+def _open(ctx: typer.Context) -> Store:
+    return Store.open(_settings(ctx))
+
+
+def _parse_day(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{option}: expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+@app.command()
+def migrate(ctx: typer.Context) -> None:
+    """Create or upgrade the database schema (also done on every start)."""
+    from paperwire.store.migrate import current_revision, upgrade
+
+    store = Store.open(_settings(ctx), migrate=False)
+    applied = upgrade(store)
+    out.print(f"database {store.url} at revision {current_revision(store)}"
+              + (f" (applied {', '.join(applied)})" if applied else " (already up to date)"))  # fmt: skip
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TextColumn("{task.fields[records]} records"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+        disable=not err.is_terminal,
+    )
+
+
+def _print_report(report: IngestReport, as_json: bool) -> None:
+    if as_json:
+        out.print(json.dumps(report.as_dict(), ensure_ascii=False), markup=False)
+    else:
+        out.print(report.summary())
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files to read: plain, .gz or .xz.")],
+    fmt: Annotated[str | None, typer.Option("--format", help=f"Input format, one of {', '.join(FORMATS)}; detected when omitted.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad record with exit code 3.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
+) -> None:
+    """Ingest paper files (arXiv snapshot, API Atom, OAI-PMH, Hugging Face daily lists, plain JSONL)."""
+    from paperwire.papers.load import ingest_paths
+
+    if fmt is not None and fmt not in FORMATS:
+        raise InvalidInput(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    settings = _settings(ctx)
+    store = Store.open(settings)
+
+    def show_error(error: RecordError) -> None:
+        if not as_json:
+            err.print(f"[yellow]skipped[/] {error}", highlight=False)
+
+    with _progress() as progress:
+        tasks: dict[Path, Any] = {}
+
+        def on_progress(path: Path, done: int, size: int, report: IngestReport) -> None:
+            if path not in tasks:
+                tasks[path] = progress.add_task(path.name, total=size, records=0)
+            progress.update(tasks[path], completed=done, records=report.processed)
+
+        try:
+            report = ingest_paths(store, paths, fmt=fmt, strict=strict, batch_size=settings.ingest_batch_size,
+                                  on_error=show_error, on_progress=on_progress)  # fmt: skip
+        except StrictStop as stop:
+            _print_report(stop.report, as_json)
+            raise
+    _print_report(report, as_json)
+
+
+def _ingest_fetched(store: Store, settings: Settings, items: Any, source: str, label: str, as_json: bool) -> IngestReport:
+    with _progress() as progress:
+        task = progress.add_task(label, total=None, records=0)
+        report = ingest_items(
+            store, items, source=source, batch_size=min(settings.ingest_batch_size, 100),
+            on_error=lambda e: None if as_json else err.print(f"[yellow]skipped[/] {e}", highlight=False),
+            on_batch=lambda r: progress.update(task, records=r.processed),
+        )  # fmt: skip
+    _print_report(report, as_json)
+    return report
+
+
+@fetch_app.command("arxiv")
+def fetch_arxiv(
+    ctx: typer.Context,
+    category: Annotated[str, typer.Option("--category", help="arXiv category, e.g. cs.CL.")],
+    since: Annotated[str | None, typer.Option("--since", help="Stop at papers last updated before this date (YYYY-MM-DD).")] = None,
+    max_results: Annotated[int | None, typer.Option("--max", help="Fetch at most this many papers.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
+) -> None:
+    """Fetch a category's newest papers from the arXiv API (one request every 3 s, paged, retried)."""
+    from paperwire.sources.arxiv_api import fetch_category
+    from paperwire.sources.http import PoliteClient
+
+    settings = _settings(ctx)
+    since_day = _parse_day(since, "--since")
+    store = Store.open(settings)
+    with PoliteClient(settings) as client:
+        items = fetch_category(client, settings, category, since=since_day, max_results=max_results)
+        _ingest_fetched(store, settings, items, "arxiv-api", f"arXiv {category}", as_json)
+
+
+@fetch_app.command("oai")
+def fetch_oai(
+    ctx: typer.Context,
+    set_spec: Annotated[str, typer.Option("--set", help="OAI-PMH set, e.g. cs or physics:hep-th.")],
+    from_date: Annotated[str | None, typer.Option("--from", help="Harvest records changed since this date; default: where the last run stopped.")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Harvest records changed up to this date.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
+) -> None:
+    """Harvest arXiv's OAI-PMH feed (arXivRaw), following resumption tokens; remembers where it stopped."""
+    from paperwire.sources.http import PoliteClient
+    from paperwire.sources.oai_harvest import harvest
+    from paperwire.store.state import get_state, set_state
+
+    settings = _settings(ctx)
+    store = Store.open(settings)
+    key = f"oai:{set_spec}:last_datestamp"
+    start = _parse_day(from_date, "--from") or _parse_day(get_state(store, key), "stored datestamp")
+    with PoliteClient(settings) as client:
+        run = harvest(client, settings, set_spec, start, _parse_day(until, "--until"))
+        _ingest_fetched(store, settings, run, "oai", f"OAI-PMH {set_spec}", as_json)
+    if run.last_datestamp:
+        set_state(store, key, run.last_datestamp[:10])
+        if not as_json:
+            err.print(f"next incremental harvest starts from {run.last_datestamp[:10]}")
+
+
+@fetch_app.command("hf")
+def fetch_hf(
+    ctx: typer.Context,
+    day: Annotated[str, typer.Option("--date", help="The daily list to fetch (YYYY-MM-DD).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
+) -> None:
+    """Fetch one day of Hugging Face daily papers, with upvotes, into that day's list."""
+    from paperwire.sources.hf_api import fetch_daily
+    from paperwire.sources.http import PoliteClient
+
+    settings = _settings(ctx)
+    list_day = _parse_day(day, "--date")
+    assert list_day is not None
+    store = Store.open(settings)
+    with PoliteClient(settings) as client:
+        items = fetch_daily(client, settings, list_day)
+    _ingest_fetched(store, settings, items, "huggingface", f"Hugging Face {day}", as_json)
+
+
+@app.command()
+def submit(
+    ctx: typer.Context,
+    arxiv_id: Annotated[str, typer.Argument(help="arXiv id or URL, e.g. 2503.11731 or https://arxiv.org/abs/2503.11731.")],
+    day: Annotated[str | None, typer.Option("--date", help="Daily list to add it to (default: today, UTC).")] = None,
+    submitter: Annotated[str | None, typer.Option("--submitter", help="Name shown as the submitter.")] = None,
+) -> None:
+    """Add a paper to today's daily list, fetching its metadata from arXiv if it is unknown."""
+    from paperwire.papers.submit import submit as submit_paper
+    from paperwire.sources.arxiv_api import fetch_ids
+    from paperwire.sources.http import PoliteClient
+
+    settings = _settings(ctx)
+    list_day = _parse_day(day, "--date") or datetime.now(UTC).date()
+    store = Store.open(settings)
+    with PoliteClient(settings) as client:
+        done = submit_paper(store, arxiv_id, day=list_day, submitter=submitter,
+                            fetch=lambda pid: fetch_ids(client, settings, [pid]))  # fmt: skip
+    origin = "fetched from arXiv" if done.fetched else "already known"
+    out.print(f"added {done.arxiv_id} ({origin}) to the list of {done.list_date}: {done.title}")
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the site after loading (once the site exists).")] = True,
+) -> None:
+    """Load the bundled demo corpus (real arXiv papers of Feb 2026 with Hugging Face daily lists)."""
+    from paperwire.demo import load_demo
+    from paperwire.store.papers import counts, listing_days
+
+    settings = _settings(ctx)
+    store = Store.open(settings)
+    report = load_demo(store, batch_size=settings.ingest_batch_size)
+    with store.read() as conn:
+        totals = counts(conn)
+        days = listing_days(conn)
+    out.print(f"demo corpus: {report.summary()}")
+    out.print(f"{totals['papers']} papers, {totals['listings']} daily-list entries over {len(days)} days "
+              f"({days[-1][0]} to {days[0][0]}) in {store.url}")  # fmt: skip
+
+
+@app.command()
+def status(ctx: typer.Context) -> None:
+    """Show what the database holds."""
+    from paperwire.store.migrate import current_revision
+    from paperwire.store.papers import counts, listing_days
+
+    store = Store.open(_settings(ctx))
+    with store.read() as conn:
+        totals = counts(conn)
+        days = listing_days(conn)
+    out.print(f"database: {store.url} (revision {current_revision(store)})")
+    for name, value in totals.items():
+        out.print(f"{name}: {value}")
+    if days:
+        out.print(f"daily lists: {len(days)} days, latest {days[0][0]} ({days[0][1]} papers)")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except PaperwireError as exc:  # raised outside a command, e.g. by the settings callback
+        show_error(exc)
+        sys.exit(1)
