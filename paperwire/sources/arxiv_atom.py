@@ -98,7 +98,7 @@ def iter_elements(
 
 
 def parse_atom(data: bytes, name: str) -> AtomPage:
-    """Parse one arXiv API response bad XML or an API error feed raise MalformedDocument."""
+    """Parse one arXiv API response; bad XML or an API error feed raise MalformedDocument."""
     page = AtomPage()
     page.items = list(_walk(io.BytesIO(data), name, page))
     return page

@@ -33,7 +33,7 @@ _NO_RECORDS = "noRecordsMatch"
 
 @dataclass
 class OaiPage:
-    """One OAI-PMH answer: its records, where to resume, and the newest datestamp (the next `from`)."""
+    """One OAI-PMH answer: its records, where to resume, and the newest datestamp (next `from`)."""
 
     items: list[ParsedItem | RecordError] = field(default_factory=list)
     resumption_token: str | None = None

@@ -1,0 +1,64 @@
+"""The store: migrations match the schema, run once, and SQLite gets its connection settings."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from paperwire.config import load_settings
+from paperwire.errors import ConfigError
+from paperwire.store import Store
+from paperwire.store.database import database_url
+from paperwire.store.migrate import current_revision, head_revision, upgrade
+from paperwire.store.schema import metadata
+
+import pytest
+
+
+def test_migrations_create_exactly_the_schema(store: Store) -> None:
+    with store.engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+    assert diffs == []
+    assert current_revision(store) == head_revision(store)
+
+
+def test_upgrade_is_recorded_and_applied_once(store: Store) -> None:
+    assert upgrade(store) == []
+    with store.read() as conn:
+        versions = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+    assert versions == [head_revision(store)]
+
+
+def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(tmp_path) -> None:
+    store = Store.open(load_settings(home=tmp_path, sqlite_busy_timeout_ms=1234))
+    with store.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 1234
+    assert (tmp_path / "paperwire.db").exists()
+
+
+def test_foreign_keys_are_enforced(store: Store) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from paperwire.store.schema import paper_versions
+
+    with pytest.raises(IntegrityError), store.write() as conn:
+        conn.execute(paper_versions.insert().values(paper_id="0000.00000", version=1, first_seen_at=sa.func.now()))
+
+
+def test_database_url_accepts_postgres_forms_and_refuses_others(tmp_path) -> None:
+    assert database_url(load_settings(database_url="postgresql://u@h/db")) == "postgresql+psycopg://u@h/db"
+    assert database_url(load_settings(database_url="postgres://u@h/db")) == "postgresql+psycopg://u@h/db"
+    assert database_url(load_settings(home=tmp_path)).endswith("/paperwire.db")
+    with pytest.raises(ConfigError, match="unsupported database URL"):
+        database_url(load_settings(database_url="mysql://u@h/db"))
+
+
+def test_settings_come_from_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv("PAPERWIRE_INGEST_BATCH_SIZE", "77")
+    assert load_settings().ingest_batch_size == 77
+    monkeypatch.setenv("PAPERWIRE_INGEST_BATCH_SIZE", "zero")
+    with pytest.raises(ConfigError, match="ingest_batch_size"):
+        load_settings()
