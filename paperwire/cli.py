@@ -253,10 +253,7 @@ def submit(
 
 
 @app.command()
-def demo(
-    ctx: typer.Context,
-    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the site after loading (once the site exists).")] = True,
-) -> None:
+def demo(ctx: typer.Context) -> None:
     """Load the bundled demo corpus (real arXiv papers of Feb 2026 with Hugging Face daily lists)."""
     from paperwire.demo import load_demo
     from paperwire.store.papers import counts, listing_days

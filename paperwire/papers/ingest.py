@@ -15,6 +15,9 @@ from paperwire.store import Store
 from paperwire.store import papers as repo
 
 MAX_REPORTED_ERRORS = 1000
+# Sources that copy arXiv's metadata second-hand: they fill what is missing but never overwrite,
+# so re-reading a mix of sources cannot flip a paper back and forth between their spellings.
+SECOND_HAND_SOURCES = frozenset({"huggingface"})
 
 
 @dataclass
@@ -60,11 +63,12 @@ def content_hash(row: dict[str, Any]) -> str:
     return hashlib.md5(text.encode("utf-8")).hexdigest()
 
 
-def merge(current: dict[str, Any] | None, record: PaperRecord) -> dict[str, Any]:
+def merge(current: dict[str, Any] | None, record: PaperRecord, *, fill_only: bool = False) -> dict[str, Any]:
     """The paper's metadata after reading `record` on top of what is stored.
 
     A record of an older version than stored changes nothing; otherwise fields the record has
-    replace stored ones and fields it lacks are kept. `published` keeps the earliest date known.
+    replace stored ones (only empty ones when `fill_only`) and fields it lacks are kept.
+    `published` keeps the earliest date known.
     """
     incoming = {
         "version": record.version,
@@ -90,7 +94,7 @@ def merge(current: dict[str, Any] | None, record: PaperRecord) -> dict[str, Any]
         stale = bool(record.version and current.get("version") and record.version < current["version"])
         if not stale:
             for name, value in incoming.items():
-                if value not in (None, "", []):
+                if value not in (None, "", []) and not (fill_only and merged[name] not in (None, "", [])):
                     merged[name] = value
             if current.get("version") and (not record.version or record.version < current["version"]):
                 merged["version"] = current["version"]
@@ -165,7 +169,7 @@ def _write_batch(store: Store, batch: list[ParsedItem], source: str, report: Ing
             record = item.paper
             pid = record.arxiv_id
             before = state.get(pid)
-            after = merge(before, record)
+            after = merge(before, record, fill_only=source in SECOND_HAND_SOURCES)
             outcome = "added" if before is None else "unchanged"
             if before is not None and after["content_hash"] != before["content_hash"]:
                 outcome = "updated"

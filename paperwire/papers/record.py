@@ -141,12 +141,51 @@ def split_categories(raw: object) -> tuple[str, ...]:
 
 
 def split_authors(raw: object) -> tuple[str, ...]:
-    """Author names from a list or from arXiv's one-string form "A, B and C" (TeX kept as is)."""
+    """Author names from a list, or from arXiv's one-string form "A, B, and C".
+
+    TeX accents are kept as written; parenthesised affiliations are dropped.
+    """
     if isinstance(raw, (list, tuple)):
-        parts = [p if isinstance(p, str) else str(p.get("name", "")) if isinstance(p, dict) else "" for p in raw]
-    elif isinstance(raw, str):
-        text = " ".join(raw.split())
-        parts = re.split(r",\s*(?:and\s+)?|\s+and\s+", text)
-    else:
+        names = [p.get("name", "") if isinstance(p, dict) else p for p in raw]
+        return tuple(" ".join(n.split()) for n in names if isinstance(n, str) and n.strip())
+    if not isinstance(raw, str):
         return ()
-    return tuple(" ".join(p.split()) for p in parts if p and p.strip())
+    chunks: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for char in " ".join(raw.split()):
+        if char in "({":
+            depth += 1
+        elif char in ")}":
+            depth = max(depth - 1, 0)
+        if char == "," and depth == 0:
+            chunks.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    chunks.append("".join(current))
+    return tuple(part for chunk in chunks for part in _split_and(_drop_parentheses(chunk)) if part)
+
+
+def _split_and(text: str) -> list[str]:
+    words = text.split()
+    parts: list[list[str]] = [[]]
+    for word in words:
+        if word == "and":
+            parts.append([])
+        else:
+            parts[-1].append(word)
+    return [" ".join(part) for part in parts]
+
+
+def _drop_parentheses(text: str) -> str:
+    kept: list[str] = []
+    depth = 0
+    for char in text:
+        if char == "(":
+            depth += 1
+        elif char == ")" and depth:
+            depth -= 1
+        elif depth == 0:
+            kept.append(char)
+    return " ".join("".join(kept).split())

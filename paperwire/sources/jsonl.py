@@ -116,13 +116,14 @@ def parse_plain_record(obj: dict) -> PaperRecord:
     Also reads the raw daily-listing rows (`summary` for the abstract, `comment`, `pdf`).
     """
     arxiv_id, version = parse_arxiv_id(_require(obj, "id"))
+    title = _require(obj, "title")
     abstract = _text_field(obj, "abstract") if "abstract" in obj else _text_field(obj, "summary")
     if abstract is None:
         raise InvalidInput("missing abstract")
     published = _plain_date(obj.get("published"))
     return PaperRecord(
         arxiv_id=arxiv_id,
-        title=_require(obj, "title"),
+        title=title,
         abstract=abstract,
         authors=split_authors(obj.get("authors")),
         categories=split_categories(obj.get("categories")),

@@ -12,6 +12,7 @@ from typing import BinaryIO
 
 from paperwire.errors import InvalidInput, SourceUnavailable
 from paperwire.papers.record import (
+    split_authors,
     PaperRecord,
     ParsedItem,
     RecordError,
@@ -180,57 +181,6 @@ def _day(body: ET.Element, tag: str) -> date | None:
 def _full_name(author: ET.Element) -> str:
     parts = (author.findtext(_ARXIV + tag) for tag in ("forenames", "keyname", "suffix"))
     return " ".join(clean_text(part) for part in parts if clean_text(part))
-
-
-def split_authors(text: str) -> tuple[str, ...]:
-    """Split arXivRaw's one-string author list ("A, B, and C") into names.
-
-    TeX accents are kept as written; parenthesised affiliations are dropped.
-    """
-    names: list[str] = []
-    current: list[str] = []
-    depth = 0
-    for char in " ".join(text.split()):
-        if char in "({":
-            depth += 1
-        elif char in ")}":
-            depth = max(depth - 1, 0)
-        if char == "," and depth == 0:
-            names.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    names.append("".join(current))
-    result: list[str] = []
-    for chunk in names:
-        for part in _split_and(_drop_parentheses(chunk)):
-            if part:
-                result.append(part)
-    return tuple(result)
-
-
-def _split_and(text: str) -> list[str]:
-    words = text.split()
-    parts: list[list[str]] = [[]]
-    for word in words:
-        if word == "and":
-            parts.append([])
-        else:
-            parts[-1].append(word)
-    return [" ".join(part) for part in parts]
-
-
-def _drop_parentheses(text: str) -> str:
-    kept: list[str] = []
-    depth = 0
-    for char in text:
-        if char == "(":
-            depth += 1
-        elif char == ")" and depth:
-            depth -= 1
-        elif depth == 0:
-            kept.append(char)
-    return " ".join("".join(kept).split())
 
 
 def _categories(text: str | None) -> tuple[str, ...]:

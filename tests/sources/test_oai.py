@@ -10,7 +10,8 @@ import pytest
 
 from paperwire.errors import MalformedDocument, SourceUnavailable
 from paperwire.papers.record import PaperRecord, ParsedItem, RecordError, VersionInfo
-from paperwire.sources.oai import iter_oai, parse_oai, split_authors
+from paperwire.papers.record import split_authors
+from paperwire.sources.oai import iter_oai, parse_oai
 
 FIXTURES = Path(__file__).parent / "fixtures"
 UTC = timezone.utc
