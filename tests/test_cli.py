@@ -94,7 +94,7 @@ def test_demo_loads_the_bundled_corpus(settings: Settings) -> None:
 
 def test_migrate_reports_the_revision(settings: Settings) -> None:
     result = run(settings, "migrate")
-    assert result.exit_code == 0 and "at revision 0001" in result.stdout
+    assert result.exit_code == 0 and "at revision 0002" in result.stdout
 
 
 def test_readme_reference_is_generated_from_the_code() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from pgvector.sqlalchemy import Vector
 from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = sa.MetaData(
@@ -43,6 +44,8 @@ papers = sa.Table(
     sa.Column("created_at", Moment, nullable=False),
     sa.Column("updated_at", Moment, nullable=False),
 )
+
+sa.Index("ix_papers_updated_at", papers.c.updated_at)
 
 paper_authors = sa.Table(
     "paper_authors",
@@ -182,4 +185,17 @@ source_state = sa.Table(
     sa.Column("key", sa.String(128), primary_key=True, comment="e.g. oai:cs:last_datestamp"),
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("updated_at", Moment, nullable=False),
+)
+
+embeddings = sa.Table(
+    "embeddings",
+    metadata,
+    sa.Column("paper_id", sa.String(64), sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("model", sa.String(200), nullable=False, comment="embedder that made the vector"),
+    sa.Column("dim", sa.Integer, nullable=False),
+    sa.Column("vector", sa.LargeBinary, nullable=True, comment="float32 little-endian, L2-normalised (SQLite)"),
+    sa.Column("embedding", Vector().with_variant(sa.LargeBinary(), "sqlite"), nullable=True, comment="pgvector (PostgreSQL)"),
+    sa.Column("content_hash", sa.String(32), nullable=False, comment="papers.content_hash it was made from"),
+    sa.Column("updated_at", Moment, nullable=False, index=True),
+    sa.Index("ix_embeddings_model", "model"),
 )

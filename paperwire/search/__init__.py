@@ -1,0 +1,1 @@
+"""Search: embedder, keyword index, vector index, hybrid ranking, similar papers, evaluation."""

