@@ -54,7 +54,16 @@ class Settings(BaseSettings):
     vector_candidates: int = Field(
         1000, ge=10, description="Candidates kept by the binary first stage before full-precision rescoring."
     )
+    fusion: str = Field(
+        "rrf", pattern="^(rrf|linear)$", description="How hybrid search fuses its two rankings: rrf or linear."
+    )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant of hybrid search.")
+    keyword_weight: float = Field(
+        0.5, ge=0, le=1, description="Weight of the keyword ranking when fusion is linear (semantic gets the rest)."
+    )
+    index_sync_interval: float = Field(
+        2.0, ge=0, description="Seconds between checks that the search indexes are up to date with the database."
+    )
     user_agent: str = Field(
         "paperwire/0.1 (self-hosted research paper hub)", description="User-Agent sent to remote sources."
     )

@@ -123,3 +123,17 @@ def parse_query(text: str) -> Query:
 
 
 _EXAMPLES = {"author": '"Ada Lovelace"', "cat": "cs.CL", "category": "cs.CL", "since": "2025-01-01", "until": "2025-12-31"}
+
+
+def plain_query(text: str) -> str:
+    """Text made safe to pass as free text only: no quotes, exclusions or field filters (e.g. for BEIR queries)."""
+    words = []
+    for token in text.replace('"', " ").split():
+        token = token.lstrip("-+")
+        token = _FIELD_PREFIX.sub(r"\1 ", token)
+        if token:
+            words.append(token)
+    return " ".join(words)
+
+
+_FIELD_PREFIX = re.compile(r"^(author|cat|category|since|until):")

@@ -180,3 +180,42 @@ def set_listing_submitter(conn: Connection, day: date, paper_id: str, user_id: i
         .where(listings.c.list_date == day, listings.c.paper_id == paper_id)
         .values(submitted_by=user_id)
     )
+
+
+def papers_by_ids(conn: Connection, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Display fields of some papers, keyed by id (hidden ones included; callers decide)."""
+    columns = [papers.c.id, papers.c.title, papers.c.abstract, papers.c.authors, papers.c.categories,
+               papers.c.published, papers.c.updated, papers.c.version, papers.c.hidden, papers.c.code_url]  # fmt: skip
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(list(ids)):
+        for row in conn.execute(sa.select(*columns).where(papers.c.id.in_(chunk))):
+            found[row.id] = dict(row._mapping)
+    return found
+
+
+def newest_in_filters(
+    conn: Connection,
+    *,
+    categories: Sequence[str] = (),
+    authors: Sequence[str] = (),
+    since: date | None = None,
+    until: date | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> list[str]:
+    """Ids of visible papers inside the filters, newest first (a filter-only query is a listing)."""
+    query = sa.select(papers.c.id).where(papers.c.hidden.is_(False))
+    if since:
+        query = query.where(papers.c.published >= since)
+    if until:
+        query = query.where(papers.c.published <= until)
+    if categories:
+        query = query.where(
+            sa.exists().where(paper_categories.c.paper_id == papers.c.id, paper_categories.c.category.in_(list(categories)))
+        )
+    for name in authors:
+        words = name_key(name).split()
+        match = sa.and_(*(paper_authors.c.name_key.contains(word, autoescape=True) for word in words))
+        query = query.where(sa.exists().where(paper_authors.c.paper_id == papers.c.id, match))
+    query = query.order_by(papers.c.published.desc().nulls_last(), papers.c.id.desc()).limit(limit).offset(offset)
+    return list(conn.execute(query).scalars())

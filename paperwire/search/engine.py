@@ -1,0 +1,195 @@
+"""The one search function used by the CLI, the web pages, the API and the digests."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from paperwire.config import Settings
+from paperwire.errors import InvalidInput
+from paperwire.search.backends import KeywordBackend, Scored, VectorBackend
+from paperwire.search.embedder import Embedder, load_embedder
+from paperwire.search.hybrid import fuse
+from paperwire.search.query import MODES, Filters, Query, parse_query
+from paperwire.store import Store
+from paperwire.store import papers as repo
+
+MAX_LIMIT = 100
+MAX_DEPTH = 1000  # offset + limit: deeper pages are not useful and cost more than they give
+FUSION_DEPTH = 100  # candidates taken from each ranking before fusing
+
+
+@dataclass
+class Hit:
+    """One search result with what every interface shows of it."""
+
+    id: str
+    score: float
+    title: str
+    authors: list[str]
+    categories: list[str]
+    published: date | None
+    abstract: str
+    ranks: dict[str, int] = field(default_factory=dict)  # position in the keyword / semantic rankings
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "score": round(self.score, 6), "title": self.title, "authors": self.authors,
+                "categories": self.categories, "published": self.published.isoformat() if self.published else None,
+                "ranks": self.ranks}  # fmt: skip
+
+
+@dataclass
+class SearchResults:
+    query: Query
+    mode: str
+    hits: list[Hit]
+    offset: int
+    limit: int
+
+
+class SearchEngine:
+    """Owns the keyword index, the vector index and the embedder for one store; built once per process."""
+
+    def __init__(self, settings: Settings, store: Store, *, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self._embedder = embedder
+        self._keyword: KeywordBackend | None = None
+        self._vectors: VectorBackend | None = None
+        self._synced_at = float("-inf")
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder(self.settings)
+        return self._embedder
+
+    @property
+    def model(self) -> str:
+        return self._embedder.name if self._embedder is not None else self.settings.embedding_model
+
+    @property
+    def keyword(self) -> KeywordBackend:
+        if self._keyword is None:
+            if self.store.dialect == "postgresql":
+                from paperwire.search.keyword_postgres import PostgresKeywordIndex
+
+                self._keyword = PostgresKeywordIndex(self.store, self.settings)
+            else:
+                from paperwire.search.keyword_tantivy import TantivyKeywordIndex
+
+                self._keyword = TantivyKeywordIndex(self.store, self.settings)
+        return self._keyword
+
+    @property
+    def vectors(self) -> VectorBackend:
+        if self._vectors is None:
+            if self.store.dialect == "postgresql":
+                from paperwire.search.vector_postgres import PostgresVectorIndex
+
+                self._vectors = PostgresVectorIndex(self.store, self.settings, self.model)
+            else:
+                from paperwire.search.vector_index import BinaryVectorIndex
+
+                self._vectors = BinaryVectorIndex(self.store, self.settings, self.model)
+        return self._vectors
+
+    def sync(self, *, force: bool = True) -> dict[str, int]:
+        """Bring both indexes up to date with the database (at most every index_sync_interval s unless forced)."""
+        now = time.monotonic()
+        if not force and now - self._synced_at < self.settings.index_sync_interval:
+            return {}
+        self._synced_at = now
+        return {"keyword": self.keyword.sync(), "vectors": self.vectors.sync()}
+
+    def rebuild(self) -> dict[str, int]:
+        return {"keyword": self.keyword.rebuild(), "vectors": self.vectors.rebuild()}
+
+    def search(self, text: str, *, mode: str = "hybrid", limit: int = 20, offset: int = 0,
+               filters: Filters | None = None) -> SearchResults:  # fmt: skip
+        """Search papers: `text` in the query language, plus `filters` from options; best first."""
+        if mode not in MODES:
+            raise InvalidInput(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if not 1 <= limit <= MAX_LIMIT:
+            raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
+        if offset < 0 or offset + limit > MAX_DEPTH:
+            raise InvalidInput(f"offset must be between 0 and {MAX_DEPTH - limit}, got {offset}")
+        query = parse_query(text).with_filters(filters or Filters())
+        if query.filters.since and query.filters.until and query.filters.since > query.filters.until:
+            raise InvalidInput(f"since {query.filters.since} is after until {query.filters.until}")
+        self.sync(force=False)
+        if not query.has_text:
+            return self._listing(query, mode, limit, offset)
+        depth = offset + limit
+        rankings: dict[str, Scored] = {}
+        if mode in ("keyword", "hybrid"):
+            rankings["keyword"] = self.keyword.search(query, max(depth, FUSION_DEPTH if mode == "hybrid" else depth))
+        if mode in ("semantic", "hybrid"):
+            rankings["semantic"] = self._semantic(query, max(depth, FUSION_DEPTH if mode == "hybrid" else depth))
+        if mode == "hybrid":
+            ranked = fuse(rankings["keyword"], rankings["semantic"], method=self.settings.fusion,
+                          rrf_k=self.settings.rrf_k, keyword_weight=self.settings.keyword_weight)  # fmt: skip
+        else:
+            ranked = rankings[mode]
+        positions = {name: {pid: i for i, (pid, _) in enumerate(r, start=1)} for name, r in rankings.items()}
+        hits = self.hydrate(ranked[offset:depth], positions)
+        return SearchResults(query, mode, hits, offset, limit)
+
+    def _semantic(self, query: Query, depth: int) -> Scored:
+        """Vector search for the query's free text; phrases and excluded words are checked on the candidates."""
+        vector = self.embedder.embed([query.text])[0]
+        return self.nearest(vector, depth, query.filters, query=query)
+
+    def nearest(self, vector: np.ndarray, depth: int, filters: Filters, *, query: Query | None = None,
+                exclude: set[str] | None = None) -> Scored:  # fmt: skip
+        """Nearest papers to a vector inside filters, honouring author filters, exclusions and text checks."""
+        allowed = self.keyword.ids_with_authors(filters.authors) if filters.authors else None
+        strict_text = query is not None and (query.phrases or query.excluded)
+        extra = len(exclude or ()) + (depth if strict_text else 0)
+        found = self.vectors.search(vector, min(depth + extra, MAX_DEPTH * 2), filters, allowed)
+        if exclude:
+            found = [(pid, s) for pid, s in found if pid not in exclude]
+        if strict_text:
+            with self.store.read() as conn:
+                rows = repo.papers_by_ids(conn, [pid for pid, _ in found])
+            found = [(pid, s) for pid, s in found if pid in rows and _text_ok(rows[pid], query)]
+        return found[:depth]
+
+    def _listing(self, query: Query, mode: str, limit: int, offset: int) -> SearchResults:
+        if not query.filters:
+            raise InvalidInput("type some words to search, or a filter such as cat:cs.CL or author:\"Name\"")
+        f = query.filters
+        with self.store.read() as conn:
+            ids = repo.newest_in_filters(conn, categories=f.categories, authors=f.authors, since=f.since,
+                                         until=f.until, limit=limit, offset=offset)  # fmt: skip
+        return SearchResults(query, mode, self.hydrate([(pid, 0.0) for pid in ids], {}), offset, limit)
+
+    def hydrate(self, ranked: Scored, positions: dict[str, dict[str, int]]) -> list[Hit]:
+        """Hits with their display fields, in the given order; hidden papers dropped."""
+        with self.store.read() as conn:
+            rows = repo.papers_by_ids(conn, [pid for pid, _ in ranked])
+        hits = []
+        for pid, score in ranked:
+            row = rows.get(pid)
+            if row is None or row["hidden"]:
+                continue
+            ranks = {name: pos[pid] for name, pos in positions.items() if pid in pos}
+            hits.append(Hit(pid, float(score), row["title"], row["authors"], row["categories"], row["published"],
+                            row["abstract"], ranks))  # fmt: skip
+        return hits
+
+
+def _text_ok(row: dict[str, Any], query: Query) -> bool:
+    """Whether a paper's text contains every phrase and none of the excluded words (case-insensitive)."""
+    text = " ".join([row["title"], row["abstract"], " ".join(row["authors"])]).lower()
+    flat = " ".join(re.findall(r"\w+", text))
+    for phrase in query.phrases:
+        if " ".join(re.findall(r"\w+", phrase.lower())) not in flat:
+            return False
+    words = set(flat.split())
+    return not any(word in words for word in query.excluded)

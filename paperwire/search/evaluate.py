@@ -1,0 +1,141 @@
+"""Search quality on a labelled BEIR data set (e.g. scifact-train): nDCG@10, Recall@100, MRR@10 per mode."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from paperwire.config import Settings
+from paperwire.errors import InvalidInput
+from paperwire.papers.ingest import ingest_items
+from paperwire.papers.record import PaperRecord, ParsedItem, RecordError, clean_text
+from paperwire.search.embedder import Embedder
+from paperwire.search.engine import SearchEngine
+from paperwire.search.metrics import evaluate
+from paperwire.search.query import plain_query
+from paperwire.store import Store
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One configuration to evaluate: a mode and, for hybrid, how to fuse."""
+
+    label: str
+    mode: str
+    fusion: str = "rrf"
+    keyword_weight: float = 0.5
+
+
+DEFAULT_VARIANTS = (Variant("keyword", "keyword"), Variant("semantic", "semantic"), Variant("hybrid", "hybrid"))
+
+
+def parse_variant(text: str) -> Variant:
+    """`keyword`, `semantic`, `hybrid`, `rrf`, or `linear:W` (hybrid, normalised sum, keyword weight W)."""
+    if text in ("keyword", "semantic", "hybrid"):
+        return Variant(text, text)
+    if text == "rrf":
+        return Variant("hybrid-rrf", "hybrid", "rrf")
+    if text.startswith("linear:"):
+        try:
+            weight = float(text.split(":", 1)[1])
+        except ValueError:
+            weight = -1.0
+        if 0 <= weight <= 1:
+            return Variant(f"hybrid-linear-{weight:g}", "hybrid", "linear", weight)
+    raise InvalidInput(f"unknown variant {text!r}: use keyword, semantic, hybrid, rrf or linear:0.3")
+
+
+def _read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                try:
+                    yield number, json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InvalidInput(f"{path}:{number}: bad JSON: {exc.msg}") from None
+
+
+def corpus_items(path: Path) -> Iterator[ParsedItem | RecordError]:
+    """BEIR corpus lines {_id, title, text} as papers keyed by their BEIR id."""
+    for number, doc in _read_jsonl(path):
+        doc_id, text = str(doc.get("_id", "")).strip(), clean_text(doc.get("text"))
+        title = clean_text(doc.get("title")) or text[:80]
+        if not doc_id or not title:
+            yield RecordError(str(path), number, "missing _id or text")
+            continue
+        yield ParsedItem(PaperRecord(doc_id, title, text), str(path), number)
+
+
+def read_queries(path: Path) -> dict[str, str]:
+    return {str(q["_id"]): str(q.get("text", "")) for _, q in _read_jsonl(path)}
+
+
+def read_qrels(path: Path) -> dict[str, dict[str, int]]:
+    """TSV `query-id corpus-id score` with a header row; a folder means its test/train/dev TSV files."""
+    files = sorted(path.glob("*.tsv")) if path.is_dir() else [path]
+    if not files:
+        raise InvalidInput(f"no qrels TSV files in {path}")
+    qrels: dict[str, dict[str, int]] = {}
+    for file in files:
+        with file.open(encoding="utf-8") as handle:
+            for row in csv.DictReader(handle, delimiter="\t"):
+                try:
+                    qrels.setdefault(row["query-id"], {})[row["corpus-id"]] = int(row["score"])
+                except (KeyError, ValueError):
+                    raise InvalidInput(f"{file}: expected columns query-id, corpus-id, score") from None
+    return qrels
+
+
+class CachedEmbedder:
+    """Remembers query vectors so each query is embedded once however many variants run."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner, self.name, self.dim = inner, inner.name, inner.dim
+        self._memo: dict[str, np.ndarray] = {}
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if missing:
+            for text, vector in zip(missing, self.inner.embed(missing), strict=True):
+                self._memo[text] = vector
+        return np.vstack([self._memo[t] for t in texts])
+
+
+def load_corpus(store: Store, settings: Settings, corpus: Path, embedder: Embedder, *,
+                vectors: Path | None = None, on_progress: Callable[[int, int], None] | None = None) -> int:  # fmt: skip
+    """Ingest a BEIR corpus and give every document a vector (imported from `vectors`, or embedded now)."""
+    from paperwire.search.indexer import embed_pending, import_vectors
+
+    report = ingest_items(store, corpus_items(corpus), source="beir", batch_size=settings.ingest_batch_size)
+    if vectors is not None:
+        import_vectors(store, vectors, embedder.name)
+    embed_pending(store, embedder, batch_size=settings.embed_batch_size, on_progress=on_progress)
+    return report.added + report.unchanged + report.updated
+
+
+def run_eval(store: Store, settings: Settings, queries: dict[str, str], qrels: dict[str, dict[str, int]],
+             embedder: Embedder, variants: Sequence[Variant] = DEFAULT_VARIANTS) -> dict[str, dict[str, float]]:  # fmt: skip
+    """Metrics per variant over the queries that have judgements, searching 100 deep."""
+    cached = CachedEmbedder(embedder)
+    judged = [q for q in qrels if q in queries]
+    if not judged:
+        raise InvalidInput("no query in the qrels file appears in the queries file")
+    texts = {q: plain_query(queries[q]) for q in judged}
+    cached.embed([t for t in texts.values() if t])
+    results: dict[str, dict[str, float]] = {}
+    for variant in variants:
+        tuned = settings.model_copy(update={"fusion": variant.fusion, "keyword_weight": variant.keyword_weight})
+        engine = SearchEngine(tuned, store, embedder=cached)
+        engine.sync()
+        runs = {q: [hit.id for hit in engine.search(t, mode=variant.mode, limit=100).hits] for q, t in texts.items() if t}
+        results[variant.label] = evaluate(runs, {q: qrels[q] for q in judged})
+    return results
