@@ -161,7 +161,8 @@ def _as_tuples(table: Any, rows: list[dict[str, Any]], dialect: Any) -> tuple[st
     processors = [table.c[name].type._cached_bind_processor(dialect) for name in columns]
     mark = "?" if dialect.name == "sqlite" else "%s"
     quote = dialect.identifier_preparer.quote
-    sql = f"INSERT INTO {table.name} ({', '.join(quote(c) for c in columns)}) VALUES ({', '.join([mark] * len(columns))})"
+    names, marks = ", ".join(quote(c) for c in columns), ", ".join([mark] * len(columns))
+    sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"
     converted = [
         tuple(proc(row[name]) if proc else row[name] for name, proc in zip(columns, processors, strict=True))
         for row in rows
@@ -178,7 +179,9 @@ def run_baseline(spec: dict[str, Any]) -> dict[str, Any]:
     dialect = store.engine.dialect
     t0 = time.perf_counter()
     rows = _baseline_rows(Path(spec["data"]), spec["limit"])
-    statements = [_as_tuples(getattr(schema, name), table_rows, dialect) for name, table_rows in rows.items() if table_rows]
+    statements = [
+        _as_tuples(getattr(schema, name), table_rows, dialect) for name, table_rows in rows.items() if table_rows
+    ]
     parse_s = time.perf_counter() - t0
     pooled = store.engine.raw_connection()  # Paperwire's own connect settings (WAL, pragmas)
     conn = pooled.driver_connection
@@ -307,7 +310,9 @@ def summarise(runs: dict[str, list[dict]], sizes: list[int], total: int) -> dict
         "baseline_parse_s": med(r["parse_s"] for r in base),
         "baseline_peak_rss_mb": med(r["peak_rss_mb"] for r in base),
         "ratio": med(p["ingest_s"] / b["write_s"] for p, b in zip(pw, base, strict=True)),
-        "ratio_vs_parse_write": med(p["ingest_s"] / (b["write_s"] + b["parse_s"]) for p, b in zip(pw, base, strict=True)),
+        "ratio_vs_parse_write": med(
+            p["ingest_s"] / (b["write_s"] + b["parse_s"]) for p, b in zip(pw, base, strict=True)
+        ),
         "runs": runs,
     }
     out["papers_per_s"] = papers / out["ingest_s"]
@@ -337,8 +342,9 @@ def render(backend: str, fig: dict[str, Any], args: argparse.Namespace) -> str:
     lines = [
         f"{title}: {args.data.name}, {fig['papers']:,} papers, {fig['rows']:,} rows; median of {args.repeat}",
         f"  {'':34} {'time s':>8} {'papers/s':>10} {'peak RSS MB':>12}",
-        f"  {'Paperwire ingest (new db)':34} {fig['ingest_s']:8.2f} {fig['papers_per_s']:10,.0f} {fig['peak_rss_mb']:12.0f}",
-        f"  {'Paperwire re-ingest (unchanged)':34} {fig['reingest_s']:8.2f} {fig['reingest_papers_per_s']:10,.0f} {'':>12}",
+        f"  {'Paperwire ingest (new db)':34} {fig['ingest_s']:8.2f} {fig['papers_per_s']:10,.0f}"
+        f" {fig['peak_rss_mb']:12.0f}",
+        f"  {'Paperwire re-ingest (unchanged)':34} {fig['reingest_s']:8.2f} {fig['reingest_papers_per_s']:10,.0f}",
         f"  {'bare executemany, write only':34} {fig['baseline_write_s']:8.2f} {fig['baseline_papers_per_s']:10,.0f}"
         f" {'':>12}  ({fig['baseline_rows_per_s']:,.0f} rows/s)",
         f"  {'  its parse + rows (untimed)':34} {fig['baseline_parse_s']:8.2f}",
