@@ -184,12 +184,17 @@ class SearchEngine:
         return hits
 
 
+def _words(text: str) -> list[str]:
+    """Lower-case words with a plural "s" dropped: the light stemming that phrase and exclusion checks need."""
+    return [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+            for w in re.findall(r"\w+", text.lower())]  # fmt: skip
+
+
 def _text_ok(row: dict[str, Any], query: Query) -> bool:
-    """Whether a paper's text contains every phrase and none of the excluded words (case-insensitive)."""
-    text = " ".join([row["title"], row["abstract"], " ".join(row["authors"])]).lower()
-    flat = " ".join(re.findall(r"\w+", text))
-    for phrase in query.phrases:
-        if " ".join(re.findall(r"\w+", phrase.lower())) not in flat:
-            return False
-    words = set(flat.split())
-    return not any(word in words for word in query.excluded)
+    """Whether a paper's text contains every phrase and none of the excluded words (case and plurals ignored)."""
+    words = _words(" ".join([row["title"], row["abstract"], " ".join(row["authors"])]))
+    flat = f" {' '.join(words)} "
+    if any(f" {' '.join(_words(phrase))} " not in flat for phrase in query.phrases):
+        return False
+    present = set(words)
+    return not any(word in present for word in _words(" ".join(query.excluded)))

@@ -16,9 +16,18 @@ from paperwire.store.schema import metadata
 import pytest
 
 
+# PostgreSQL-only keyword-search objects of migration 0003, kept by the database and absent from schema.py.
+POSTGRES_ONLY = {("column", "search_tsv"), ("index", "ix_papers_search_tsv"), ("index", "ix_paper_authors_name_tsv")}
+
+
+def _in_metadata(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001 - Alembic's callback
+    return (type_, name) not in POSTGRES_ONLY
+
+
 def test_migrations_create_exactly_the_schema(store: Store) -> None:
+    opts = {"compare_type": True, "include_object": _in_metadata}
     with store.engine.connect() as conn:
-        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+        diffs = compare_metadata(MigrationContext.configure(conn, opts=opts), metadata)
     assert diffs == []
     assert current_revision(store) == head_revision(store)
 

@@ -1,0 +1,52 @@
+"""Keyword search on PostgreSQL: its full-text search over papers.search_tsv (migration 0003), GIN-indexed.
+
+The database keeps the tsvector current (a generated column), so sync and rebuild have nothing to do.
+Ranking is ts_rank_cd (cover density) with title weighted twice abstract; it is not BM25 (no IDF).
+"""
+
+from __future__ import annotations
+
+from paperwire.config import Settings
+from paperwire.search.backends import Scored
+from paperwire.search.query import Query
+from paperwire.store import Store
+from paperwire.store.keyword_rows import count_visible, fulltext_search, ids_with_author_names
+
+
+class PostgresKeywordIndex:
+    """KeywordBackend on PostgreSQL full-text search; filters are clauses of the same SQL query."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        if store.dialect != "postgresql":
+            raise ValueError("PostgresKeywordIndex needs a PostgreSQL store")
+        self.store = store
+
+    def sync(self) -> int:
+        """Nothing to catch up: the generated column changes with each row. Returns 0."""
+        return 0
+
+    def rebuild(self) -> int:
+        """Nothing to rebuild; returns the number of searchable (visible) papers."""
+        with self.store.read() as conn:
+            return count_visible(conn)
+
+    def search(self, query: Query, limit: int) -> Scored:
+        """Phrases required (phraseto_tsquery), terms ORed, excluded words and filters in the WHERE clause."""
+        if limit <= 0 or not query.has_text:
+            return []
+        filters = query.filters
+        with self.store.read() as conn:
+            return fulltext_search(
+                conn, terms=query.terms, phrases=query.phrases, excluded=query.excluded,
+                categories=filters.categories, author_names=filters.authors,
+                since=filters.since, until=filters.until, limit=limit,
+            )  # fmt: skip
+
+    def ids_with_authors(self, names: tuple[str, ...]) -> set[str]:
+        """Ids of visible papers with, for each name, one author whose name holds all of its words."""
+        with self.store.read() as conn:
+            return ids_with_author_names(conn, names)
+
+    def __len__(self) -> int:
+        with self.store.read() as conn:
+            return count_visible(conn)

@@ -1,0 +1,280 @@
+"""Keyword search on both backends: tantivy for SQLite, PostgreSQL full-text search for PostgreSQL.
+
+Every filtered result is checked against the stored row; rankings are checked against what the
+data says should win (the paper's own title, a title hit over an abstract-only hit).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from paperwire.config import Settings
+from paperwire.papers.load import ingest_paths
+from paperwire.search.backends import KeywordBackend
+from paperwire.search.keyword_postgres import PostgresKeywordIndex
+from paperwire.search.keyword_tantivy import TantivyKeywordIndex
+from paperwire.search.query import Filters, Query, parse_query
+from paperwire.store import Store
+from paperwire.store.keyword_rows import latest_change, name_words
+from paperwire.store.papers import get_paper
+from paperwire.store.schema import papers
+from tests.conftest import FIXTURES
+
+ALL = 1000  # a limit above the corpus size: the complete result set
+
+
+def make_index(store: Store, settings: Settings) -> KeywordBackend:
+    if store.dialect == "postgresql":
+        return PostgresKeywordIndex(store, settings)
+    return TantivyKeywordIndex(store, settings)
+
+
+def _records() -> list[dict[str, Any]]:
+    """The 300 fixture papers with first-published dates spread over 2025 (every tenth has none)."""
+    rows = [json.loads(line) for line in (FIXTURES / "papers-300.jsonl").read_text().splitlines() if line]
+    for i, row in enumerate(rows):
+        if i % 10 == 9:
+            row.pop("published", None)
+        else:
+            row["published"] = (date(2025, 1, 1) + timedelta(days=i)).isoformat()
+    return rows
+
+
+def _write(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+@pytest.fixture
+def records() -> list[dict[str, Any]]:
+    return _records()
+
+
+@pytest.fixture
+def index(store: Store, settings: Settings, records: list[dict[str, Any]], tmp_path: Path) -> KeywordBackend:
+    ingest_paths(store, [_write(tmp_path / "all.jsonl", records)])
+    built = make_index(store, settings)
+    built.sync()
+    return built
+
+
+def _row(store: Store, paper_id: str) -> dict[str, Any]:
+    with store.read() as conn:
+        row = get_paper(conn, paper_id)
+    assert row is not None
+    return row
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text))
+
+
+def _has_author(row: dict[str, Any], name: str) -> bool:
+    wanted = set(name_words(name))
+    return any(wanted <= set(name_words(author)) for author in row["authors"])
+
+
+def test_a_title_query_ranks_that_paper_first(index: KeywordBackend, records: list[dict[str, Any]]) -> None:
+    for row in records[::37]:
+        results = index.search(parse_query(_words(row["title"])), 10)
+        assert results[0][0] == row["id"], row["title"]
+        assert [score for _, score in results] == sorted((score for _, score in results), reverse=True)
+
+
+def test_a_title_hit_outranks_an_abstract_only_hit(index: KeywordBackend, records: list[dict[str, Any]]) -> None:
+    word = "segmentation"
+    in_title = {r["id"] for r in records if word in r["title"].lower()}
+    abstract_once = {
+        r["id"] for r in records
+        if word not in r["title"].lower() and r["abstract"].lower().count(word[:7]) == 1
+    }  # fmt: skip
+    assert len(in_title) >= 10 and len(abstract_once) >= 5
+    ranked = [pid for pid, _ in index.search(parse_query(word), ALL)]
+    assert in_title <= set(ranked) and abstract_once <= set(ranked)
+    last_title_hit = max(ranked.index(pid) for pid in in_title)
+    first_abstract_hit = min(ranked.index(pid) for pid in abstract_once)
+    assert last_title_hit < first_abstract_hit
+
+
+def test_a_phrase_must_match_as_a_phrase(index: KeywordBackend, store: Store) -> None:
+    bag = {pid for pid, _ in index.search(parse_query("language large models"), ALL)}
+    phrase = [pid for pid, _ in index.search(parse_query('"large language models"'), ALL)]
+    assert phrase and set(phrase) < bag
+    for pid in phrase:
+        row = _row(store, pid)
+        text = " ".join(re.findall(r"\w+", f"{row['title']} {row['abstract']}".lower()))
+        assert re.search(r"\blarge language model", text), pid
+    # a phrase plus free words: the phrase still decides what matches, the words only rank
+    mixed = {pid for pid, _ in index.search(parse_query('"large language models" robot'), ALL)}
+    assert mixed == set(phrase)
+
+
+def test_an_excluded_word_removes_papers(index: KeywordBackend, store: Store) -> None:
+    everything = {pid for pid, _ in index.search(parse_query("diffusion"), ALL)}
+    without = {pid for pid, _ in index.search(parse_query("diffusion -video"), ALL)}
+    assert without and without < everything
+    for pid in everything - without:
+        row = _row(store, pid)
+        assert "video" in f"{row['title']} {row['abstract']}".lower()
+    for pid in without:
+        row = _row(store, pid)
+        assert not re.search(r"\bvideos?\b", f"{row['title']} {row['abstract']}".lower())
+
+
+@pytest.mark.parametrize("categories", [("cs.CL",), ("cs.RO", "eess.IV"), ("cs.AI",)])
+def test_a_category_filter_lets_nothing_else_through(
+    index: KeywordBackend, store: Store, categories: tuple[str, ...]
+) -> None:
+    query = parse_query("model learning data").with_filters(Filters(categories=categories))
+    results = index.search(query, ALL)
+    assert results
+    for pid, _ in results:
+        assert set(_row(store, pid)["categories"]) & set(categories)
+    # filters act inside the search: a small limit is filled from inside the filter
+    assert len(index.search(query, 3)) == 3
+
+
+def test_a_date_filter_lets_nothing_else_through(index: KeywordBackend, store: Store) -> None:
+    since, until = date(2025, 3, 1), date(2025, 6, 30)
+    results = index.search(parse_query(f"model learning data since:{since} until:{until}"), ALL)
+    unfiltered = index.search(parse_query("model learning data"), ALL)
+    assert results and len(results) < len(unfiltered)
+    for pid, _ in results:
+        published = _row(store, pid)["published"]
+        assert published is not None and since <= published <= until
+    only_since = index.search(parse_query("model learning data since:2025-10-01"), ALL)
+    assert only_since and all(_row(store, pid)["published"] >= date(2025, 10, 1) for pid, _ in only_since)
+    dateless = {pid for pid, _ in unfiltered if _row(store, pid)["published"] is None}
+    assert dateless  # papers without a date exist, match without filter, and fail every date filter
+    assert not dateless & {pid for pid, _ in index.search(parse_query("model learning data until:2030-01-01"), ALL)}
+
+
+def test_author_filters_ignore_accents_and_case_and_combine(index: KeywordBackend, store: Store) -> None:
+    plain = index.search(parse_query('generation author:"CENGIZ OZTIRELI"'), ALL)
+    assert [pid for pid, _ in plain] == ["2503.11958"]
+    both = index.search(parse_query('diffusion author:"paula perez-toro" author:"TOMAS ARIAS VERGARA"'), ALL)
+    assert [pid for pid, _ in both] == ["2503.12102"]
+    assert index.search(parse_query('diffusion author:"paula perez-toro" author:"Cengiz Öztireli"'), ALL) == []
+    # the words of one name must belong to one author, not be spread over two
+    assert index.search(parse_query('diffusion author:"paula arias"'), ALL) == []
+    results = index.search(parse_query("model learning author:chen"), ALL)
+    assert 3 <= len(results) < len(index.search(parse_query("model learning"), ALL))
+    for pid, _ in results:
+        assert _has_author(_row(store, pid), "chen")
+    assert len(index.search(parse_query("model learning author:chen"), 2)) == 2
+
+
+def test_ids_with_authors(index: KeywordBackend, records: list[dict[str, Any]]) -> None:
+    def expected(*names: str) -> set[str]:
+        return {r["id"] for r in records if all(_has_author(r, name) for name in names)}
+
+    assert index.ids_with_authors(("Qifeng Chen",)) == expected("Qifeng Chen") != set()
+    assert index.ids_with_authors(("chen", "li")) == expected("chen", "li") != set()
+    assert index.ids_with_authors(("cengiz öztireli",)) == expected("Cengiz Oztireli") != set()
+    assert index.ids_with_authors(("Nobody Atall",)) == set()
+    # "Chen Qifeng" (words of one name, any order) but not words taken from two different authors
+    first = records[0]["authors"]
+    spread = f"{first[0].split()[0]} {first[1].split()[-1]}"
+    assert index.ids_with_authors((spread,)) == expected(spread)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["AND OR )", "title:(", '"*"', "(((", "a:b:c \\ / * ? ~ ^ [ ] { }", "ünïcödé 数据 😀 ﬁ",
+     " ".join(["word"] * 150), "x" * 900, "-", '"" - +', "NOT -NOT", "author:x", "'; DROP TABLE papers; --"],
+)  # fmt: skip
+def test_odd_input_returns_normally(index: KeywordBackend, text: str) -> None:
+    results = index.search(parse_query(text), 10)
+    assert isinstance(results, list) and len(results) <= 10
+
+
+def test_no_free_text_means_no_search(index: KeywordBackend) -> None:
+    assert index.search(parse_query("cat:cs.CV"), 10) == []
+    assert index.search(parse_query("-diffusion"), 10) == []
+    assert index.search(Query(), 10) == []
+    assert index.search(parse_query("diffusion"), 0) == []
+
+
+def test_incremental_sync_equals_a_rebuilt_index(
+    store: Store, settings: Settings, records: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    ingest_paths(store, [_write(tmp_path / "first.jsonl", records[:200])])
+    incremental = make_index(store, settings)
+    incremental.sync()
+    assert incremental.search(parse_query(_words(records[250]["title"])), 5)[0][0] != records[250]["id"]
+    ingest_paths(store, [_write(tmp_path / "rest.jsonl", records[200:])])
+    renamed = dict(records[10], title="Quokkas and wombats: marsupial detection in the wild")
+    ingest_paths(store, [_write(tmp_path / "renamed.jsonl", [renamed])])
+    changed = incremental.sync()
+    if store.dialect == "sqlite":
+        assert changed == 101
+        assert incremental.sync() == 0  # nothing new: nothing re-read, even inside the slack window
+    assert incremental.search(parse_query(_words(records[250]["title"])), 5)[0][0] == records[250]["id"]
+    assert incremental.search(parse_query("quokkas wombats"), 5)[0][0] == records[10]["id"]
+
+    rebuilt = make_index(store, settings.model_copy(update={"home": tmp_path / "other-home"}))
+    assert rebuilt.rebuild() == 300
+    for text in ["diffusion", "quokkas", _words(records[10]["title"]), '"large language models" -video',
+                 "segmentation cat:eess.IV", "robot since:2025-05-01", 'model author:"Qifeng Chen"']:  # fmt: skip
+        query = parse_query(text)
+        assert {p for p, _ in incremental.search(query, ALL)} == {p for p, _ in rebuilt.search(query, ALL)}, text
+
+
+def test_hidden_papers_disappear_after_sync(index: KeywordBackend, store: Store, records: list[dict[str, Any]]) -> None:
+    target = records[0]
+    query = parse_query(_words(target["title"]))
+    assert index.search(query, 5)[0][0] == target["id"]
+    with store.write() as conn:  # hiding a paper bumps updated_at, as every change of a paper row must
+        conn.execute(papers.update().where(papers.c.id == target["id"]).values(hidden=True, updated_at=datetime.now(UTC)))
+    index.sync()
+    assert target["id"] not in {pid for pid, _ in index.search(query, ALL)}
+    assert target["id"] not in index.ids_with_authors((target["authors"][0],))
+    with store.write() as conn:
+        conn.execute(papers.update().where(papers.c.id == target["id"]).values(hidden=False, updated_at=datetime.now(UTC)))
+    index.sync()
+    assert index.search(query, 5)[0][0] == target["id"]
+
+
+def test_latest_change_follows_the_papers(store: Store, records: list[dict[str, Any]], tmp_path: Path) -> None:
+    with store.read() as conn:
+        assert latest_change(conn) is None
+    before = datetime.now(UTC)
+    ingest_paths(store, [_write(tmp_path / "few.jsonl", records[:5])])
+    with store.read() as conn:
+        latest = latest_change(conn)
+    assert latest is not None and before - timedelta(seconds=1) <= latest <= datetime.now(UTC)
+
+
+def test_tantivy_index_survives_reopening(
+    store: Store, settings: Settings, records: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    if store.dialect != "sqlite":
+        pytest.skip("the embedded index is the SQLite backend's")
+    ingest_paths(store, [_write(tmp_path / "all.jsonl", records)])
+    assert TantivyKeywordIndex(store, settings).sync() == 300
+    reopened = TantivyKeywordIndex(store, settings)
+    assert reopened.sync() == 0
+    assert len(reopened) == 300
+    assert reopened.search(parse_query(_words(records[5]["title"])), 1)[0][0] == records[5]["id"]
+
+
+def test_a_change_committed_late_is_still_picked_up(
+    index: KeywordBackend, store: Store, records: list[dict[str, Any]]
+) -> None:
+    """A writer stamps updated_at before it commits: a sync in between must not lose its rows."""
+    index.search(parse_query("anything"), 1)
+    with store.write() as conn:
+        conn.execute(
+            papers.update().where(papers.c.id == records[20]["id"])
+            .values(title="Platypus echolocation", updated_at=datetime.now(UTC) - timedelta(minutes=2))
+        )  # fmt: skip
+    index.sync()
+    assert [pid for pid, _ in index.search(parse_query("platypus"), 5)] == [records[20]["id"]]
+    assert index.sync() == 0 or store.dialect == "postgresql"
