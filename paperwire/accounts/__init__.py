@@ -1,0 +1,1 @@
+"""Accounts: sign-in by emailed one-time link, sessions, roles, rate limits."""

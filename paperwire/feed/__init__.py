@@ -1,0 +1,1 @@
+"""The feed: daily, weekly and monthly lists, votes, comments and the trending score."""

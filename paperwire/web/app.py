@@ -1,0 +1,123 @@
+"""create_app(settings, store): the FastAPI application serving the pages, the JSON API and the feeds."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from paperwire.accounts.sessions import load_user
+from paperwire.config import Settings
+from paperwire.errors import PaperwireError
+from paperwire.search.engine import SearchEngine
+from paperwire.store import Store
+from paperwire.web.security import csrf_token, secret_key
+from paperwire.web.templating import make_templates
+
+STATIC = Path(__file__).parent / "static"
+log = logging.getLogger("paperwire.web")
+
+
+def create_app(settings: Settings, store: Store, *, engine: SearchEngine | None = None) -> FastAPI:
+    """Build the application around one store and one search engine (made here unless given)."""
+    app = FastAPI(
+        title="Paperwire API",
+        description="Daily papers, search and votes. Shaped like Hugging Face's daily papers API.",
+        version="0.1.0",
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.engine = engine or SearchEngine(settings, store)
+    app.state.templates = make_templates()
+    secure = settings.secure_cookies if settings.secure_cookies is not None else settings.site_url.startswith("https://")
+    app.add_middleware(SessionMiddleware, secret_key=secret_key(settings, store), session_cookie="paperwire_session",
+                       max_age=30 * 24 * 3600, same_site="lax", https_only=secure)  # fmt: skip
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next: Any) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.url.path != "/docs":
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                "form-action 'self'; frame-ancestors 'none'",
+            )
+        return response
+
+    _install_error_handlers(app)
+    from paperwire.web import routes
+
+    for router in routes.routers():
+        app.include_router(router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    return app
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """Render a page with what every page needs: the user, the CSRF token, the settings."""
+    app = request.app
+    user = current_user(request)
+    context.update(request=request, user=user, csrf=csrf_token(request), settings=app.state.settings)
+    return app.state.templates.TemplateResponse(request, template, context, status_code=status)
+
+
+def current_user(request: Request) -> dict[str, Any] | None:
+    """The signed-in user (loaded once per request), or None."""
+    if not hasattr(request.state, "user"):
+        request.state.user = load_user(request.app.state.store, request.session)
+    return request.state.user
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+
+
+def _error_response(request: Request, status: int, message: str) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"status": status, "message": message}, status_code=status)
+    try:
+        return render(request, "error.html", status=status, status_code=status, message=message)
+    except Exception:  # noqa: BLE001 - never fail while reporting a failure
+        return PlainTextResponse(f"{status}: {message}", status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(PaperwireError)
+    async def _domain(request: Request, exc: PaperwireError) -> Response:
+        return _error_response(request, exc.status, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'] if p not in ('query', 'body', 'path', 'form'))}: {err['msg']}"
+            for err in exc.errors()
+        )
+        return _error_response(request, 400, f"invalid request: {problems}")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        message = {404: "not found", 405: "method not allowed"}.get(exc.status_code, str(exc.detail))
+        return _error_response(request, exc.status_code, message)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return _error_response(request, 500, "something went wrong on our side; it has been logged")

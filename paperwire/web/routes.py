@@ -1,0 +1,25 @@
+"""Every router of the site, in one list, so create_app registers them in one place."""
+
+from __future__ import annotations
+
+import importlib
+
+from fastapi import APIRouter
+
+ROUTER_MODULES = (
+    "paperwire.web.pages.feed",      # home: daily / weekly / monthly lists
+    "paperwire.web.pages.paper",     # paper page, author page
+    "paperwire.web.pages.search",    # search page
+    "paperwire.web.pages.account",   # sign-in, sign-out, settings
+    "paperwire.web.pages.submit",    # submissions
+    "paperwire.web.pages.admin",     # admin area
+    "paperwire.web.api.daily",       # /api/daily_papers
+    "paperwire.web.api.papers",      # /api/papers/{id}, /api/papers/{id}/similar
+    "paperwire.web.api.search",      # /api/papers/search
+    "paperwire.web.api.votes",       # /api/papers/{id}/vote
+    "paperwire.web.feeds",           # RSS and Atom
+)  # fmt: skip
+
+
+def routers() -> list[APIRouter]:
+    return [importlib.import_module(name).router for name in ROUTER_MODULES]

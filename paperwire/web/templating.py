@@ -1,0 +1,57 @@
+"""Jinja2 templates with Paperwire's filters (dates, LaTeX to MathML, plain-text links)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
+
+TEMPLATES = Path(__file__).parent / "templates"
+_MATH = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$", re.S)
+_URL = re.compile(r"https?://[^\s<>\"')\]]+")
+
+
+def render_math(text: str) -> Markup:
+    """Escape text and render `$...$` LaTeX spans as MathML (browsers draw it natively); bad LaTeX stays as text."""
+    from latex2mathml.converter import convert
+
+    parts: list[str] = []
+    last = 0
+    for match in _MATH.finditer(text or ""):
+        parts.append(str(escape(text[last:match.start()])))
+        try:
+            parts.append(convert(match.group(1)))
+        except Exception:  # noqa: BLE001 - any LaTeX the converter cannot read is shown as written
+            parts.append(str(escape(match.group(0))))
+        last = match.end()
+    parts.append(str(escape((text or "")[last:])))
+    return Markup("".join(parts))
+
+
+def linkify(text: str) -> Markup:
+    """Escape plain text and turn bare http(s) URLs into links that do not pass referrer or rank."""
+    out: list[str] = []
+    last = 0
+    for match in _URL.finditer(text or ""):
+        out.append(str(escape(text[last:match.start()])))
+        url = escape(match.group(0))
+        out.append(f'<a href="{url}" rel="nofollow noopener noreferrer ugc">{url}</a>')
+        last = match.end()
+    out.append(str(escape((text or "")[last:])))
+    return Markup("".join(out).replace("\n", "<br>\n"))
+
+
+def nice_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.strftime("%d %b %Y").lstrip("0")
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    templates.env.filters.update(math=render_math, linkify=linkify, nice_date=nice_date)
+    templates.env.globals["now"] = datetime.now
+    return templates
