@@ -288,18 +288,23 @@ def demo(
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
 ) -> None:
     """Load the bundled demo corpus (real arXiv papers of Feb 2026 with Hugging Face daily lists) and serve it."""
-    from paperwire.demo import load_demo
+    from paperwire.demo import import_demo_vectors, load_demo
+    from paperwire.search.engine import SearchEngine
     from paperwire.store.papers import counts, listing_days
 
     settings = _settings(ctx)
     store = Store.open(settings)
     report = load_demo(store, batch_size=settings.ingest_batch_size)
+    vectors = import_demo_vectors(store, settings.embedding_model)
+    indexed = SearchEngine(settings, store).sync()
     with store.read() as conn:
         totals = counts(conn)
         days = listing_days(conn)
     out.print(f"demo corpus: {report.summary()}")
     out.print(f"{totals['papers']} papers, {totals['listings']} daily-list entries over {len(days)} days "
               f"({days[-1][0]} to {days[0][0]}) in {store.url}")  # fmt: skip
+    out.print(f"{vectors} precomputed vectors imported; search indexes updated "
+              f"({indexed['keyword']} keyword documents, {indexed['vectors']} vectors)")  # fmt: skip
     if serve:
         _serve(settings, host, port, 1)
 
