@@ -55,7 +55,9 @@ class Settings(BaseSettings):
         1000, ge=10, description="Candidates kept by the binary first stage before full-precision rescoring."
     )
     fusion: str = Field(
-        "rrf", pattern="^(rrf|linear)$", description="How hybrid search fuses its two rankings: rrf or linear."
+        "linear",
+        pattern="^(rrf|linear)$",
+        description="How hybrid search fuses its rankings: linear (min-max normalised sum; best on scifact-train) or rrf.",
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant of hybrid search.")
     keyword_weight: float = Field(
@@ -98,6 +100,14 @@ class Settings(BaseSettings):
     user_agent: str = Field(
         "paperwire/0.1 (self-hosted research paper hub)", description="User-Agent sent to remote sources."
     )
+    signin_mails_per_address: int = Field(
+        5, ge=1, description="Sign-in mails one address may be sent per hour."
+    )
+    signin_mails_per_ip: int = Field(
+        20, ge=1, description="Sign-in mails one client IP address may request per hour."
+    )
+    votes_per_hour: int = Field(300, ge=1, description="Votes (and vote withdrawals) one user may make per hour.")
+    comments_per_hour: int = Field(30, ge=1, description="Comments one user may post or edit per hour.")
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -27,4 +27,4 @@ def import_demo_vectors(store: Store, model: str) -> int:
 
     if model not in _DEFAULT_ALIASES or not DEMO_VECTORS.exists():
         return 0
-    return import_vectors(store, DEMO_VECTORS, model).imported
+    return import_vectors(store, DEMO_VECTORS, model, expected_dim=384).imported

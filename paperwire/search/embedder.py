@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -94,9 +95,12 @@ def default_model_path() -> str:
 
 
 def is_static_model(location: str) -> bool:
-    """model2vec folders carry a config.json with "model_type": "model2vec" or no modules.json."""
-    folder = Path(location)
-    return folder.is_dir() and (folder / "model.safetensors").exists() and not (folder / "modules.json").exists()
+    """A local model2vec folder: its config.json says "model_type": "model2vec" (it may also carry modules.json)."""
+    try:
+        config = json.loads((Path(location) / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and config.get("model_type") == "model2vec"
 
 
 def load_embedder(settings: Settings, name: str | None = None) -> Embedder:

@@ -113,13 +113,36 @@ class CachedEmbedder:
 def load_corpus(store: Store, settings: Settings, corpus: Path, embedder: Embedder, *,
                 vectors: Path | None = None, on_progress: Callable[[int, int], None] | None = None) -> int:  # fmt: skip
     """Ingest a BEIR corpus and give every document a vector (imported from `vectors`, or embedded now)."""
-    from paperwire.search.indexer import embed_pending, import_vectors
+    from paperwire.search.indexer import embed_pending
 
     report = ingest_items(store, corpus_items(corpus), source="beir", batch_size=settings.ingest_batch_size)
     if vectors is not None:
-        import_vectors(store, vectors, embedder.name)
+        _store_vectors(store, vectors, embedder.name)
     embed_pending(store, embedder, batch_size=settings.embed_batch_size, on_progress=on_progress)
     return report.added + report.unchanged + report.updated
+
+
+def _store_vectors(store: Store, path: Path, model: str) -> None:
+    """Store precomputed corpus vectors (.npz with `ids` and `vectors`) keyed by BEIR document ids.
+
+    BEIR ids are not arXiv ids, so this bypasses `paperwire index --import`, which checks them.
+    """
+    from paperwire.search.embedder import normalise
+    from paperwire.store import embeddings as vectors_repo
+    from paperwire.store import papers as repo
+
+    try:
+        data = np.load(path)
+        ids, matrix = [str(i) for i in data["ids"]], normalise(data["vectors"])
+    except (OSError, KeyError, ValueError) as exc:
+        raise InvalidInput(f"{path}: expected an .npz with arrays ids and vectors ({exc})") from None
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start:start + 1000]
+        with store.write() as conn:
+            rows = repo.load_papers(conn, chunk)
+            keep = [i for i, pid in enumerate(chunk) if pid in rows]
+            vectors_repo.save_vectors(conn, model, [{"id": chunk[i], "content_hash": rows[chunk[i]]["content_hash"]}
+                                                    for i in keep], matrix[start:start + 1000][keep])  # fmt: skip
 
 
 def run_eval(store: Store, settings: Settings, queries: dict[str, str], qrels: dict[str, dict[str, int]],
