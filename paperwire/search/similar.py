@@ -16,8 +16,8 @@ from paperwire.store import papers as repo
 NEGATIVE_WEIGHT = 0.5  # Rocchio's beta/gamma balance: dislikes push away half as hard as likes pull
 
 
-def _vector(engine: SearchEngine, paper_id: str) -> np.ndarray:
-    """A paper's stored vector, or one embedded now if the paper is not indexed yet."""
+def _vector(engine: SearchEngine, paper_id: str, *, embed_missing: bool = True) -> np.ndarray | None:
+    """A paper's stored vector, or one embedded now if the paper is not indexed yet (None if not allowed to)."""
     vector = engine.vectors.vector_of(paper_id)
     if vector is not None:
         return vector
@@ -25,15 +25,25 @@ def _vector(engine: SearchEngine, paper_id: str) -> np.ndarray:
         row = repo.get_paper(conn, paper_id)
     if row is None:
         raise NotFound(f"no paper {paper_id}")
+    if not embed_missing:
+        return None
     return engine.embedder.embed([paper_text(row["title"], row["abstract"])])[0]
 
 
-def similar(engine: SearchEngine, raw_id: str, *, limit: int = 10, filters: Filters | None = None) -> list[Hit]:
-    """The papers nearest to one paper by vector, without the paper itself, optionally within filters."""
+def similar(engine: SearchEngine, raw_id: str, *, limit: int = 10, filters: Filters | None = None,
+            embed_missing: bool = True) -> list[Hit]:  # fmt: skip
+    """The papers nearest to one paper by vector, without the paper itself, optionally within filters.
+
+    A paper without a stored vector is embedded on the fly, unless `embed_missing` is False (a page that
+    must stay fast then shows none until `paperwire index` has run).
+    """
     paper_id, _ = parse_arxiv_id(raw_id)
     _check_limit(limit)
     engine.sync(force=False)
-    found = engine.nearest(_vector(engine, paper_id), limit, filters or Filters(), exclude={paper_id})
+    vector = _vector(engine, paper_id, embed_missing=embed_missing)
+    if vector is None:
+        return []
+    found = engine.nearest(vector, limit, filters or Filters(), exclude={paper_id})
     return engine.hydrate(found, {"semantic": {pid: i for i, (pid, _) in enumerate(found, start=1)}})
 
 
@@ -53,10 +63,11 @@ def recommend(
     if not positive:
         raise InvalidInput("recommendations need at least one paper to start from")
     engine.sync(force=False)
-    liked = np.vstack([_vector(engine, pid) for pid in positive])
+    liked = np.vstack([_vector(engine, pid) for pid in positive])  # type: ignore[misc]
     target = liked.mean(axis=0)
     if negative:
-        target = target - NEGATIVE_WEIGHT * np.vstack([_vector(engine, pid) for pid in negative]).mean(axis=0)
+        disliked = np.vstack([_vector(engine, pid) for pid in negative])  # type: ignore[misc]
+        target = target - NEGATIVE_WEIGHT * disliked.mean(axis=0)
     target = normalise(target[None, :])[0]
     found = engine.nearest(target, limit, filters or Filters(), exclude={*positive, *negative})
     return engine.hydrate(found, {"semantic": {pid: i for i, (pid, _) in enumerate(found, start=1)}})

@@ -199,3 +199,26 @@ embeddings = sa.Table(
     sa.Column("updated_at", Moment, nullable=False, index=True),
     sa.Index("ix_embeddings_model", "model"),
 )
+
+# Accounts (migration 0004): one-time sign-in links and fixed-window rate-limit counters.
+login_tokens = sa.Table(
+    "login_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True, comment="sha256 of the random token; the token itself is never stored"),
+    sa.Column("email", sa.String(320), nullable=False, index=True, comment="normalised to lower case"),
+    sa.Column("next_url", sa.Text, nullable=True, comment="local path to go to after signing in"),
+    sa.Column("created_at", Moment, nullable=False),
+    sa.Column("expires_at", Moment, nullable=False, index=True),
+    sa.Column("used_at", Moment, nullable=True),
+    sa.Column("requested_ip", sa.String(64), nullable=True),
+)
+
+rate_limits = sa.Table(
+    "rate_limits",
+    metadata,
+    sa.Column("key", sa.String(255), primary_key=True, comment="e.g. signin-ip:203.0.113.9"),
+    sa.Column("window_start", sa.BigInteger, primary_key=True, comment="start of the fixed window, Unix seconds"),
+    sa.Column("count", sa.Integer, nullable=False),
+)
+
+sa.Index("ix_listings_submitted_by_created", listings.c.submitted_by, listings.c.created_at)

@@ -18,7 +18,8 @@ from paperwire.config import Settings
 from paperwire.errors import PaperwireError
 from paperwire.search.engine import SearchEngine
 from paperwire.store import Store
-from paperwire.web.security import csrf_token, secret_key
+from paperwire.accounts.secret import secret_key
+from paperwire.web.security import csrf_token
 from paperwire.web.templating import make_templates
 
 STATIC = Path(__file__).parent / "static"
@@ -44,20 +45,7 @@ def create_app(settings: Settings, store: Store, *, engine: SearchEngine | None 
                        max_age=30 * 24 * 3600, same_site="lax", https_only=secure)  # fmt: skip
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    @app.middleware("http")
-    async def _security_headers(request: Request, call_next: Any) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.url.path != "/docs":
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                "form-action 'self'; frame-ancestors 'none'",
-            )
-        return response
-
+    app.add_middleware(SecurityHeaders)
     _install_error_handlers(app)
     from paperwire.web import routes
 
@@ -69,6 +57,36 @@ def create_app(settings: Settings, store: Store, *, engine: SearchEngine | None 
         return PlainTextResponse("ok")
 
     return app
+
+
+_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+]
+_CSP = (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                                    b"form-action 'self'; frame-ancestors 'none'")  # fmt: skip
+
+
+class SecurityHeaders:
+    """Adds safe defaults to every response (a plain ASGI middleware: no per-request task overhead)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = _HEADERS if scope["path"] == "/docs" else [*_HEADERS, _CSP]
+
+        async def send_with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []), *(h for h in extra if h[0] not in present)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:

@@ -1,5 +1,204 @@
-"""(being written)"""
+"""RSS 2.0 and Atom feeds of a daily (weekly, monthly) list, a search, a category and an author."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from email.utils import format_datetime
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from paperwire.errors import NotFound
+from paperwire.feed import lists
+from paperwire.feed.lists import Period
+from paperwire.store import feed as queries
+from paperwire.store import papers as repo
 
 router = APIRouter()
+FEED_SIZE = 50
+DAILY_SIZE = 100
+CONTENT_TYPES = {"rss": "application/rss+xml; charset=utf-8", "atom": "application/atom+xml; charset=utf-8"}
+ATOM_NS = "http://www.w3.org/2005/Atom"
+_NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+@dataclass
+class Entry:
+    """One paper as a feed item."""
+
+    id: str
+    title: str
+    authors: list[str]
+    summary: str
+    categories: list[str]
+    when: datetime
+
+
+def _clean(text: str | None) -> str:
+    """Text with the characters XML 1.0 cannot hold removed (xml.etree escapes the rest)."""
+    return _NOT_XML.sub("", text or "")
+
+
+def _moment(day: date | None, fallback: datetime | None = None) -> datetime:
+    if day is not None:
+        return datetime.combine(day, time.min, tzinfo=UTC)
+    if fallback is not None:
+        return fallback if fallback.tzinfo else fallback.replace(tzinfo=UTC)
+    return datetime.now(UTC)
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    child = ET.SubElement(parent, tag, attrs)
+    if text is not None:
+        child.text = _clean(text)
+    return child
+
+
+def render_rss(base: str, title: str, page_url: str, self_url: str, description: str, entries: list[Entry]) -> bytes:
+    """An RSS 2.0 document (with an atom:link to itself, as validators ask)."""
+    rss = ET.Element("rss", {"version": "2.0", "xmlns:atom": ATOM_NS})
+    channel = _sub(rss, "channel")
+    _sub(channel, "title", title)
+    _sub(channel, "link", page_url)
+    _sub(channel, "description", description)
+    _sub(channel, "atom:link", href=self_url, rel="self", type="application/rss+xml")
+    _sub(channel, "lastBuildDate", format_datetime(_updated(entries), usegmt=True))
+    for entry in entries:
+        link = f"{base}/papers/{entry.id}"
+        item = _sub(channel, "item")
+        _sub(item, "title", entry.title)
+        _sub(item, "link", link)
+        _sub(item, "guid", link, isPermaLink="true")
+        _sub(item, "pubDate", format_datetime(entry.when.astimezone(UTC), usegmt=True))
+        _sub(item, "description", entry.summary)
+        if entry.authors:
+            _sub(item, "dc:creator", ", ".join(entry.authors))
+        for category in entry.categories:
+            _sub(item, "category", category)
+    if any(entry.authors for entry in entries):
+        rss.set("xmlns:dc", "http://purl.org/dc/elements/1.1/")
+    return ET.tostring(rss, encoding="utf-8", xml_declaration=True)
+
+
+def render_atom(base: str, title: str, page_url: str, self_url: str, description: str, entries: list[Entry]) -> bytes:
+    """An Atom 1.0 document."""
+    feed = ET.Element("feed", {"xmlns": ATOM_NS})
+    _sub(feed, "id", self_url)
+    _sub(feed, "title", title)
+    _sub(feed, "subtitle", description)
+    _sub(feed, "link", href=self_url, rel="self", type="application/atom+xml")
+    _sub(feed, "link", href=page_url, rel="alternate", type="text/html")
+    _sub(feed, "updated", _rfc3339(_updated(entries)))
+    _sub(_sub(feed, "author"), "name", "Paperwire")
+    for entry in entries:
+        link = f"{base}/papers/{entry.id}"
+        item = _sub(feed, "entry")
+        _sub(item, "id", link)
+        _sub(item, "title", entry.title, type="text")
+        _sub(item, "link", href=link, rel="alternate", type="text/html")
+        _sub(item, "updated", _rfc3339(entry.when))
+        _sub(item, "published", _rfc3339(entry.when))
+        for name in entry.authors:
+            _sub(_sub(item, "author"), "name", name)
+        for category in entry.categories:
+            _sub(item, "category", term=category)
+        _sub(item, "summary", entry.summary, type="text")
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+
+
+def _updated(entries: list[Entry]) -> datetime:
+    return max((entry.when for entry in entries), default=datetime.now(UTC))
+
+
+def _respond(request: Request, fmt: str, title: str, page_path: str, description: str,
+             entries: list[Entry]) -> Response:  # fmt: skip
+    base = request.app.state.settings.site_url.rstrip("/")
+    self_url = base + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    writer = render_rss if fmt == "rss" else render_atom
+    body = writer(base, title, base + page_path, self_url, description, entries)
+    return Response(body, media_type=CONTENT_TYPES[fmt])
+
+
+def _check_format(fmt: str) -> str:
+    if fmt not in CONTENT_TYPES:
+        raise NotFound(f"no feed format {fmt[:20]!r}: use .rss or .atom")
+    return fmt
+
+
+def _entries_for(request: Request, ids: list[str]) -> list[Entry]:
+    with request.app.state.store.read() as conn:
+        rows = queries.display_rows(conn, ids)
+    return [_entry(rows[pid], None) for pid in ids if pid in rows]
+
+
+def _entry(row: dict[str, Any], day: date | None) -> Entry:
+    """A feed entry dated by its list day, else its first publication, else when it was imported."""
+    return Entry(row["id"], row["title"], list(row["authors"] or []), row["abstract"] or "",
+                 list(row["categories"] or []), _moment(day or row["published"], row.get("created_at")))  # fmt: skip
+
+
+@router.get("/feeds/daily.{fmt}", include_in_schema=False)
+def daily_feed(
+    request: Request,
+    fmt: str,
+    day: str | None = Query(None, alias="date"),
+    week: str | None = None,
+    month: str | None = None,
+    category: str | None = None,
+) -> Response:
+    """The trending papers of a day (the latest day with papers by default), a week or a month."""
+    _check_format(fmt)
+    store, settings = request.app.state.store, request.app.state.settings
+    period = lists.parse_period(day=day, week=week, month=month)
+    if period is None:
+        latest = lists.latest_day(store, settings, category=category)
+        period = Period.day(latest or datetime.now(UTC).date())
+    plist = lists.build_list(store, settings, period, category=category, limit=DAILY_SIZE)
+    entries = [_entry(vars(item), item.list_date) for item in plist.items]
+    where = f" in {plist.category}" if plist.category else ""
+    page = f"/?{period.param}={period.key}" + (f"&category={quote(plist.category)}" if plist.category else "")
+    return _respond(request, fmt, f"Paperwire: papers of {period.label}{where}", page,
+                    f"Trending papers of {period.label}{where}", entries)  # fmt: skip
+
+
+@router.get("/feeds/search.{fmt}", include_in_schema=False)
+def search_feed(request: Request, fmt: str, q: str = "") -> Response:
+    """The best matches of a search query (the query language of the search page)."""
+    _check_format(fmt)
+    results = request.app.state.engine.search(q, limit=FEED_SIZE)
+    entries = [_entry(vars(hit), None) for hit in results.hits]
+    return _respond(request, fmt, f"Paperwire: search for {q}", f"/search?q={quote(q)}",
+                    f"Papers matching {q}", entries)  # fmt: skip
+
+
+@router.get("/feeds/category/{category}.{fmt}", include_in_schema=False)
+def category_feed(request: Request, category: str, fmt: str) -> Response:
+    """The newest papers in an arXiv category."""
+    _check_format(fmt)
+    category = lists.check_category(category) or ""
+    with request.app.state.store.read() as conn:
+        ids = queries.newest_in_category(conn, category, limit=FEED_SIZE)
+    return _respond(request, fmt, f"Paperwire: new in {category}", f"/search?q={quote('cat:' + category)}",
+                    f"The newest papers in {category}", _entries_for(request, ids))  # fmt: skip
+
+
+@router.get("/feeds/author/{name}.{fmt}", include_in_schema=False)
+def author_feed(request: Request, name: str, fmt: str) -> Response:
+    """The newest papers of an author (name matched with accents and case ignored)."""
+    _check_format(fmt)
+    key = repo.name_key(name)
+    if not key:
+        raise NotFound("no such author")
+    with request.app.state.store.read() as conn:
+        ids, _ = queries.author_papers(conn, key, limit=FEED_SIZE, offset=0)
+    return _respond(request, fmt, f"Paperwire: papers by {name}", f"/authors/{quote(name)}",
+                    f"The newest papers by {name}", _entries_for(request, ids))  # fmt: skip

@@ -7,10 +7,8 @@ import secrets
 
 from fastapi import Request
 
-from paperwire.config import Settings
 from paperwire.errors import PaperwireError
-from paperwire.store import Store
-from paperwire.store.state import get_state, set_state
+from paperwire.accounts.secret import secret_key  # noqa: F401 - re-exported for create_app
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -18,21 +16,6 @@ CSRF_HEADER = "x-csrf-token"
 
 class CsrfError(PaperwireError):
     status = 403
-
-
-def secret_key(settings: Settings, store: Store) -> str:
-    """The configured secret, or one generated on first start and shared through the database by all workers."""
-    if settings.secret_key:
-        return settings.secret_key
-    key = get_state(store, "web:secret_key")
-    if key is None:
-        try:
-            set_state(store, "web:secret_key", secrets.token_urlsafe(48))
-        except Exception:  # noqa: BLE001 - another worker won the race; read its key below
-            pass
-        key = get_state(store, "web:secret_key")
-    assert key is not None
-    return key
 
 
 def csrf_token(request: Request) -> str:

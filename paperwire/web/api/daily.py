@@ -1,5 +1,98 @@
-"""(being written)"""
+"""GET /api/daily_papers: a day's (week's, month's) list, shaped like Hugging Face's daily papers API."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from datetime import UTC, date, datetime
+from typing import Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from paperwire.feed import lists
+from paperwire.feed.lists import ListItem, Period
+from paperwire.web.app import current_user
+
+router = APIRouter(tags=["daily papers"])
+
+
+class ErrorMessage(BaseModel):
+    """What every API error returns."""
+
+    status: int = Field(examples=[400])
+    message: str = Field(examples=["date: expected a date as YYYY-MM-DD, e.g. 2026-02-03, got '2025-13-01'"])
+
+
+ERRORS = {400: {"model": ErrorMessage, "description": "Bad parameters"},
+          404: {"model": ErrorMessage, "description": "Not found"}}  # fmt: skip
+
+
+class Author(BaseModel):
+    name: str
+
+
+class DailyPaper(BaseModel):
+    """The paper of a list item."""
+
+    id: str = Field(description="arXiv id without version", examples=["2602.00919"])
+    title: str
+    summary: str = Field(description="the abstract")
+    authors: list[Author]
+    publishedAt: str | None = Field(  # noqa: N815
+        description="first published on arXiv (ISO 8601, UTC)", examples=["2026-02-02T00:00:00.000Z"]
+    )
+    upvotes: int = Field(description="imported upvotes plus votes on this site")
+    githubRepo: str | None = Field(description="code repository, if known")  # noqa: N815
+
+
+class Submitter(BaseModel):
+    name: str
+
+
+class DailyItem(BaseModel):
+    """One paper on a daily list."""
+
+    paper: DailyPaper
+    publishedAt: str = Field(description="the day of the list it is on (ISO 8601, UTC)")  # noqa: N815
+    title: str
+    numComments: int  # noqa: N815
+    submittedBy: Submitter | None  # noqa: N815
+
+
+def iso_z(day: date | datetime | None) -> str | None:
+    """ISO 8601 in UTC with milliseconds and a Z, as Hugging Face writes it."""
+    if day is None:
+        return None
+    moment = day if isinstance(day, datetime) else datetime(day.year, day.month, day.day, tzinfo=UTC)
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def daily_item(item: ListItem) -> DailyItem:
+    authors = [Author(name=name) for name in item.authors]
+    paper = DailyPaper(id=item.id, title=item.title, summary=item.abstract, authors=authors,
+                       publishedAt=iso_z(item.published), upvotes=item.upvotes, githubRepo=item.code_url)  # fmt: skip
+    return DailyItem(paper=paper, publishedAt=iso_z(item.list_date) or "", title=item.title, numComments=item.comments,
+                     submittedBy=Submitter(name=item.submitter) if item.submitter else None)  # fmt: skip
+
+
+@router.get("/api/daily_papers", response_model=list[DailyItem], responses=ERRORS)  # type: ignore[arg-type]
+def daily_papers(
+    request: Request,
+    day: str | None = Query(None, alias="date", description="a day, YYYY-MM-DD (default: the latest day with papers)"),
+    week: str | None = Query(None, description="an ISO week, YYYY-Www"),
+    month: str | None = Query(None, description="a month, YYYY-MM"),
+    sort: Literal["trending", "publishedAt"] = Query("trending", description="trending score or newest first"),
+    category: str | None = Query(None, description="only papers in this arXiv category"),
+    limit: int = Query(50, ge=1, le=100, description="items per page"),
+    p: int = Query(0, ge=0, le=10_000, description="page number, from 0"),
+) -> list[DailyItem]:
+    """The papers of a day, an ISO week or a month, each once, with their upvotes and comment counts."""
+    store, settings = request.app.state.store, request.app.state.settings
+    period = lists.parse_period(day=day, week=week, month=month)
+    if period is None:
+        period = Period.day(lists.latest_day(store, settings, category=category) or datetime.now(UTC).date())
+    user = current_user(request)
+    plist = lists.build_list(store, settings, period, sort="trending" if sort == "trending" else "newest",
+                             category=category, viewer_id=user["id"] if user else None,
+                             limit=limit, offset=p * limit)  # fmt: skip
+    return [daily_item(item) for item in plist.items]

@@ -1,5 +1,81 @@
-"""(being written)"""
+"""GET /api/papers/{id} and /api/papers/{id}/similar: one paper, and the papers nearest to it."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from paperwire.feed.votes import vote_state
+from paperwire.search.similar import similar
+from paperwire.store import feed as feed_queries
+from paperwire.web.api.daily import ERRORS, Author, iso_z
+from paperwire.web.pages.paper import load_visible_paper  # also registers the arxiv_id path convertor
+
+router = APIRouter(tags=["papers"])
+
+
+class PaperLinks(BaseModel):
+    abs: str
+    pdf: str
+    code: str | None
+    project: str | None
+
+
+class Paper(BaseModel):
+    """A paper, shaped like Hugging Face's paper object, plus arXiv metadata."""
+
+    id: str = Field(examples=["2503.11731"])
+    title: str
+    summary: str = Field(description="the abstract (Hugging Face's name for it)")
+    abstract: str
+    authors: list[Author]
+    publishedAt: str | None  # noqa: N815
+    updatedAt: str | None  # noqa: N815
+    version: int | None
+    categories: list[str]
+    primaryCategory: str | None  # noqa: N815
+    upvotes: int
+    numComments: int  # noqa: N815
+    githubRepo: str | None  # noqa: N815
+    projectPage: str | None  # noqa: N815
+    doi: str | None
+    journalRef: str | None  # noqa: N815
+    links: PaperLinks
+
+
+class SimilarPaper(BaseModel):
+    id: str
+    title: str
+    authors: list[Author]
+    categories: list[str]
+    publishedAt: str | None  # noqa: N815
+    score: float = Field(description="cosine similarity to the paper")
+
+
+@router.get("/api/papers/{paper_id:arxiv_id}/similar", response_model=list[SimilarPaper],
+            responses=ERRORS)  # type: ignore[arg-type]
+def similar_papers(request: Request, paper_id: str, limit: int = Query(5, ge=1, le=100)) -> list[SimilarPaper]:
+    """The papers nearest to this one by meaning (vector similarity)."""
+    paper = load_visible_paper(request, paper_id)
+    hits = similar(request.app.state.engine, paper["id"], limit=limit)
+    return [SimilarPaper(id=h.id, title=h.title, authors=[Author(name=n) for n in h.authors], categories=h.categories,
+                         publishedAt=iso_z(h.published), score=round(h.score, 6)) for h in hits]  # fmt: skip
+
+
+@router.get("/api/papers/{paper_id:arxiv_id}", response_model=Paper, responses=ERRORS)  # type: ignore[arg-type]
+def get_paper(request: Request, paper_id: str) -> Paper:
+    """One paper by arXiv id (2503.11731 or hep-th/9901001; a version suffix is ignored)."""
+    row = load_visible_paper(request, paper_id)
+    pid = row["id"]
+    upvotes = vote_state(request.app.state.store, pid, None)["upvotes"]
+    with request.app.state.store.read() as conn:
+        comments = feed_queries.comment_counts(conn, [pid]).get(pid, 0)
+    links = PaperLinks(abs=f"https://arxiv.org/abs/{pid}", pdf=row["pdf_url"] or f"https://arxiv.org/pdf/{pid}",
+                       code=row["code_url"], project=row["project_url"])  # fmt: skip
+    return Paper(
+        id=pid, title=row["title"], summary=row["abstract"], abstract=row["abstract"],
+        authors=[Author(name=n) for n in row["authors"] or []], publishedAt=iso_z(row["published"]),
+        updatedAt=iso_z(row["updated"]), version=row["version"], categories=list(row["categories"] or []),
+        primaryCategory=row["primary_category"], upvotes=upvotes, numComments=comments, githubRepo=row["code_url"],
+        projectPage=row["project_url"], doi=row["doi"], journalRef=row["journal_ref"], links=links,
+    )  # fmt: skip

@@ -1,5 +1,64 @@
-"""(being written)"""
+"""GET /api/papers/search: the site's search as JSON, shaped like Hugging Face's /api/papers/search."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from paperwire.search.engine import MAX_LIMIT, Hit
+from paperwire.search.query import Filters, check_category, parse_date_option
+from paperwire.web.api.daily import ERRORS, Author, iso_z
 
 router = APIRouter()
+
+
+class PaperSummary(BaseModel):
+    id: str = Field(description="arXiv id without version, e.g. 2503.12536")
+    title: str
+    summary: str = Field(description="The abstract, as written (may contain LaTeX between $ signs)")
+    authors: list[Author]
+    publishedAt: str | None = Field(description="First publication day, ISO 8601 (midnight UTC)")  # noqa: N815
+
+
+class SearchResult(BaseModel):
+    paper: PaperSummary
+    score: float = Field(description="Relevance in the chosen mode (higher is better; 0 for a filter-only listing)")
+    categories: list[str]
+
+
+def result_of(hit: Hit) -> SearchResult:
+    paper = PaperSummary(id=hit.id, title=hit.title, summary=hit.abstract, authors=[Author(name=n) for n in hit.authors],
+                         publishedAt=iso_z(hit.published))  # fmt: skip
+    return SearchResult(paper=paper, score=round(hit.score, 6), categories=hit.categories)
+
+
+@router.get(
+    "/api/papers/search",
+    response_model=list[SearchResult],
+    tags=["search"],
+    summary="Search papers",
+    responses={400: ERRORS[400]},  # type: ignore[dict-item]
+)
+def search_papers(
+    request: Request,
+    q: Annotated[str, Query(description='Query language: words, "phrases", -excluded, author:"Name", cat:cs.CL, '
+                                        "since:YYYY-MM-DD, until:YYYY-MM-DD")] = "",  # fmt: skip
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="How many results")] = 20,
+    offset: Annotated[int, Query(ge=0, description="Results to skip (offset + limit at most 1000)")] = 0,
+    mode: Annotated[str, Query(description="hybrid, keyword or semantic")] = "hybrid",
+    category: Annotated[list[str] | None, Query(description="Only these arXiv categories (any of; repeatable)")] = None,
+    author: Annotated[list[str] | None, Query(description="Only papers by these authors (all of; repeatable)")] = None,
+    since: Annotated[str | None, Query(description="First published on or after YYYY-MM-DD")] = None,
+    until: Annotated[str | None, Query(description="First published on or before YYYY-MM-DD")] = None,
+) -> list[SearchResult]:
+    """Papers matching the query and filters, best first."""
+    filters = Filters(
+        categories=tuple(check_category(c.strip()) for c in category or () if c.strip()),
+        authors=tuple(a.strip() for a in author or () if a.strip()),
+        since=parse_date_option(since, "since") if since else None,
+        until=parse_date_option(until, "until") if until else None,
+    )
+    results = request.app.state.engine.search(q, mode=mode, limit=limit, offset=offset, filters=filters)
+    return [result_of(hit) for hit in results.hits]

@@ -1,5 +1,75 @@
-"""(being written)"""
+"""Votes: the HTML/JS vote form (/papers/{id}/vote) and the JSON API (/api/papers/{id}/vote, session or token)."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from paperwire.accounts.signin import safe_next
+from paperwire.accounts.users import user_for_api_token
+from paperwire.errors import PaperwireError
+from paperwire.feed.votes import toggle_vote
+from paperwire.web.app import current_user
+from paperwire.web.pages import comments
+from paperwire.web.pages.account import signin_redirect
+from paperwire.web.security import check_csrf
 
 router = APIRouter()
+# The comment forms' routes live in pages/comments.py; registered through this router (community features).
+router.include_router(comments.router)
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+@router.post("/papers/{paper_id:path}/vote", include_in_schema=False, dependencies=[Depends(check_csrf)])
+def vote_form(request: Request, paper_id: str, next: str | None = Form(None)) -> Response:  # noqa: A002
+    """Toggle the signed-in user's vote; JSON for the page's script, otherwise a redirect back (303)."""
+    user = current_user(request)
+    if user is None:
+        if _wants_json(request):
+            return JSONResponse({"status": 401, "message": "sign in to vote"}, status_code=401)
+        return signin_redirect(request, next or f"/papers/{paper_id}")
+    result = toggle_vote(request.app.state.store, request.app.state.settings, user["id"], paper_id)
+    if _wants_json(request):
+        return JSONResponse(result)
+    return RedirectResponse(safe_next(next or f"/papers/{paper_id}"), status_code=303)
+
+
+@router.post(
+    "/api/papers/{paper_id:path}/vote",
+    tags=["votes"],
+    summary="Toggle your upvote on a paper",
+    responses={401: {"description": "Not signed in"}, 403: {"description": "Missing CSRF header"},
+               404: {"description": "No such paper"}, 429: {"description": "Too many votes"}},  # fmt: skip
+)
+async def vote_api(request: Request, paper_id: str) -> dict[str, Any]:
+    """Toggle the caller's vote and return `{"voted": bool, "upvotes": int}`.
+
+    Authenticate with `Authorization: Bearer <token>` (a personal token from the settings page; no CSRF
+    header needed), or with the site's session cookie plus an `X-CSRF-Token` header.
+    """
+    store = request.app.state.store
+    auth = request.headers.get("authorization", "")
+    user = await run_in_threadpool(_api_user, request, auth)
+    if not auth:
+        await check_csrf(request)
+    return await run_in_threadpool(toggle_vote, store, request.app.state.settings, user["id"], paper_id)
+
+
+def _api_user(request: Request, auth: str) -> dict[str, Any]:
+    """The caller: the bearer token's user, else the session's; 401 when neither."""
+    if auth:
+        scheme, _, token = auth.partition(" ")
+        user = user_for_api_token(request.app.state.store, token.strip()) if scheme.lower() == "bearer" else None
+        if user is None:
+            raise PaperwireError("invalid or revoked API token", status=401)
+        return user
+    user = current_user(request)
+    if user is None:
+        raise PaperwireError("sign in or send an API token (Authorization: Bearer ...) to vote", status=401)
+    return user

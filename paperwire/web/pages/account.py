@@ -1,5 +1,137 @@
-"""(being written)"""
+"""Sign-in by emailed link, sign-out, and the account settings page (display name, API token)."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+import secrets
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from paperwire.accounts import signin, users
+from paperwire.accounts.ratelimit import RateLimited
+from paperwire.errors import InvalidInput
+from paperwire.mail import Mailer, MailUnavailable
+from paperwire.web.app import current_user, render
+from paperwire.web.security import check_csrf, secret_key
+
+router = APIRouter(include_in_schema=False)
+
+
+# --- helpers shared by the account, submit, admin and comment pages ------------------------------
+
+
+def signin_redirect(request: Request, next_url: str | None = None) -> RedirectResponse:
+    """Send an anonymous visitor to the sign-in page, coming back to `next_url` (default: this page)."""
+    target = next_url or request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/signin?next={quote(signin.safe_next(target), safe='/')}", status_code=303)
+
+
+def flash(request: Request, message: str, *, bad: bool = False) -> None:
+    """A one-line message shown on the next page rendered (after a redirect)."""
+    request.session["flash"] = {"message": message, "bad": bad}
+
+
+def take_flash(request: Request) -> dict[str, Any] | None:
+    return request.session.pop("flash", None)
+
+
+def _secret(request: Request) -> str:
+    return secret_key(request.app.state.settings, request.app.state.store)
+
+
+# --- sign-in -------------------------------------------------------------------------------------
+
+
+@router.get("/signin", response_class=HTMLResponse)
+def signin_form(request: Request, next: str | None = None) -> Response:  # noqa: A002 - the parameter's name
+    if current_user(request):
+        return RedirectResponse(signin.safe_next(next), status_code=303)
+    return render(request, "signin.html", next=signin.safe_next(next), email="")
+
+
+@router.post("/signin", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
+def signin_request(request: Request, email: str = Form(""), next: str = Form("/")) -> Response:  # noqa: A002
+    """Mail a sign-in link; the answer is the same whether or not the address has an account."""
+    store, settings = request.app.state.store, request.app.state.settings
+    target = signin.safe_next(next)
+    try:
+        address = signin.request_link(store, settings, Mailer(settings), email, secret=_secret(request),
+                                      ip=request.client.host if request.client else None, next_url=target)  # fmt: skip
+    except InvalidInput as exc:
+        return render(request, "signin.html", status=400, next=target, email=email, error=exc.message)
+    except RateLimited as exc:
+        response = render(request, "signin.html", status=429, next=target, email=email, error=exc.message)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except MailUnavailable:
+        return render(request, "signin.html", status=503, next=target, email=email,
+                      error="we could not send mail just now: please try again in a few minutes")  # fmt: skip
+    return render(request, "signin.html", next=target, email=address, sent=True,
+                  minutes=settings.signin_link_minutes)  # fmt: skip
+
+
+@router.get("/signin/{token}", response_class=HTMLResponse)
+def signin_confirm(request: Request, token: str) -> Response:
+    """Ask for a click before using the link, so mail scanners that open links do not use it up."""
+    try:
+        pending = signin.check_link(request.app.state.store, token, secret=_secret(request))
+    except signin.SigninLinkError as exc:
+        return render(request, "signin_confirm.html", status=400, error=exc.message, token=None)
+    return render(request, "signin_confirm.html", token=token, email=pending["email"])
+
+
+@router.post("/signin/{token}", dependencies=[Depends(check_csrf)])
+def signin_use(request: Request, token: str) -> Response:
+    try:
+        user, target = signin.use_link(request.app.state.store, token, secret=_secret(request))
+    except signin.SigninLinkError as exc:
+        return render(request, "signin_confirm.html", status=400, error=exc.message, token=None)
+    request.session.clear()  # a fresh session (and CSRF token) for the signed-in user
+    request.session["user_id"] = user["id"]
+    request.session["csrf"] = secrets.token_urlsafe(32)
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/signout", dependencies=[Depends(check_csrf)])
+def signout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/", status_code=303)
+
+
+# --- settings ------------------------------------------------------------------------------------
+
+
+@router.get("/settings", response_class=HTMLResponse)
+def settings_page(request: Request) -> Response:
+    user = current_user(request)
+    if user is None:
+        return signin_redirect(request)
+    return render(request, "settings.html", flash=take_flash(request), display_name=user["display_name"] or "")
+
+
+@router.post("/settings", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
+def settings_save(request: Request, action: str = Form("name"), display_name: str = Form("")) -> Response:
+    """One form per action: name (save the display name), token (make a new API token), revoke."""
+    user = current_user(request)
+    if user is None:
+        return signin_redirect(request, "/settings")
+    store = request.app.state.store
+    if action == "name":
+        try:
+            users.set_display_name(store, user["id"], display_name)
+        except InvalidInput as exc:
+            return render(request, "settings.html", status=400, display_name=display_name, name_error=exc.message)
+        flash(request, "Display name saved.")
+    elif action == "token":
+        token = users.create_api_token(store, user["id"])
+        request.state.user = users.get_user(store, user["id"])
+        # Shown once, on this response only: not put in the session or a redirect.
+        return render(request, "settings.html", display_name=user["display_name"] or "", new_token=token)
+    elif action == "revoke":
+        users.revoke_api_token(store, user["id"])
+        flash(request, "API token revoked.")
+    else:
+        raise InvalidInput(f"unknown settings action {action!r}")
+    return RedirectResponse("/settings", status_code=303)

@@ -1,5 +1,92 @@
-"""(being written)"""
+"""The search page: the query language plus form filters, three modes, pages of 20, matched words marked."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from markupsafe import Markup
+
+from paperwire.errors import InvalidInput
+from paperwire.search.engine import MAX_DEPTH, Hit, SearchResults
+from paperwire.search.highlight import highlight, math_spans, snippet
+from paperwire.search.query import MODES, Filters, Query, check_category, parse_date_option
+from paperwire.web.app import render
+from paperwire.web.templating import render_math
 
 router = APIRouter()
+PER_PAGE = 20
+MAX_PAGE = MAX_DEPTH // PER_PAGE
+
+
+@dataclass
+class ResultRow:
+    """One hit as the page shows it: title and snippet already escaped and marked."""
+
+    hit: Hit
+    title: Markup
+    snippet: Markup
+
+
+def form_filters(category: str, author: str, since: str, until: str) -> Filters:
+    """Filters from the form fields (each optional); raises InvalidInput naming the bad field."""
+    return Filters(
+        categories=(check_category(category.strip()),) if category.strip() else (),
+        authors=(author.strip(),) if author.strip() else (),
+        since=parse_date_option(since.strip(), "since") if since.strip() else None,
+        until=parse_date_option(until.strip(), "until") if until.strip() else None,
+    )
+
+
+def marked(text: str, query: Query) -> Markup:
+    """Text with `$...$` rendered as MathML and query words marked elsewhere; everything else escaped."""
+    parts = [render_math(f"${piece}$") if is_math else highlight(piece, query) for is_math, piece in math_spans(text)]
+    return Markup("").join(parts)
+
+
+def _page_number(raw: str) -> int:
+    try:
+        page = int(raw or "1")
+    except ValueError:
+        raise InvalidInput(f"page: expected a number, got {raw!r}") from None
+    if not 1 <= page <= MAX_PAGE:
+        raise InvalidInput(f"page: must be between 1 and {MAX_PAGE} (results stop at {MAX_DEPTH})")
+    return page
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(request: Request, q: str = "", mode: str = "hybrid", category: str = "", author: str = "",
+                since: str = "", until: str = "", page: str = "1") -> HTMLResponse:  # fmt: skip
+    """Search results, or the empty form with the syntax help when there is nothing to search for."""
+    form = {"q": q, "mode": mode, "category": category, "author": author, "since": since, "until": until}
+    context = {"form": form, "modes": MODES, "nav_query": q, "rows": [], "searched": False, "error": None}
+    try:
+        if mode not in MODES:
+            raise InvalidInput(f"mode: choose one of {', '.join(MODES)}")
+        number = _page_number(page)
+        filters = form_filters(category, author, since, until)
+        if not q.strip() and not filters:
+            return render(request, "search.html", **context)
+        offset = (number - 1) * PER_PAGE
+        results: SearchResults = request.app.state.engine.search(
+            q, mode=mode, limit=min(PER_PAGE + 1, MAX_DEPTH - offset), offset=offset, filters=filters
+        )
+    except InvalidInput as exc:
+        context["error"] = exc.message
+        return render(request, "search.html", status=400, **context)
+    hits = results.hits[:PER_PAGE]
+    query = results.query
+    rows = [ResultRow(h, marked(h.title, query), marked(snippet(h.abstract, query), query)) for h in hits]
+    kept = {k: v for k, v in form.items() if v and not (k == "mode" and v == "hybrid")}
+
+    def link(n: int) -> str:
+        return "/search?" + urlencode({**kept, **({"page": n} if n > 1 else {})})
+
+    more = len(results.hits) > PER_PAGE and number < MAX_PAGE
+    context.update(rows=rows, searched=True, page=number, first=offset + 1 if hits else 0, last=offset + len(hits),
+                   prev_url=link(number - 1) if number > 1 else None, next_url=link(number + 1) if more else None,
+                   mode_urls={m: "/search?" + urlencode({**kept, "mode": m}) for m in MODES},
+                   listing=not query.has_text)  # fmt: skip
+    return render(request, "search.html", **context)

@@ -1,0 +1,289 @@
+"""Lists of papers for a day, an ISO week or a month: the one function behind the home page, the API and the feeds.
+
+What fills a day follows `settings.daily_list_source`: "community" (the `listings` table: Hugging Face
+imports and submissions), "arxiv" (papers first published that day in the followed categories) or
+"both" (their union, each paper once). A paper's upvotes are its imported upvotes plus local votes.
+
+The candidates of a period are few (a month of four busy categories is ~12k rows of three columns),
+so they are ranked here in Python: the trending score needs pow(), which SQLite lacks.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+from paperwire.config import Settings
+from paperwire.errors import InvalidInput
+from paperwire.feed.trending import trending_score
+from paperwire.store import Store
+from paperwire.store import accounts as accounts_repo
+from paperwire.store import feed as queries
+
+SORTS = ("trending", "votes", "newest")
+_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$", re.I)
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_CATEGORY = re.compile(r"^[a-z][a-z\-]*(?:\.[A-Za-z][A-Za-z\-]*)?$")
+_YEARS = range(1990, 3000)
+
+Kind = Literal["day", "week", "month"]
+
+
+@dataclass(frozen=True)
+class Period:
+    """A day, an ISO week or a calendar month; `start` and `end` are both included."""
+
+    kind: Kind
+    start: date
+    end: date
+
+    @classmethod
+    def day(cls, day: date) -> Period:
+        return cls("day", day, day)
+
+    @classmethod
+    def week_of(cls, day: date) -> Period:
+        monday = day - timedelta(days=day.weekday())
+        return cls("week", monday, monday + timedelta(days=6))
+
+    @classmethod
+    def month_of(cls, day: date) -> Period:
+        last = calendar.monthrange(day.year, day.month)[1]
+        return cls("month", day.replace(day=1), day.replace(day=last))
+
+    @property
+    def param(self) -> str:
+        """The query parameter that selects this period: date, week or month."""
+        return {"day": "date", "week": "week", "month": "month"}[self.kind]
+
+    @property
+    def key(self) -> str:
+        """2026-02-03, 2026-W06 or 2026-02."""
+        if self.kind == "day":
+            return self.start.isoformat()
+        if self.kind == "week":
+            year, week, _ = self.start.isocalendar()
+            return f"{year}-W{week:02d}"
+        return f"{self.start.year}-{self.start.month:02d}"
+
+    @property
+    def label(self) -> str:
+        """A heading for people: "Tuesday 3 February 2026", "Week 6 of 2026", "February 2026"."""
+        if self.kind == "day":
+            return f"{self.start:%A} {self.start.day} {self.start:%B %Y}"
+        if self.kind == "week":
+            year, week, _ = self.start.isocalendar()
+            return f"Week {week} of {year} ({self.start.day} {self.start:%b} – {self.end.day} {self.end:%b})"
+        return f"{self.start:%B %Y}"
+
+    def shifted(self, steps: int) -> Period | None:
+        """The period `steps` away (negative: earlier), or None outside the supported years."""
+        if self.kind == "day":
+            other = Period.day(self.start + timedelta(days=steps))
+        elif self.kind == "week":
+            other = Period.week_of(self.start + timedelta(weeks=steps))
+        else:
+            months = self.start.year * 12 + self.start.month - 1 + steps
+            other = Period.month_of(date(months // 12, months % 12 + 1, 1)) if months // 12 in _YEARS else None
+        return other if other is not None and other.start.year in _YEARS else None
+
+
+def parse_period(*, day: str | None = None, week: str | None = None, month: str | None = None) -> Period | None:
+    """The period asked for by `date=YYYY-MM-DD`, `week=YYYY-Www` or `month=YYYY-MM`; None when none is given.
+
+    Raises InvalidInput naming the parameter when it is malformed, impossible or when several are given.
+    """
+    given = {name: value.strip() for name, value in (("date", day), ("week", week), ("month", month)) if value}
+    if len(given) > 1:
+        raise InvalidInput(f"give only one of date, week or month (got {', '.join(given)})")
+    if not given:
+        return None
+    name, text = next(iter(given.items()))
+    try:
+        if name == "date" and (m := _DAY.match(text)):
+            period = Period.day(date(int(m[1]), int(m[2]), int(m[3])))
+        elif name == "week" and (m := _WEEK.match(text)):
+            period = Period.week_of(date.fromisocalendar(int(m[1]), int(m[2]), 1))
+        elif name == "month" and (m := _MONTH.match(text)):
+            period = Period.month_of(date(int(m[1]), int(m[2]), 1))
+        else:
+            raise ValueError
+    except ValueError:
+        example = {"date": "a date as YYYY-MM-DD, e.g. 2026-02-03", "week": "an ISO week as YYYY-Www, e.g. 2026-W06",
+                   "month": "a month as YYYY-MM, e.g. 2026-02"}[name]  # fmt: skip
+        raise InvalidInput(f"{name}: expected {example}, got {text[:40]!r}") from None
+    if period.start.year not in _YEARS:
+        raise InvalidInput(f"{name}: {text!r} is out of range (years {_YEARS.start} to {_YEARS.stop - 1})")
+    return period
+
+
+def check_sort(sort: str | None) -> str:
+    """The sort order, trending by default; InvalidInput for an unknown one."""
+    if not sort:
+        return "trending"
+    if sort not in SORTS:
+        raise InvalidInput(f"sort: expected one of {', '.join(SORTS)}, got {sort[:40]!r}")
+    return sort
+
+
+def check_category(category: str | None) -> str | None:
+    """An arXiv category such as cs.CL or hep-th (None when empty); InvalidInput otherwise."""
+    if not category or not category.strip():
+        return None
+    category = category.strip()
+    if len(category) > 64 or not _CATEGORY.match(category):
+        raise InvalidInput(f"category: {category[:40]!r} is not an arXiv category (e.g. cs.CL, hep-th, math.AG)")
+    return category
+
+
+@dataclass
+class ListItem:
+    """One paper on a list, with everything a page, a feed or the API shows of it."""
+
+    id: str
+    title: str
+    abstract: str
+    authors: list[str]
+    categories: list[str]
+    published: date | None
+    updated: date | None
+    version: int | None
+    code_url: str | None
+    project_url: str | None
+    created_at: datetime | None
+    list_date: date
+    upvotes: int
+    voted: bool = False
+    comments: int = 0
+    submitter: str | None = None
+    score: float = 0.0
+
+
+@dataclass
+class PaperList:
+    """A page of a list: the period, how it was sorted and filtered, its items and the total count."""
+
+    period: Period
+    sort: str
+    category: str | None
+    items: list[ListItem] = field(default_factory=list)
+    total: int = 0
+    offset: int = 0
+    limit: int | None = None
+
+    @property
+    def has_more(self) -> bool:
+        return self.limit is not None and self.offset + len(self.items) < self.total
+
+
+def followed(settings: Settings) -> list[str]:
+    """The arXiv categories this instance follows."""
+    return settings.followed_categories.split()
+
+
+def _sources(settings: Settings) -> tuple[bool, list[str]]:
+    """(whether listings count, the followed categories whose new papers count) for this instance."""
+    source = settings.daily_list_source
+    return source in ("community", "both"), followed(settings) if source in ("arxiv", "both") else []
+
+
+def build_list(
+    store: Store,
+    settings: Settings,
+    period: Period,
+    *,
+    sort: str = "trending",
+    category: str | None = None,
+    viewer_id: int | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    now: datetime | None = None,
+) -> PaperList:
+    """The papers of a period, each once, sorted by trending score, votes or newest, optionally in one category.
+
+    A paper listed on several days of the period counts from its first day. Its upvotes are counted
+    as everywhere else (store.accounts.paper_upvotes: the most any of its listings imported, plus
+    local votes). Hidden papers never appear. `limit`/`offset` cut one page.
+    """
+    sort = check_sort(sort)
+    category = check_category(category)
+    if (limit is not None and limit < 1) or offset < 0:
+        raise InvalidInput("limit must be at least 1 and offset at least 0")
+    now = now or datetime.now(UTC)
+    community, arxiv_categories = _sources(settings)
+    with store.read() as conn:
+        rows = []
+        if community:
+            rows += queries.community_rows(conn, period.start, period.end, category=category)
+        rows += queries.arxiv_rows(conn, period.start, period.end, arxiv_categories, category=category)
+        merged = _merge(rows)
+        upvotes = accounts_repo.paper_upvotes(conn, list(merged))
+        for entry in merged.values():
+            entry["upvotes"] = upvotes[entry["paper_id"]]
+            entry["score"] = trending_score(entry["upvotes"], entry["list_date"], now, settings.trending_gravity)
+        ranked = _sorted(list(merged.values()), sort)
+        page = ranked[offset : offset + limit] if limit is not None else ranked[offset:]
+        ids = [entry["paper_id"] for entry in page]
+        papers = queries.display_rows(conn, ids)
+        counts = queries.comment_counts(conn, ids)
+        voted = accounts_repo.voted_by(conn, viewer_id, ids)
+    items = [_item(papers[e["paper_id"]], e, counts, voted) for e in page if e["paper_id"] in papers]
+    return PaperList(period, sort, category, items, total=len(ranked), offset=offset, limit=limit)
+
+
+def _merge(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    merged: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        row = {**row, "list_date": queries.as_date(row["list_date"])}
+        seen = merged.get(row["paper_id"])
+        if seen is None:
+            merged[row["paper_id"]] = row
+            continue
+        seen["submitter"] = seen["submitter"] or row["submitter"]
+        seen["list_date"] = min(seen["list_date"], row["list_date"])
+    return merged
+
+
+def _sorted(entries: list[dict[str, Any]], sort: str) -> list[dict[str, Any]]:
+    """Order entries; ties fall back to the newer list day, then the higher (newer) arXiv id."""
+    entries.sort(key=lambda e: e["paper_id"], reverse=True)
+    if sort == "trending":
+        entries.sort(key=lambda e: (-e["score"], -e["upvotes"], -e["list_date"].toordinal()))
+    elif sort == "votes":
+        entries.sort(key=lambda e: (-e["upvotes"], -e["list_date"].toordinal()))
+    else:
+        entries.sort(key=lambda e: -e["list_date"].toordinal())
+    return entries
+
+
+def _item(paper: dict[str, Any], entry: dict[str, Any], counts: dict[str, int], voted: set[str]) -> ListItem:
+    return ListItem(
+        id=paper["id"], title=paper["title"], abstract=paper["abstract"], authors=list(paper["authors"] or []),
+        categories=list(paper["categories"] or []), published=paper["published"], updated=paper["updated"],
+        version=paper["version"], code_url=paper["code_url"], project_url=paper["project_url"],
+        created_at=paper["created_at"], list_date=entry["list_date"], upvotes=entry["upvotes"],
+        voted=paper["id"] in voted, comments=counts.get(paper["id"], 0), submitter=entry["submitter"],
+        score=entry["score"],
+    )  # fmt: skip
+
+
+def latest_day(
+    store: Store, settings: Settings, *, before: date | None = None, category: str | None = None
+) -> date | None:
+    """The latest day with papers on its list (before `before` when given), or None if there is none."""
+    community, arxiv_categories = _sources(settings)
+    with store.read() as conn:
+        return queries.nearest_day(conn, community=community, followed=arxiv_categories, before=before,
+                                   category=check_category(category))  # fmt: skip
+
+
+def next_day(store: Store, settings: Settings, *, after: date, category: str | None = None) -> date | None:
+    """The earliest day after `after` with papers on its list, or None."""
+    community, arxiv_categories = _sources(settings)
+    with store.read() as conn:
+        return queries.nearest_day(conn, community=community, followed=arxiv_categories, after=after,
+                                   category=check_category(category))  # fmt: skip

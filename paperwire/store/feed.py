@@ -1,0 +1,175 @@
+"""Queries behind the daily, weekly and monthly lists, the paper page's counts and the author page."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from paperwire.store.papers import _chunks
+from paperwire.store.schema import comments, listings, paper_authors, paper_categories, papers, users
+
+DISPLAY_COLUMNS = (
+    "id", "title", "abstract", "authors", "categories", "primary_category", "published", "updated", "version",
+    "code_url", "project_url", "pdf_url", "created_at",
+)  # fmt: skip
+
+
+def _in_category(paper_id: sa.ColumnElement[Any], names: Sequence[str]) -> sa.Exists:
+    return sa.exists().where(paper_categories.c.paper_id == paper_id, paper_categories.c.category.in_(list(names)))
+
+
+def community_rows(conn: Connection, start: date, end: date, *, category: str | None = None) -> list[dict[str, Any]]:
+    """Daily-list entries (imports and submissions) of visible papers listed between start and end (inclusive)."""
+    query = (
+        sa.select(
+            listings.c.paper_id,
+            listings.c.list_date,
+            sa.func.coalesce(users.c.display_name, listings.c.submitter).label("submitter"),
+        )
+        .select_from(listings.join(papers, papers.c.id == listings.c.paper_id).outerjoin(
+            users, users.c.id == listings.c.submitted_by))
+        .where(listings.c.list_date >= start, listings.c.list_date <= end, papers.c.hidden.is_(False))
+    )  # fmt: skip
+    if category:
+        query = query.where(_in_category(listings.c.paper_id, [category]))
+    return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def arxiv_rows(
+    conn: Connection, start: date, end: date, followed: Sequence[str], *, category: str | None = None
+) -> list[dict[str, Any]]:
+    """Visible papers first published between start and end in any of the followed categories."""
+    if not followed:
+        return []
+    query = sa.select(
+        papers.c.id.label("paper_id"),
+        papers.c.published.label("list_date"),
+        sa.null().label("submitter"),
+    ).where(
+        papers.c.published >= start,
+        papers.c.published <= end,
+        papers.c.hidden.is_(False),
+        _in_category(papers.c.id, followed),
+    )
+    if category:
+        query = query.where(_in_category(papers.c.id, [category]))
+    return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def nearest_day(
+    conn: Connection,
+    *,
+    community: bool,
+    followed: Sequence[str],
+    before: date | None = None,
+    after: date | None = None,
+    category: str | None = None,
+) -> date | None:
+    """The latest day with papers before `before` (or overall), or the earliest one after `after`."""
+    found: list[date] = []
+    pick = sa.func.min if after is not None else sa.func.max
+    if community:
+        query = sa.select(pick(listings.c.list_date)).select_from(
+            listings.join(papers, papers.c.id == listings.c.paper_id)
+        ).where(papers.c.hidden.is_(False))
+        if before is not None:
+            query = query.where(listings.c.list_date < before)
+        if after is not None:
+            query = query.where(listings.c.list_date > after)
+        if category:
+            query = query.where(_in_category(listings.c.paper_id, [category]))
+        found.append(conn.execute(query).scalar())
+    if followed:
+        query = sa.select(pick(papers.c.published)).where(
+            papers.c.hidden.is_(False), _in_category(papers.c.id, followed)
+        )
+        if before is not None:
+            query = query.where(papers.c.published < before)
+        if after is not None:
+            query = query.where(papers.c.published > after)
+        if category:
+            query = query.where(_in_category(papers.c.id, [category]))
+        found.append(conn.execute(query).scalar())
+    days = [as_date(day) for day in found if day is not None]
+    if not days:
+        return None
+    return min(days) if after is not None else max(days)
+
+
+def as_date(value: Any) -> date:
+    """A date from a driver value (SQLite may hand back ISO text for an aggregate)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def display_rows(conn: Connection, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """What a list, a feed or the API shows of each visible paper, keyed by id."""
+    columns = [papers.c[name] for name in DISPLAY_COLUMNS]
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(list(ids)):
+        query = sa.select(*columns).where(papers.c.id.in_(chunk), papers.c.hidden.is_(False))
+        for row in conn.execute(query):
+            found[row.id] = dict(row._mapping)
+    return found
+
+
+def comment_counts(conn: Connection, ids: Sequence[str]) -> dict[str, int]:
+    """Visible comments per paper: not hidden by an admin, not deleted, not by a blocked user (as the page shows)."""
+    counts: dict[str, int] = {}
+    for chunk in _chunks(list(ids)):
+        query = (
+            sa.select(comments.c.paper_id, sa.func.count())
+            .join(users, users.c.id == comments.c.user_id)
+            .where(comments.c.paper_id.in_(chunk), comments.c.hidden_at.is_(None), comments.c.deleted_at.is_(None),
+                   users.c.blocked_at.is_(None))
+            .group_by(comments.c.paper_id)
+        )
+        counts.update((row[0], row[1]) for row in conn.execute(query))
+    return counts
+
+
+def paper_listings(conn: Connection, paper_id: str) -> list[dict[str, Any]]:
+    """The daily lists a paper is on, newest first, with who put it there."""
+    query = (
+        sa.select(listings.c.list_date, listings.c.source,
+                  sa.func.coalesce(users.c.display_name, listings.c.submitter).label("submitter"))
+        .select_from(listings.outerjoin(users, users.c.id == listings.c.submitted_by))
+        .where(listings.c.paper_id == paper_id)
+        .order_by(listings.c.list_date.desc())
+    )  # fmt: skip
+    return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def author_papers(conn: Connection, key: str, *, limit: int, offset: int) -> tuple[list[str], int]:
+    """Ids of the visible papers of the author whose folded name is `key`, newest first, and their total."""
+    match = sa.exists().where(paper_authors.c.paper_id == papers.c.id, paper_authors.c.name_key == key)
+    base = sa.select(papers.c.id).where(papers.c.hidden.is_(False), match)
+    total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
+    query = base.order_by(papers.c.published.desc().nulls_last(), papers.c.id.desc()).limit(limit).offset(offset)
+    return list(conn.execute(query).scalars()), int(total)
+
+
+def author_spelling(conn: Connection, key: str) -> str | None:
+    """How the author's name is written on their newest paper."""
+    query = (
+        sa.select(paper_authors.c.name)
+        .join(papers, papers.c.id == paper_authors.c.paper_id)
+        .where(paper_authors.c.name_key == key, papers.c.hidden.is_(False))
+        .order_by(papers.c.published.desc().nulls_last(), papers.c.id.desc())
+        .limit(1)
+    )
+    return conn.execute(query).scalar()
+
+
+def newest_in_category(conn: Connection, category: str, *, limit: int) -> list[str]:
+    """Ids of the newest visible papers in a category (any of a paper's categories)."""
+    query = (
+        sa.select(papers.c.id)
+        .where(papers.c.hidden.is_(False), _in_category(papers.c.id, [category]))
+        .order_by(papers.c.published.desc().nulls_last(), papers.c.id.desc())
+        .limit(limit)
+    )
+    return list(conn.execute(query).scalars())

@@ -1,0 +1,133 @@
+"""The home page: day, week and month lists, sorts, category filter, navigation, votes, escaping, bad input."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+
+from tests.web.accounts_helpers import csrf_of, sign_in
+from tests.web.feed_helpers import HF_DAY, SCRIPT_TITLE, SECOND, TOP, add_paper, counts, hide, listed_ids
+
+
+def test_home_shows_the_latest_day_with_papers_and_says_which(client) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "Papers of Tuesday 3 February 2026" in page.text
+    assert "showing the latest day with papers, Tuesday 3 February 2026" in page.text
+    ids = listed_ids(page.text)
+    assert len(ids) == 50 and ids[:2] == [TOP, SECOND]  # first page of 73
+    assert 'href="/?date=2026-02-03&amp;page=2"' in page.text
+    assert len(listed_ids(client.get("/?date=2026-02-03&page=2").text)) == 23
+    assert '<link rel="stylesheet" href="/static/feed.css">' in page.text
+
+
+def test_the_hf_day_ranks_by_trending_as_by_votes(client) -> None:
+    trending = client.get("/", params={"date": HF_DAY})
+    votes = client.get("/", params={"date": HF_DAY, "sort": "votes"})
+    assert listed_ids(trending.text) == listed_ids(votes.text)
+    shown = list(counts(trending.text).values())
+    assert shown == sorted(shown, reverse=True) and shown[0] == 280
+    assert '<strong aria-current="page">Votes</strong>' in votes.text
+
+
+def test_a_local_vote_changes_the_count_and_the_button(client, smtp, site_store) -> None:
+    assert counts(client.get("/").text)[SECOND] == 233
+    sign_in(client, smtp, "reader@example.org", store=site_store)
+    token = csrf_of(client, "/")
+    done = client.post(f"/papers/{SECOND}/vote", data={"csrf_token": token, "next": "/"}, follow_redirects=False)
+    assert done.status_code == 303
+    page = client.get("/").text
+    assert counts(page)[SECOND] == 234
+    form = re.search(rf'action="/papers/{SECOND}/vote".*?</form>', page, re.S).group(0)
+    assert 'aria-pressed="true"' in form and 'name="csrf_token"' in form and "data-count" in form
+    assert 'aria-pressed="false"' in re.search(rf'action="/papers/{TOP}/vote".*?</form>', page, re.S).group(0)
+
+
+def test_week_and_month_lists(client) -> None:
+    week = client.get("/?week=2026-W06")
+    assert week.status_code == 200 and "Week 6 of 2026" in week.text
+    assert len(listed_ids(week.text)) == 50 and listed_ids(week.text)[0] == TOP
+    assert "listed 3 Feb 2026" in week.text
+    assert 'href="/?week=2026-W05"' in week.text and 'href="/?week=2026-W07"' in week.text
+    month = client.get("/?month=2025-03&sort=newest")
+    assert month.status_code == 200 and "March 2025" in month.text and len(listed_ids(month.text)) == 50
+    empty = client.get("/?week=2026-W05")
+    assert "No papers in Week 5 of 2026" in empty.text and "/?date=2025-03-18" in empty.text
+
+
+def test_the_category_filter_never_leaks(client, site_store) -> None:
+    page = client.get("/", params={"date": "2025-03-18", "category": "cs.CL"})
+    ids = listed_ids(page.text)
+    assert ids and "in cs.CL" in page.text
+    with site_store.read() as conn:
+        from paperwire.store.feed import display_rows
+
+        rows = display_rows(conn, ids)
+    assert all("cs.CL" in rows[pid]["categories"] for pid in ids)
+    assert 'href="/?date=2025-03-18">All categories</a>' in page.text
+    assert listed_ids(client.get("/", params={"date": HF_DAY, "category": "cs.CL"}).text) == []
+
+
+def test_hidden_papers_never_appear(client, site_store) -> None:
+    hide(site_store, TOP)
+    for url in ("/", f"/?date={HF_DAY}&sort=votes", "/?week=2026-W06", "/?month=2026-02&sort=newest"):
+        assert TOP not in client.get(url).text
+
+
+def test_a_script_title_renders_as_text(client, site_store) -> None:
+    add_paper(site_store, "2602.99999", SCRIPT_TITLE, day=date(2026, 2, 3), upvotes=500, authors=("<b>Eve</b>",))
+    page = client.get("/").text
+    assert listed_ids(page)[0] == "2602.99999"
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and SCRIPT_TITLE not in page
+    assert "&lt;b&gt;Eve&lt;/b&gt;" in page and "<b>Eve</b>" not in page
+
+
+def test_navigation_between_days_skips_days_without_papers(client) -> None:
+    page = client.get("/?date=2025-03-18").text
+    assert 'href="/?date=2026-02-03" rel="next"' in page and 'rel="prev"' not in page
+    assert 'href="/?date=2025-03-18" rel="prev"' in client.get(f"/?date={HF_DAY}").text
+
+
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [("2026-02-07", "arXiv announces nothing on weekends and holidays"),
+     ("2026-02-05", "No papers on this day")],
+)  # fmt: skip
+def test_an_empty_day_says_why_and_links_the_last_day_with_papers(client, day: str, message: str) -> None:
+    page = client.get("/", params={"date": day})
+    assert page.status_code == 200 and message in page.text
+    assert 'href="/?date=2026-02-03">See Tuesday 3 February 2026, the last day with papers before it' in page.text
+    assert listed_ids(page.text) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("date=2025-13-01", "date: expected a date as YYYY-MM-DD"),
+        ("week=xyz", "week: expected an ISO week as YYYY-Www"),
+        ("month=2026-1", "month: expected a month as YYYY-MM"),
+        ("date=2026-02-03&week=2026-W06", "give only one of date, week or month"),
+        ("sort=random", "sort: expected one of trending, votes, newest"),
+        ("category=%3Cscript%3E", "category: &#39;&lt;script&gt;&#39; is not an arXiv category"),
+        ("page=0", "page"),
+        ("page=abc", "page"),
+    ],
+)
+def test_bad_parameters_get_a_400_page_with_a_clear_message(client, query: str, message: str) -> None:
+    page = client.get(f"/?{query}")
+    assert page.status_code == 400
+    assert message in page.text and "Traceback" not in page.text
+
+
+def test_comment_counts_on_the_list_and_comments_on_the_paper_page(client, smtp, site_store) -> None:
+    sign_in(client, smtp, "talker@example.org", store=site_store, name="Talker")
+    token = csrf_of(client, "/")
+    for body in ("First thought.", "Second thought."):
+        done = client.post(f"/papers/{TOP}/comments", data={"csrf_token": token, "body": body}, follow_redirects=False)
+        assert done.status_code == 303
+    item = re.search(rf'<li id="p-{TOP}">.*?</li>', client.get("/").text, re.S).group(0)
+    assert f'<a href="/papers/{TOP}#comments">2 comments</a>' in item
+    paper = client.get(f"/papers/{TOP}").text
+    assert "First thought." in paper and "Second thought." in paper

@@ -1,0 +1,96 @@
+"""RSS 2.0 and Atom feeds: well-formed XML, the right items in the right order, absolute links, valid dates."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import date, datetime
+from email.utils import parsedate_to_datetime
+
+import pytest
+
+from tests.web.feed_helpers import SCRIPT_TITLE, SECOND, TOP, add_paper, hide
+
+A = "{http://www.w3.org/2005/Atom}"
+
+
+def rss_items(response) -> list[ET.Element]:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/rss+xml; charset=utf-8"
+    root = ET.fromstring(response.content)
+    assert root.tag == "rss" and root.get("version") == "2.0"
+    channel = root.find("channel")
+    assert channel.findtext("link").startswith("http://testserver/")
+    assert channel.find(f"{A}link").get("rel") == "self"
+    return channel.findall("item")
+
+
+def atom_entries(response) -> list[ET.Element]:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/atom+xml; charset=utf-8"
+    root = ET.fromstring(response.content)
+    assert root.tag == f"{A}feed" and root.findtext(f"{A}id").startswith("http://testserver/feeds/")
+    datetime.fromisoformat(root.findtext(f"{A}updated"))
+    return root.findall(f"{A}entry")
+
+
+def test_daily_rss_defaults_to_the_latest_day_in_trending_order(client) -> None:
+    items = rss_items(client.get("/feeds/daily.rss"))
+    assert len(items) == 73
+    links = [item.findtext("link") for item in items]
+    assert links[:2] == [f"http://testserver/papers/{TOP}", f"http://testserver/papers/{SECOND}"]
+    first = items[0]
+    assert first.findtext("title").startswith("Green-VLA") and first.findtext("guid") == links[0]
+    assert parsedate_to_datetime(first.findtext("pubDate")).date() == date(2026, 2, 3)
+    assert first.findtext("description").strip()
+
+
+def test_daily_atom_for_a_given_day_and_category(client) -> None:
+    entries = atom_entries(client.get("/feeds/daily.atom?date=2025-03-18&category=cs.CL"))
+    assert entries
+    for entry in entries:
+        assert entry.find(f"{A}link").get("href").startswith("http://testserver/papers/2503.")
+        assert "cs.CL" in [c.get("term") for c in entry.findall(f"{A}category")]
+        assert datetime.fromisoformat(entry.findtext(f"{A}updated")).date() == date(2025, 3, 18)
+        assert entry.findtext(f"{A}updated").endswith("Z")
+        assert entry.find(f"{A}author/{A}name").text
+    assert atom_entries(client.get("/feeds/daily.atom?date=2026-02-07")) == []
+    assert len(atom_entries(client.get("/feeds/daily.atom?week=2026-W06"))) == 73
+
+
+def test_search_feed(client) -> None:
+    entries = atom_entries(client.get("/feeds/search.atom", params={"q": "geometric score-based black-box attack"}))
+    assert "2503.12827" in entries[0].findtext(f"{A}id")
+    assert rss_items(client.get("/feeds/search.rss", params={"q": "gaussian splatting"}))
+
+
+def test_category_feed_is_newest_papers_of_the_category(client, site_store) -> None:
+    add_paper(site_store, "2604.00001", "Brand new", categories=("cs.RO",), published=date(2026, 4, 1))
+    items = rss_items(client.get("/feeds/category/cs.RO.rss"))
+    assert items[0].findtext("link") == "http://testserver/papers/2604.00001"
+    assert all("cs.RO" in [c.text for c in item.findall("category")] for item in items)
+    assert atom_entries(client.get("/feeds/category/hep-th.atom")) == []
+
+
+def test_author_feed(client, site_store) -> None:
+    add_paper(site_store, "2604.00002", "Later", authors=("Grzegorz Wilczyński",), published=date(2026, 4, 2))
+    entries = atom_entries(client.get("/feeds/author/grzegorz wilczynski.atom"))
+    assert len(entries) >= 2 and entries[0].findtext(f"{A}id") == "http://testserver/papers/2604.00002"
+
+
+def test_hidden_papers_and_hostile_titles(client, site_store) -> None:
+    hide(site_store, TOP)
+    add_paper(site_store, "2602.99999", SCRIPT_TITLE + " \x0b & more", day=date(2026, 2, 3), upvotes=999)
+    items = rss_items(client.get("/feeds/daily.rss"))
+    assert items[0].findtext("title") == SCRIPT_TITLE + "  & more"  # escaped in XML, control character dropped
+    assert all(TOP not in item.findtext("link") for item in items)
+    assert b"<script>" not in client.get("/feeds/daily.atom").content
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/feeds/daily.xml", 404), ("/feeds/daily.rss?date=2025-13-01", 400), ("/feeds/search.rss?q=", 400),
+     ("/feeds/category/%3Cx%3E.rss", 400), ("/feeds/daily.atom?week=2026-W06&month=2026-02", 400)],
+)  # fmt: skip
+def test_bad_feed_requests(client, path: str, status: int) -> None:
+    response = client.get(path)
+    assert response.status_code == status and "Traceback" not in response.text
