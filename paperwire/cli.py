@@ -275,6 +275,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     store.close()
     # Workers build their app from the same environment (uvicorn's factory runs in each process).
     os.environ.update({f"PAPERWIRE_{k.upper()}": str(v) for k, v in settings.model_dump().items() if v is not None})
+    from paperwire.digest.schedule import start_background
+
+    start_background(settings)  # fetch, embed and send due digests in the background (off: scheduler_enabled)
     err.print(f"Paperwire at http://{host}:{port}/ (API docs at /docs)")
     uvicorn.run("paperwire.web.factory:app_from_environment", factory=True, host=host, port=port,
                 workers=workers, log_level="warning", proxy_headers=True)  # fmt: skip
@@ -569,3 +572,10 @@ def user_token(
     token = create_api_token(store, find_user(store, email)["id"])
     err.print("new API token (shown once; use it as 'Authorization: Bearer <token>'):")
     out.print(token, markup=False)
+
+
+from paperwire.digest_cli import digest_app, subscriber_app, worker  # noqa: E402 - registered once `app` exists
+
+app.add_typer(subscriber_app, name="subscriber")
+app.add_typer(digest_app, name="digest")
+app.command()(worker)

@@ -108,6 +108,43 @@ class Settings(BaseSettings):
     )
     votes_per_hour: int = Field(300, ge=1, description="Votes (and vote withdrawals) one user may make per hour.")
     comments_per_hour: int = Field(30, ge=1, description="Comments one user may post or edit per hour.")
+    subscription_mails_per_address: int = Field(
+        3, ge=1, description="Subscription confirmation mails one address may be sent per hour."
+    )
+    subscription_mails_per_ip: int = Field(
+        20, ge=1, description="Digest subscriptions one client IP address may request per hour."
+    )
+    subscription_expiry_hours: int = Field(
+        48, ge=1, description="How long a confirmation link stays valid; unconfirmed subscriptions are then purged."
+    )
+    digest_rate: float = Field(
+        20.0, ge=0, description="Digests sent per second by one sender process (0: as fast as the server takes them)."
+    )
+    digest_retries: int = Field(
+        3, ge=0, description="Retries of a digest the mail server refused temporarily (4xx) or could not take."
+    )
+    digest_retry_backoff: float = Field(
+        2.0, ge=0, description="Seconds before the first retry of a digest; doubled for each further one."
+    )
+    digest_max_permanent_failures: int = Field(
+        3, ge=1, description="Permanent refusals (5xx) in a row after which no more digests go to an address."
+    )
+    digest_claim_lease: float = Field(
+        600.0, gt=0, description="Seconds after which a digest claimed by a sender that died may be claimed again."
+    )
+    digest_topic_mode: str = Field(
+        "hybrid", pattern="^(hybrid|keyword|semantic)$",
+        description="How a subscriber's topics are searched: hybrid, keyword (no embedder needed) or semantic.",
+    )
+    scheduler_enabled: bool = Field(
+        True, description="Run the scheduler (fetch followed categories, embed, send due digests) in `paperwire serve`."
+    )
+    scheduler_interval: float = Field(
+        300.0, gt=0, description="Seconds between two runs of the scheduler's steps."
+    )
+    scheduler_fetch: bool = Field(
+        True, description="Whether the scheduler fetches new papers of the followed categories from the arXiv API."
+    )
 
 
 def load_settings(**overrides: object) -> Settings:

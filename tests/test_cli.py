@@ -83,11 +83,11 @@ def test_every_command_has_help(path: tuple[str, ...]) -> None:
 
 
 def test_demo_loads_the_bundled_corpus(settings: Settings) -> None:
-    result = run(settings, "demo")
+    result = run(settings, "demo", "--no-serve")
     assert result.exit_code == 0, result.output
     assert "demo corpus: added 4393, updated 359, unchanged 0, skipped 0" in result.stdout
     assert "4393 papers, 783 daily-list entries over 20 days (2026-02-02 to 2026-02-27)" in result.stdout
-    assert "unchanged 4752" in run(settings, "demo").stdout
+    assert "unchanged 4752" in run(settings, "demo", "--no-serve").stdout
     status = run(settings, "status")
     assert "papers: 4393" in status.stdout and "latest 2026-02-27 (28 papers)" in status.stdout
 

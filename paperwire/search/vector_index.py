@@ -1,29 +1,18 @@
 """The embedded vector index: sign bits searched by Hamming distance, the best candidates rescored
 with int8 vectors held in memory, the very best with float32 vectors read from a memory-mapped file.
 
-On disk (settings.home/index/vectors-<model>/) a generation folder holds append-only files, one row
-per vector; meta.json, replaced atomically and written last, says how many rows are committed.
-A changed paper gets a new row and its old row a tombstone; a rebuild or a compaction writes a new
-generation. Writers serialise on write.lock; loaders hold read.lock shared, so that a writer (holding
-it exclusively) never deletes an old generation while it is being read. Unix only (fcntl.flock).
+The rows live in append-only generation files (paperwire/store/index_files.py). A changed paper
+gets a new row and its old row a tombstone; a rebuild or a compaction writes a new generation.
 """
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
-import json
-import os
-import re
-import shutil
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import faiss
 import numpy as np
@@ -34,6 +23,18 @@ from paperwire.errors import ConfigError, InvalidInput
 from paperwire.search.backends import Scored
 from paperwire.search.query import Filters
 from paperwire.store import Store
+from paperwire.store.index_files import (
+    GenerationWriter,
+    empty_meta,
+    folder_bytes,
+    map_floats,
+    read_lock,
+    read_meta,
+    read_new_rows,
+    remove_generations_except,
+    vectors_folder,
+    write_lock,
+)
 from paperwire.store.index_rows import (
     NO_DATE,
     IndexRows,
@@ -51,15 +52,6 @@ FAR_BITS = 0.35  # nearest sign bits differing in more than this share (cosine <
 GATHER_FRACTION = 0.3  # a filter passing fewer rows than this searches a copy of their bits
 COMPACT_FRACTION = 0.25  # tombstoned rows above this share trigger a compaction
 DEAD, HIDDEN = 1, 2  # bits of the per-row flags; a row with any flag set is never returned
-_ROW_FILES = {  # name: (dtype, values per row; 0 = dim, -1 = code bytes)
-    "codes": (np.uint8, -1), "int8": (np.int8, 0), "scale": (np.float32, 1), "float": (np.float32, 0),
-    "published": (np.int32, 1), "flags": (np.uint8, 1), "stamps": (np.int64, 1),
-}  # fmt: skip
-
-
-def _slug(model: str) -> str:
-    readable = re.sub(r"[^A-Za-z0-9._-]+", "-", model).strip("-.")[:80] or "model"
-    return f"{readable}-{hashlib.sha1(model.encode()).hexdigest()[:8]}"
 
 
 def _encode(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -120,10 +112,10 @@ class BinaryVectorIndex:
         self.model = model
         self.dim = self._given_dim = dim
         self.candidates = settings.vector_candidates
-        self.folder = Path(settings.home) / "index" / f"vectors-{_slug(model)}"
+        self.folder = vectors_folder(settings.home, model)
         self._lock = threading.Lock()
         self._state: _State | None = None
-        meta = self._read_meta()
+        meta = read_meta(self.folder)
         if meta is not None:
             self._catch_up(meta)  # unreadable files: the next sync rebuilds
 
@@ -136,12 +128,12 @@ class BinaryVectorIndex:
     def sync(self) -> int:
         """Catch up with vectors and paper metadata changed since the last sync; returns rows written."""
         with self._writing():
-            meta = self._read_meta()
+            meta = read_meta(self.folder)
             if meta is None or meta.get("watermark") is None or not self._catch_up(meta):
                 return self._rebuild_locked()
             state = self._state
             last = datetime.fromisoformat(meta["watermark"])
-            writer = _Writer(self.folder, meta)
+            writer = GenerationWriter(self.folder, meta)
             try:
                 with self.store.read() as conn:
                     latest = latest_change(conn)
@@ -172,12 +164,12 @@ class BinaryVectorIndex:
     def add(self, batch: IndexRows) -> int:
         """Add or replace these rows and persist them (benchmarks, tools); returns rows written."""
         with self._writing():
-            meta = self._read_meta()
+            meta = read_meta(self.folder)
             if meta is None:
                 self._write_generation([batch], None)
                 return len(batch)
             state = self._state if self._state is not None and self._state.meta == meta else self._load(meta)
-            writer = _Writer(self.folder, meta)
+            writer = GenerationWriter(self.folder, meta)
             changed = self._add_batch(writer, state, batch)
             watermark = datetime.fromisoformat(meta["watermark"]) if meta.get("watermark") else None
             self._state = self._load(writer.commit(watermark))
@@ -212,7 +204,8 @@ class BinaryVectorIndex:
         return 0 if self._state is None else self._state.nbytes()
 
     def disk_bytes(self) -> int:
-        return sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file()) if self.folder.exists() else 0
+        """Bytes of the index's files."""
+        return folder_bytes(self.folder)
 
     # ----------------------------------------------------------------- search stages
 
@@ -294,13 +287,13 @@ class BinaryVectorIndex:
 
     # ----------------------------------------------------------------- writing
 
-    def _add_batch(self, writer: _Writer, state: _State | None, batch: IndexRows) -> int:
+    def _add_batch(self, writer: GenerationWriter, state: _State | None, batch: IndexRows) -> int:
         """Append the rows of `batch` that are new or changed, tombstoning the rows they replace."""
         if not len(batch):
             return 0
         self._check_dim(batch.vectors.shape[1])
         if state is None or not len(state.keys):
-            writer.append(batch)
+            _append(writer, batch)
             return len(batch)
         old = state.rows_of(batch.ids)
         same = (old >= 0) & (state.stamps[np.maximum(old, 0)] == batch.stamps)
@@ -308,10 +301,10 @@ class BinaryVectorIndex:
         if not len(changed):
             return 0
         writer.tombstone(old[changed][old[changed] >= 0])
-        writer.append(_take(batch, changed))
+        _append(writer, _take(batch, changed))
         return len(changed)
 
-    def _drop_missing(self, conn: Connection, writer: _Writer, state: _State, since: datetime) -> int:
+    def _drop_missing(self, conn: Connection, writer: GenerationWriter, state: _State, since: datetime) -> int:
         """Tombstone the rows whose vector went to another model, or whose paper was deleted (a count tells)."""
         moved = state.rows_of(ids_moved_away(conn, self.model, since))
         dropped = writer.tombstone(moved[moved >= 0])
@@ -324,8 +317,8 @@ class BinaryVectorIndex:
         """Load what another process wrote; False when the files cannot be read (a rebuild follows)."""
         if self._state is None or self._state.meta != meta:
             try:
-                with self._reading():  # meta read again: a writer may have switched generations meanwhile
-                    self._state = self._load(self._read_meta() or meta)
+                with read_lock(self.folder):  # meta read again: a writer may have switched generations meanwhile
+                    self._state = self._load(read_meta(self.folder) or meta)
             except (OSError, ValueError, ConfigError):
                 return False
         return True
@@ -345,19 +338,16 @@ class BinaryVectorIndex:
 
     def _write_generation(self, batches: Iterable[IndexRows], watermark: datetime | None) -> None:
         """Write a new generation from `batches`, switch to it, and remove the older ones."""
-        previous = self._read_meta()
+        previous = read_meta(self.folder)
         self.dim = self._given_dim
         generation = (previous or {}).get("generation", 0) + 1
-        writer = _Writer(self.folder, None, generation)
+        writer = GenerationWriter(self.folder, None, generation)
         for batch in batches:
             if len(batch):
                 self._check_dim(batch.vectors.shape[1])
-                writer.append(batch)
+                _append(writer, batch)
         meta = writer.commit(watermark)
-        with self._reading(exclusive=True):
-            for old in self.folder.glob("gen-*"):
-                if old.name != _Writer.folder_name(generation):
-                    shutil.rmtree(old, ignore_errors=True)
+        remove_generations_except(self.folder, generation)
         self._state = self._load(meta)
 
     def _compact(self) -> None:
@@ -369,29 +359,17 @@ class BinaryVectorIndex:
 
     # ----------------------------------------------------------------- reading
 
-    def _read_meta(self) -> dict[str, Any] | None:
-        try:
-            return json.loads((self.folder / "meta.json").read_text())
-        except FileNotFoundError:
-            return None
-
     def _load(self, meta: dict[str, Any]) -> _State | None:
         """The state meta.json describes, reading only the rows added since the current state when possible."""
         if meta.get("dim") is None:
             return None
         self.dim = dim = meta["dim"]
-        folder = self.folder / _Writer.folder_name(meta["generation"])
         base = self._state
         if base is None or base.meta["build"] != meta["build"] or base.n > meta["rows"]:
             base = _empty_state(meta, dim)
         start, rows = base.n, meta["rows"]
-        part = {name: _read_rows(folder / name, dtype, _width(per, dim), start, rows, matrix=per != 1)
-                for name, (dtype, per) in _ROW_FILES.items() if name != "float"}  # fmt: skip
-        with open(folder / "ids", "rb") as file:
-            file.seek(base.meta["ids_bytes"])
-            new_ids = file.read(meta["ids_bytes"] - base.meta["ids_bytes"]).split(b"\n")[:-1]
-        pairs = _read_rows(folder / "categories", np.int32, 2, base.meta["pairs"], meta["pairs"], matrix=True)
-        dead = _read_rows(folder / "dead", np.int32, 1, base.meta["dead"], meta["dead"], matrix=False)
+        new = read_new_rows(self.folder, meta, base.meta)
+        part, new_ids, pairs, dead = new.columns, new.ids, new.pairs, new.dead
         binary = faiss.IndexBinaryFlat(base.binary.d)
         binary.add(np.concatenate([base.codes, part["codes"]]))
         code_size = base.codes.shape[1]
@@ -411,8 +389,7 @@ class BinaryVectorIndex:
         fresh = np.arange(start, rows, dtype=np.int32)
         keys, key_rows = _merge_keys(base.keys, base.key_rows, ids[start:], fresh)
         alive = (flags[key_rows] & DEAD) == 0
-        floats = (np.memmap(folder / "float", dtype=np.float32, mode="r", shape=(rows, dim))
-                  if rows else np.zeros((0, dim), np.float32))  # fmt: skip
+        floats = map_floats(self.folder, meta)
         return _State(
             meta=meta, binary=binary, codes=codes,
             int8=np.concatenate([base.int8, part["int8"]]), scale=np.concatenate([base.scale, part["scale"]]),
@@ -426,138 +403,23 @@ class BinaryVectorIndex:
     @contextmanager
     def _writing(self) -> Iterator[None]:
         """One writer at a time, across threads and processes."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with self._lock, _flock(self.folder / "write.lock", fcntl.LOCK_EX):
-            yield
-
-    @contextmanager
-    def _reading(self, exclusive: bool = False) -> Iterator[None]:
-        """Loaders hold this shared; a writer takes it exclusively only to delete an old generation."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with _flock(self.folder / "read.lock", fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH):
+        with self._lock, write_lock(self.folder):
             yield
 
 
-class _Writer:
-    """Appends rows to one generation's files; nothing is visible to readers until commit() writes meta.json."""
 
-    def __init__(self, root: Path, meta: dict[str, Any] | None, generation: int | None = None) -> None:
-        self.root = root
-        if meta is None:  # a new, empty generation
-            meta = {"format": 1, "generation": generation, "build": uuid.uuid4().hex, "dim": None, "rows": 0, "ids_bytes": 0, "pairs": 0,
-                    "dead": 0, "categories": [], "watermark": None}  # fmt: skip
-            shutil.rmtree(root / self.folder_name(generation or 0), ignore_errors=True)
-        self.meta = dict(meta, categories=list(meta["categories"]))
-        self.folder = root / self.folder_name(self.meta["generation"])
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.files: dict[str, BinaryIO] = {}
-        self.rows_added = 0
-        self.dead = np.empty(0, dtype=np.int32)  # rows tombstoned by this writer
-        self._codes = {name: i for i, name in enumerate(self.meta["categories"])}
-
-    @staticmethod
-    def folder_name(generation: int) -> str:
-        return f"gen-{generation:06d}"
-
-    def _file(self, name: str, committed: int) -> BinaryIO:
-        """The file opened for appending after its committed bytes (junk from a crashed writer is cut)."""
-        if name not in self.files:
-            path = self.folder / name
-            file = open(path, "r+b" if path.exists() else "w+b")  # noqa: SIM115 - closed in commit()
-            file.truncate(committed)
-            file.seek(committed)
-            self.files[name] = file
-        return self.files[name]
-
-    def append(self, batch: IndexRows) -> None:
-        unit, codes, int8, scale = _encode(np.asarray(batch.vectors, dtype=np.float32))
-        dim = unit.shape[1]
-        self.meta["dim"] = self.meta["dim"] or dim
-        rows = self.meta["rows"]
-        flags = np.where(batch.hidden, HIDDEN, 0).astype(np.uint8)
-        parts = {"codes": codes, "int8": int8, "scale": scale, "float": unit, "published": batch.published,
-                 "flags": flags, "stamps": batch.stamps}  # fmt: skip
-        for name, (dtype, per) in _ROW_FILES.items():
-            width = _width(per, dim) * np.dtype(dtype).itemsize
-            self._file(name, rows * width).write(np.ascontiguousarray(parts[name], dtype=dtype).tobytes())
-        text = b"".join(i.encode() + b"\n" for i in batch.ids)
-        self._file("ids", self.meta["ids_bytes"]).write(text)
-        pairs = [(rows + i, self._code(c)) for i, names in enumerate(batch.categories) for c in dict.fromkeys(names)]
-        self._file("categories", self.meta["pairs"] * 8).write(np.array(pairs, dtype=np.int32).reshape(-1, 2).tobytes())
-        self.meta.update(rows=rows + len(batch), ids_bytes=self.meta["ids_bytes"] + len(text),
-                         pairs=self.meta["pairs"] + len(pairs))  # fmt: skip
-        self.rows_added += len(batch)
-
-    def _code(self, category: str) -> int:
-        if category not in self._codes:
-            self._codes[category] = len(self.meta["categories"])
-            self.meta["categories"].append(category)
-        return self._codes[category]
-
-    def tombstone(self, rows: np.ndarray) -> int:
-        """Mark rows dead (a changed paper's old row, a deleted paper's row); returns how many were new."""
-        rows = np.setdiff1d(np.asarray(rows, dtype=np.int32), self.dead)
-        if len(rows):
-            self._file("dead", self.meta["dead"] * 4).write(rows.tobytes())
-            self.meta["dead"] += len(rows)
-            self.dead = np.union1d(self.dead, rows)
-        return len(rows)
-
-    def commit(self, watermark: datetime | None) -> dict[str, Any]:
-        """Make the written rows durable, then visible by replacing meta.json; returns the new meta."""
-        for name in ("ids", "categories", "dead", *_ROW_FILES):
-            self._file(name, _committed_bytes(self.meta, name))  # every file exists, even when empty
-        for file in self.files.values():
-            file.flush()
-            os.fsync(file.fileno())
-        self.close()
-        self.meta["watermark"] = watermark.isoformat() if watermark else None
-        temporary = self.root / "meta.json.tmp"
-        with open(temporary, "w") as file:
-            json.dump(self.meta, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, self.root / "meta.json")
-        directory = os.open(self.root, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
-        return self.meta
-
-    def close(self) -> None:
-        for file in self.files.values():
-            file.close()
-        self.files = {}
-
-
-def _committed_bytes(meta: dict[str, Any], name: str) -> int:
-    if name in _ROW_FILES:
-        dtype, per = _ROW_FILES[name]
-        return meta["rows"] * _width(per, meta["dim"] or 0) * np.dtype(dtype).itemsize
-    return {"ids": meta["ids_bytes"], "categories": meta["pairs"] * 8, "dead": meta["dead"] * 4}[name]
-
-
-def _width(per: int, dim: int) -> int:
-    return dim if per == 0 else (dim + 7) // 8 if per == -1 else per
-
-
-def _read_rows(path: Path, dtype: Any, width: int, start: int, stop: int, *, matrix: bool) -> np.ndarray:
-    """Rows [start, stop) of a file of fixed-width rows, as an array of shape (stop - start, width)."""
-    size = np.dtype(dtype).itemsize * width
-    with open(path, "rb") as file:
-        file.seek(start * size)
-        data = np.fromfile(file, dtype=dtype, count=(stop - start) * width)
-    if len(data) != (stop - start) * width:
-        raise ConfigError(f"vector index file {path} is truncated: rebuild the index")
-    return data.reshape(-1, width) if matrix else data
-
+def _append(writer: GenerationWriter, batch: IndexRows) -> None:
+    """Encode a batch and append it as new rows."""
+    unit, codes, int8, scale = _encode(np.asarray(batch.vectors, dtype=np.float32))
+    flags = np.where(batch.hidden, HIDDEN, 0).astype(np.uint8)
+    columns = {"codes": codes, "int8": int8, "scale": scale, "float": unit, "published": batch.published,
+               "flags": flags, "stamps": batch.stamps}  # fmt: skip
+    writer.append(batch.ids, columns, batch.categories)
 
 def _empty_state(meta: dict[str, Any], dim: int) -> _State:
-    empty_meta = {**meta, "rows": 0, "ids_bytes": 0, "pairs": 0, "dead": 0}
     binary = faiss.IndexBinaryFlat(8 * ((dim + 7) // 8))
     return _State(
-        meta=empty_meta, binary=binary, codes=np.zeros((0, (dim + 7) // 8), np.uint8),
+        meta=empty_meta(meta), binary=binary, codes=np.zeros((0, (dim + 7) // 8), np.uint8),
         int8=np.zeros((0, dim), np.int8), scale=np.zeros(0, np.float32), floats=np.zeros((0, dim), np.float32),
         published=np.zeros(0, np.int32), flags=np.zeros(0, np.uint8), stamps=np.zeros(0, np.int64),
         ids=np.zeros(0, dtype="S1"), categories={}, keys=np.zeros(0, dtype="S1"), key_rows=np.zeros(0, np.int32),
@@ -606,12 +468,3 @@ def _live_batches(state: _State, size: int = 100_000) -> Iterator[IndexRows]:
             hidden=(state.flags[rows] & HIDDEN) != 0, stamps=state.stamps[rows],
         )  # fmt: skip
 
-
-@contextmanager
-def _flock(path: Path, mode: int) -> Iterator[None]:
-    with open(path, "a+b") as file:
-        fcntl.flock(file, mode)
-        try:
-            yield
-        finally:
-            fcntl.flock(file, fcntl.LOCK_UN)

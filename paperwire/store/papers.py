@@ -215,7 +215,8 @@ def newest_in_filters(
         )
     for name in authors:
         words = name_key(name).split()
-        match = sa.and_(*(paper_authors.c.name_key.contains(word, autoescape=True) for word in words))
+        padded = sa.literal(" ") + paper_authors.c.name_key + sa.literal(" ")
+        match = sa.and_(*(padded.contains(f" {word} ", autoescape=True) for word in words))  # whole words only
         query = query.where(sa.exists().where(paper_authors.c.paper_id == papers.c.id, match))
     query = query.order_by(papers.c.published.desc().nulls_last(), papers.c.id.desc()).limit(limit).offset(offset)
     return list(conn.execute(query).scalars())

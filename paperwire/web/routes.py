@@ -11,8 +11,10 @@ ROUTER_MODULES = (
     "paperwire.web.pages.paper",     # paper page, author page
     "paperwire.web.pages.search",    # search page
     "paperwire.web.pages.account",   # sign-in, sign-out, settings
+    "paperwire.web.pages.comments",  # add, edit, delete, hide comments
     "paperwire.web.pages.submit",    # submissions
     "paperwire.web.pages.admin",     # admin area
+    "paperwire.web.pages.digest",    # email digest: subscribe, confirm, unsubscribe, preferences, preview
     "paperwire.web.api.daily",       # /api/daily_papers
     "paperwire.web.api.papers",      # /api/papers/{id}, /api/papers/{id}/similar
     "paperwire.web.api.search",      # /api/papers/search

@@ -8,7 +8,6 @@ import secrets
 from fastapi import Request
 
 from paperwire.errors import PaperwireError
-from paperwire.accounts.secret import secret_key  # noqa: F401 - re-exported for create_app
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"

@@ -13,13 +13,10 @@ from paperwire.accounts.users import user_for_api_token
 from paperwire.errors import PaperwireError
 from paperwire.feed.votes import toggle_vote
 from paperwire.web.app import current_user
-from paperwire.web.pages import comments
 from paperwire.web.pages.account import signin_redirect
 from paperwire.web.security import check_csrf
 
 router = APIRouter()
-# The comment forms' routes live in pages/comments.py; registered through this router (community features).
-router.include_router(comments.router)
 
 
 def _wants_json(request: Request) -> bool:

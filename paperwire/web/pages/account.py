@@ -14,7 +14,9 @@ from paperwire.accounts.ratelimit import RateLimited
 from paperwire.errors import InvalidInput
 from paperwire.mail import Mailer, MailUnavailable
 from paperwire.web.app import current_user, render
-from paperwire.web.security import check_csrf, secret_key
+from paperwire.web.pages.digest import settings_context
+from paperwire.accounts.secret import secret_key
+from paperwire.web.security import check_csrf
 
 router = APIRouter(include_in_schema=False)
 
@@ -108,7 +110,8 @@ def settings_page(request: Request) -> Response:
     user = current_user(request)
     if user is None:
         return signin_redirect(request)
-    return render(request, "settings.html", flash=take_flash(request), display_name=user["display_name"] or "")
+    return render(request, "settings.html", flash=take_flash(request), display_name=user["display_name"] or "",
+                  **settings_context(request))
 
 
 @router.post("/settings", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
@@ -122,13 +125,15 @@ def settings_save(request: Request, action: str = Form("name"), display_name: st
         try:
             users.set_display_name(store, user["id"], display_name)
         except InvalidInput as exc:
-            return render(request, "settings.html", status=400, display_name=display_name, name_error=exc.message)
+            return render(request, "settings.html", status=400, display_name=display_name, name_error=exc.message,
+                          **settings_context(request))
         flash(request, "Display name saved.")
     elif action == "token":
         token = users.create_api_token(store, user["id"])
         request.state.user = users.get_user(store, user["id"])
         # Shown once, on this response only: not put in the session or a redirect.
-        return render(request, "settings.html", display_name=user["display_name"] or "", new_token=token)
+        return render(request, "settings.html", display_name=user["display_name"] or "", new_token=token,
+                      **settings_context(request))
     elif action == "revoke":
         users.revoke_api_token(store, user["id"])
         flash(request, "API token revoked.")

@@ -1,0 +1,220 @@
+"""What one subscriber's digest of one period holds: the ONE function behind the sender, the web preview and the CLI.
+
+A digest is the period's trending papers (paperwire.feed.lists.build_list, the site's ranking) plus
+personal picks restricted to the period: each topic as a saved search, each category and followed
+author as a filter (paperwire.search.engine.SearchEngine.search), and papers like the ones the user
+upvoted (paperwire.search.similar.recommend). No paper appears twice in a mail, and no paper (any
+version: ids are version-less) that this subscriber was already sent appears again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from paperwire.config import Settings
+from paperwire.digest.periods import period_key
+from paperwire.errors import PaperwireError
+from paperwire.feed.lists import ListItem, Period, build_list
+from paperwire.search.engine import Hit, SearchEngine
+from paperwire.search.query import Filters
+from paperwire.search.similar import recommend
+from paperwire.store import Store
+from paperwire.store import digests as repo
+
+log = logging.getLogger("paperwire.digest")
+
+TRENDING_DEPTH = 100  # trending papers kept per period: enough for top_n (<= 50) once sent ones are dropped
+PER_SOURCE = 10  # results asked of each topic, author, category and of the recommendations
+SNIPPET = 280
+_CACHE_SIZE = 512  # results of (source, period) kept by one Composer: subscribers share topics and categories
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One paper in a digest, with why it is there."""
+
+    id: str
+    title: str
+    authors: list[str]
+    categories: list[str]
+    published: date | None
+    snippet: str
+    why: str
+    upvotes: int | None = None
+
+
+@dataclass
+class Digest:
+    """A subscriber's digest of a period; `skipped_reason` says why there is nothing to send."""
+
+    subscription: dict[str, Any]
+    period: Period
+    trending: list[Pick] = field(default_factory=list)
+    picks: list[Pick] = field(default_factory=list)
+    skipped_reason: str | None = None
+
+    @property
+    def key(self) -> str:
+        return period_key(self.period)
+
+    @property
+    def paper_ids(self) -> list[str]:
+        return [p.id for p in self.trending + self.picks]
+
+
+@dataclass(frozen=True)
+class _Source:
+    kind: str  # author, topic, upvotes, category
+    value: str
+    why: str
+
+
+def snippet(text: str, limit: int = SNIPPET) -> str:
+    """The start of an abstract on one line, cut at a word."""
+    flat = " ".join((text or "").split())
+    if len(flat) <= limit:
+        return flat
+    return flat[:limit].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
+
+
+def _pick(item: ListItem | Hit, why: str, upvotes: int | None = None) -> Pick:
+    return Pick(item.id, item.title, list(item.authors or []), list(item.categories or []), item.published,
+                snippet(item.abstract), why, upvotes)  # fmt: skip
+
+
+class Composer:
+    """Composes digests for one run, caching what subscribers share (the trending list, a topic's results)."""
+
+    def __init__(self, store: Store, settings: Settings, engine: SearchEngine, *, now: datetime | None = None) -> None:
+        self.store, self.settings, self.engine = store, settings, engine
+        self.now = now or datetime.now(UTC)
+        self._trending: dict[str, tuple[list[ListItem], int]] = {}
+        self._results: OrderedDict[tuple[str, str, str], list[Hit]] = OrderedDict()
+
+    def compose(self, subscription: dict[str, Any], period: Period) -> Digest:
+        """The digest of `period` for `subscription` (a subscriptions row)."""
+        with self.store.read() as conn:
+            sent = repo.delivered_ids(conn, subscription["id"])
+        digest = Digest(subscription, period)
+        listed, total = self.trending(period)
+        sources = self._sources(subscription)
+        found = {source: self._run(source, period, subscription) for source in sources}
+        reasons = _reasons(found)
+        used = set(sent)
+        for item in listed:
+            if len(digest.trending) >= int(subscription["top_n"]):
+                break
+            if item.id not in used:
+                used.add(item.id)
+                why = _trending_why(item.upvotes, reasons.get(item.id, []))
+                digest.trending.append(_pick(item, why, item.upvotes))
+        for hit in _round_robin([found[s] for s in sources], used, int(subscription["top_n"])):
+            digest.picks.append(_pick(hit, " · ".join(reasons[hit.id])))
+        if not digest.trending and not digest.picks:
+            announced = total > 0 or any(found.values())
+            digest.skipped_reason = "nothing new since your last digest" if announced else _quiet(period)
+        return digest
+
+    def trending(self, period: Period) -> tuple[list[ListItem], int]:
+        """The period's trending list (shared by every subscriber) and how many papers the period has."""
+        key = period_key(period)
+        if key not in self._trending:
+            page = build_list(self.store, self.settings, period, limit=TRENDING_DEPTH, now=self.now)
+            self._trending = {key: (page.items, page.total)}  # one period per run, usually: keep only the latest
+        return self._trending[key]
+
+    def _sources(self, subscription: dict[str, Any]) -> list[_Source]:
+        sources = [_Source("author", name, f"by {name}") for name in subscription["authors"]]
+        sources += [_Source("topic", topic, f"matches your topic '{topic}'") for topic in subscription["topics"]]
+        if subscription["use_upvotes"] and subscription["user_id"] is not None:
+            sources.append(_Source("upvotes", str(subscription["user_id"]), "like papers you upvoted"))
+        sources += [_Source("category", name, f"in {name}") for name in subscription["categories"]]
+        return sources
+
+    def _run(self, source: _Source, period: Period, subscription: dict[str, Any]) -> list[Hit]:
+        """A source's papers in the period, best first; a failing source is logged and gives nothing."""
+        if source.kind == "upvotes":
+            return self._guard(source, lambda: self._recommended(int(source.value), period))
+        cache_key = (source.kind, source.value.casefold(), period_key(period))
+        if cache_key in self._results:
+            self._results.move_to_end(cache_key)
+            return self._results[cache_key]
+        hits = self._guard(source, lambda: self._search(source, period))
+        self._results[cache_key] = hits
+        if len(self._results) > _CACHE_SIZE:
+            self._results.popitem(last=False)
+        return hits
+
+    def _guard(self, source: _Source, run: Callable[[], list[Hit]]) -> list[Hit]:
+        try:
+            return run()
+        except PaperwireError as exc:
+            log.warning("digest: %s %r gave no picks: %s", source.kind, source.value, exc.message)
+            return []
+
+    def _search(self, source: _Source, period: Period) -> list[Hit]:
+        within = Filters(since=period.start, until=period.end)
+        if source.kind == "topic":
+            return self.engine.search(source.value, mode=self.settings.digest_topic_mode, limit=PER_SOURCE,
+                                      filters=within).hits  # fmt: skip
+        extra = Filters(authors=(source.value,)) if source.kind == "author" else Filters(categories=(source.value,))
+        return self.engine.search("", limit=PER_SOURCE, filters=within.merged(extra)).hits
+
+    def _recommended(self, user_id: int, period: Period) -> list[Hit]:
+        with self.store.read() as conn:
+            liked = repo.upvoted_ids(conn, user_id)
+        if not liked:
+            return []
+        return recommend(self.engine, liked, limit=PER_SOURCE, filters=Filters(since=period.start, until=period.end))
+
+
+def _reasons(found: dict[_Source, list[Hit]]) -> dict[str, list[str]]:
+    """Every reason each paper has to be in the digest, in the order of the sources."""
+    reasons: dict[str, list[str]] = {}
+    for source, hits in found.items():
+        for hit in hits:
+            whys = reasons.setdefault(hit.id, [])
+            if source.why not in whys:
+                whys.append(source.why)
+    return reasons
+
+
+def _round_robin(rankings: Sequence[list[Hit]], used: set[str], most: int) -> list[Hit]:
+    """Up to `most` hits taken in turn from each ranking, so every source is represented; `used` is updated."""
+    chosen: list[Hit] = []
+    positions = [0] * len(rankings)
+    while len(chosen) < most:
+        progressed = False
+        for i, ranking in enumerate(rankings):
+            while positions[i] < len(ranking) and ranking[positions[i]].id in used:
+                positions[i] += 1
+            if positions[i] < len(ranking) and len(chosen) < most:
+                hit = ranking[positions[i]]
+                used.add(hit.id)
+                chosen.append(hit)
+                progressed = True
+        if not progressed:
+            break
+    return chosen
+
+
+def _trending_why(upvotes: int, reasons: list[str]) -> str:
+    head = f"trending, {upvotes} upvote{'s' if upvotes != 1 else ''}" if upvotes else "new in this period"
+    return " · ".join([head, *reasons])
+
+
+def _quiet(period: Period) -> str:
+    if period.kind == "day":
+        return f"arXiv announced nothing on {period.label} (a weekend or holiday)"
+    return f"arXiv announced nothing in {period.label}"
+
+
+def compose(store: Store, settings: Settings, engine: SearchEngine, subscription: dict[str, Any], period: Period,
+            *, now: datetime | None = None) -> Digest:  # fmt: skip
+    """The digest of `period` for one subscription: trending plus personal picks, nothing sent before, each once."""
+    return Composer(store, settings, engine, now=now).compose(subscription, period)

@@ -1,0 +1,191 @@
+"""`paperwire subscriber ...`, `paperwire digest ...` and `paperwire worker`: parse, call paperwire.digest, print."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from paperwire.cli import _Group, _open, _settings, err, out
+from paperwire.errors import InvalidInput
+
+subscriber_app = typer.Typer(cls=_Group, no_args_is_help=True, help="Manage digest subscribers: add, list, remove.")
+digest_app = typer.Typer(cls=_Group, no_args_is_help=True, help="Preview and send the email digests.")
+
+Frequency = Annotated[str, typer.Option("--frequency", help="daily or weekly.")]
+PeriodKey = Annotated[str | None, typer.Option("--period", help="The period: daily:YYYY-MM-DD or weekly:YYYY-Www (default: the one due now).")]
+
+
+@subscriber_app.command("add")
+def subscriber_add(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The subscriber's email address.")],
+    confirmed: Annotated[bool, typer.Option("--confirmed", help="Activate at once instead of mailing a confirmation link.")] = False,
+    frequency: Frequency = "daily",
+    weekday: Annotated[int | None, typer.Option("--weekday", help="Weekly digests: 0 (Monday) to 6 (Sunday).")] = None,
+    send_hour: Annotated[int, typer.Option("--send-hour", help="Hour of the day to send at (0-23), in --timezone.")] = 7,
+    timezone: Annotated[str, typer.Option("--timezone", help="IANA time zone, e.g. Europe/Paris.")] = "UTC",
+    top_n: Annotated[int, typer.Option("--top", help="Trending papers per digest (1-50).")] = 10,
+    topic: Annotated[list[str] | None, typer.Option("--topic", help="An interest, searched like a saved search (repeatable).")] = None,
+    category: Annotated[list[str] | None, typer.Option("--category", help="An arXiv category to follow, e.g. cs.CL (repeatable).")] = None,
+    author: Annotated[list[str] | None, typer.Option("--author", help="An author to follow (repeatable).")] = None,
+) -> None:
+    """Add or update a subscriber; without --confirmed they are mailed a confirmation link (double opt-in)."""
+    from paperwire.digest.subscriptions import Preferences, add_subscriber, request_subscription
+    from paperwire.mail import Mailer
+
+    if frequency not in ("daily", "weekly"):
+        raise InvalidInput(f"--frequency must be daily or weekly, got {frequency!r}")
+    prefs = Preferences(frequency=frequency, weekday=weekday, send_hour=send_hour, timezone=timezone, top_n=top_n,
+                        topics=tuple(topic or ()), categories=tuple(category or ()), authors=tuple(author or ()))  # fmt: skip
+    settings = _settings(ctx)
+    store = _open(ctx)
+    if confirmed:
+        row = add_subscriber(store, email, prefs, confirmed=True)
+        out.print(f"subscription {row['id']}: {row['email']} active ({_describe(row)})", markup=False)
+        return
+    request_subscription(store, settings, Mailer(settings), email, ip=None, preferences=prefs)
+    out.print(f"confirmation link mailed to {email.strip().lower()} (valid {settings.subscription_expiry_hours} h)",
+              markup=False)  # fmt: skip
+
+
+def _describe(row: dict[str, Any]) -> str:
+    when = "daily" if row["frequency"] == "daily" else f"weekly on {_WEEKDAYS[row['weekday'] or 0]}"
+    parts = [f"{when} at {row['send_hour']:02d}:00 {row['timezone']}", f"top {row['top_n']}"]
+    for name in ("topics", "categories", "authors"):
+        if row[name]:
+            parts.append(f"{name}: {'; '.join(row[name])}")
+    return ", ".join(parts)
+
+
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@subscriber_app.command("list")
+def subscriber_list(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option("--status", help="Only pending, active or unsubscribed ones.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
+) -> None:
+    """List subscribers, oldest first, with their preferences and last digest."""
+    from paperwire.digest.subscriptions import list_subscribers
+
+    if status not in (None, "pending", "active", "unsubscribed"):
+        raise InvalidInput(f"--status must be pending, active or unsubscribed, got {status!r}")
+    settings = _settings(ctx)
+    rows = list_subscribers(_open(ctx), status=status)
+    if as_json:
+        data = [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()} for row in rows]
+        out.print(json.dumps(data, ensure_ascii=False), markup=False)
+        return
+    if not rows:
+        out.print("no subscribers")
+    for row in rows:
+        state = row["status"]
+        if row["permanent_failures"] >= settings.digest_max_permanent_failures:
+            state += f" (stopped: {row['permanent_failures']} bounces)"
+        last = row["last_sent_at"].strftime("%Y-%m-%d %H:%M") if row["last_sent_at"] else "never"
+        out.print(f"{row['id']:>6}  {row['email']:<40} {state:<12} last sent {last}  {_describe(row)}", markup=False)
+
+
+@subscriber_app.command("remove")
+def subscriber_remove(ctx: typer.Context, email: Annotated[str, typer.Argument(help="The subscriber's address.")]) -> None:
+    """Delete a subscriber and their delivery history."""
+    from paperwire.digest.subscriptions import remove_subscriber
+
+    row = remove_subscriber(_open(ctx), email)
+    out.print(f"removed {row['email']}", markup=False)
+
+
+def _period(text: str | None) -> Any:
+    from paperwire.digest.periods import parse_period_key
+
+    return parse_period_key(text) if text else None
+
+
+@digest_app.command("preview")
+def digest_preview(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The subscriber's address.")],
+    period: PeriodKey = None,
+    html: Annotated[bool, typer.Option("--html", help="Print the HTML part instead of the text part.")] = False,
+) -> None:
+    """Show the digest a subscriber would get now (or for --period), without sending or recording anything."""
+    from paperwire.digest.compose import compose
+    from paperwire.digest.periods import current_period
+    from paperwire.digest.render import render_digest
+    from paperwire.digest.subscriptions import find_subscriber
+    from paperwire.search.engine import SearchEngine
+
+    settings = _settings(ctx)
+    store = _open(ctx)
+    subscription = find_subscriber(store, email)
+    chosen = _period(period) or current_period(store, settings, subscription)
+    digest = compose(store, settings, SearchEngine(settings, store), subscription, chosen)
+    if digest.skipped_reason:
+        err.print(f"nothing would be sent for {digest.key}: {digest.skipped_reason}", highlight=False)
+        return
+    message = render_digest(settings, store, digest)
+    part = message.get_body(("html",) if html else ("plain",))
+    assert part is not None
+    err.print(f"Subject: {message['Subject']}", highlight=False, markup=False)
+    out.print(part.get_content(), markup=False, highlight=False)
+
+
+@digest_app.command("send")
+def digest_send(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Compose the digests without sending or recording them.")] = False,
+    to: Annotated[str | None, typer.Option("--to", help="Only this subscriber.")] = None,
+    period: PeriodKey = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
+) -> None:
+    """Send the digests that are due (for cron): each subscriber gets each period's digest once, even across crashes."""
+    from paperwire.digest.send import send_due
+    from paperwire.search.engine import SearchEngine
+
+    settings = _settings(ctx)
+    store = _open(ctx)
+    chosen = _period(period)
+    progress = Progress(TextColumn("[bold]digests"), BarColumn(), TaskProgressColumn(), TextColumn("{task.completed}/{task.total}"),
+                        TimeElapsedColumn(), TimeRemainingColumn(), console=err, disable=not err.is_terminal)  # fmt: skip
+    with progress:
+        task = progress.add_task("digests", total=None)
+        report = send_due(store, settings, SearchEngine(settings, store), period=chosen, to=to, dry_run=dry_run,
+                          on_progress=lambda done, total: progress.update(task, completed=done, total=total))  # fmt: skip
+    if as_json:
+        out.print(json.dumps(report.as_dict()), markup=False)
+        return
+    for error in report.errors:
+        err.print(f"[yellow]failed[/] {error}", highlight=False)
+    out.print(report.summary(), markup=False)
+
+
+def worker(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="Run the steps once and exit.")] = False,
+) -> None:
+    """Run the scheduler: fetch the followed categories, embed new papers, update the indexes, send due digests."""
+    from paperwire.digest.schedule import Scheduler
+
+    settings = _settings(ctx)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    scheduler = Scheduler(settings, _open(ctx))
+    if once:
+        report = scheduler.tick()
+        for name, result in report.steps.items():
+            out.print(f"{name}: {result}", markup=False)
+        if report.failed:
+            raise typer.Exit(1)
+        return
+    err.print(f"scheduler running every {settings.scheduler_interval:g} s (Ctrl-C to stop)")
+    stop = threading.Event()
+    try:
+        scheduler.run(stop)
+    except KeyboardInterrupt:
+        stop.set()

@@ -1,0 +1,93 @@
+"""Composition: trending plus personal picks within the period, each paper once, never resent, with reasons."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from paperwire.accounts.users import add_user
+from paperwire.digest.compose import compose
+from paperwire.digest.subscriptions import Preferences, add_subscriber
+from paperwire.feed.lists import Period, build_list
+from paperwire.papers.load import ingest_paths
+from paperwire.store import accounts as accounts_repo
+from paperwire.store import digests as repo
+
+DAY = Period.day(date(2025, 3, 18))
+
+
+def _record_sent(store, subscription, ids, period="daily:2025-03-18"):  # noqa: ANN001, ANN202
+    now = datetime.now(UTC)
+    with store.write() as conn:
+        delivery = repo.claim(conn, subscription["id"], period, "test", now, stale_before=now, max_attempts=5)
+        assert repo.mark_sent(conn, delivery, "test", subscription_id=subscription["id"], message_id="<x@y>",
+                              paper_ids=ids, now=now)  # fmt: skip
+
+
+def test_trending_and_picks_with_reasons(dsettings, dstore, engine) -> None:
+    prefs = Preferences(top_n=5, topics=("gaussian splatting",), categories=("cs.RO",), authors=("Wenqi Shao",),
+                        use_upvotes=False)  # fmt: skip
+    sub = add_subscriber(dstore, "reader@example.org", prefs, confirmed=True)
+    digest = compose(dstore, dsettings, engine, sub, DAY)
+    assert digest.skipped_reason is None
+    trending = build_list(dstore, dsettings, DAY, limit=5)
+    assert [p.id for p in digest.trending] == [item.id for item in trending.items]  # the site's own ranking
+    ids = digest.paper_ids
+    assert len(ids) == len(set(ids)), "a paper appears twice in one digest"
+    assert 0 < len(digest.picks) <= 5
+    whys = " | ".join(p.why for p in digest.picks + digest.trending)
+    assert "matches your topic 'gaussian splatting'" in whys
+    assert "in cs.RO" in whys
+    assert "by Wenqi Shao" in whys
+    for pick in digest.picks:
+        assert pick.published == date(2025, 3, 18)
+        if "by Wenqi Shao" in pick.why:
+            assert "Wenqi Shao" in pick.authors
+        if pick.why.startswith("in cs.RO"):
+            assert "cs.RO" in pick.categories
+        assert pick.snippet and len(pick.snippet) <= 281
+
+
+def test_never_resends_a_paper_in_any_version(dsettings, dstore, engine, tmp_path: Path) -> None:
+    sub = add_subscriber(dstore, "reader@example.org", Preferences(top_n=10, topics=("segmentation",)), confirmed=True)
+    first = compose(dstore, dsettings, engine, sub, DAY)
+    _record_sent(dstore, sub, first.paper_ids)
+    revised = first.trending[0]
+    update = tmp_path / "v2.jsonl"
+    update.write_text('{"id": "%sv2", "title": "A revised title", "abstract": "New text.", "authors": ["A B"], '
+                      '"categories": ["cs.CV"], "published": "2025-03-18"}\n' % revised.id)  # fmt: skip
+    ingest_paths(dstore, [update])
+    engine.sync()
+    second = compose(dstore, dsettings, engine, sub, DAY)
+    assert second.skipped_reason is None
+    assert not set(second.paper_ids) & set(first.paper_ids)
+    assert revised.id not in second.paper_ids
+
+
+def test_skip_reasons(dsettings, dstore, engine) -> None:
+    sub = add_subscriber(dstore, "reader@example.org", Preferences(topics=("diffusion",)), confirmed=True)
+    sunday = compose(dstore, dsettings, engine, sub, Period.day(date(2025, 3, 16)))
+    assert sunday.skipped_reason == "arXiv announced nothing on Sunday 16 March 2025 (a weekend or holiday)"
+    assert not sunday.trending and not sunday.picks
+    everything = build_list(dstore, dsettings, DAY).items
+    _record_sent(dstore, sub, [item.id for item in everything])
+    done = compose(dstore, dsettings, engine, sub, DAY)
+    assert done.skipped_reason == "nothing new since your last digest"
+
+
+def test_trending_by_upvotes_and_recommendations(dsettings, dstore, engine) -> None:
+    user = add_user(dstore, "voter@example.org")
+    liked = [item.id for item in build_list(dstore, dsettings, DAY, sort="newest", limit=3).items]
+    with dstore.write() as conn:
+        for paper_id in liked:
+            accounts_repo.add_vote(conn, user["id"], paper_id, datetime.now(UTC))
+    sub = add_subscriber(dstore, "voter@example.org", Preferences(top_n=3, use_upvotes=True), confirmed=True,
+                         user_id=user["id"])  # fmt: skip
+    digest = compose(dstore, dsettings, engine, sub, DAY)
+    recommended = [p for p in digest.picks if p.why == "like papers you upvoted"]
+    assert recommended, [p.why for p in digest.picks]
+    assert not set(liked) & {p.id for p in recommended}
+    hf = compose(dstore, dsettings, engine, sub, Period.day(date(2026, 2, 3)))
+    upvotes = [p.upvotes for p in hf.trending]
+    assert upvotes == sorted(upvotes, reverse=True) and upvotes[0] > 0
+    assert hf.trending[0].why.startswith(f"trending, {upvotes[0]} upvotes")
