@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -62,11 +63,13 @@ class SearchEngine:
         self._keyword: KeywordBackend | None = None
         self._vectors: VectorBackend | None = None
         self._synced_at = float("-inf")
+        self._loading = threading.Lock()
 
     @property
     def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = load_embedder(self.settings)
+        with self._loading:  # one load even when the first requests arrive together
+            if self._embedder is None:
+                self._embedder = load_embedder(self.settings)
         return self._embedder
 
     @property

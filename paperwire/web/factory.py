@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from fastapi import FastAPI
 
 from paperwire.config import load_settings
@@ -11,4 +13,7 @@ from paperwire.web.app import create_app
 
 def app_from_environment() -> FastAPI:
     settings = load_settings()
-    return create_app(settings, Store.open(settings))
+    app = create_app(settings, Store.open(settings))
+    # Load the embedding model in the background, so the first semantic search does not wait for it.
+    threading.Thread(target=lambda: app.state.engine.embedder, name="load-embedder", daemon=True).start()
+    return app
