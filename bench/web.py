@@ -192,7 +192,8 @@ def throughput(home: Path, args: argparse.Namespace) -> dict[str, Any]:
         return {}
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERWIRE_")}
-    env.update(PAPERWIRE_HOME=str(home), PAPERWIRE_EMBEDDING_DEVICE="cpu")
+    # The scheduler would start embedding the ~70k papers without vectors and take the CPU from the server.
+    env.update(PAPERWIRE_HOME=str(home), PAPERWIRE_EMBEDDING_DEVICE="cpu", PAPERWIRE_SCHEDULER_ENABLED="false")
     server = subprocess.Popen([sys.executable, "-m", "paperwire", "serve", "--workers", str(args.workers),
                                "--port", str(port)], cwd=REPO, env=env, start_new_session=True)  # fmt: skip
     base = f"http://127.0.0.1:{port}"

@@ -142,6 +142,9 @@ class Settings(BaseSettings):
     scheduler_interval: float = Field(
         300.0, gt=0, description="Seconds between two runs of the scheduler's steps."
     )
+    scheduler_embed_limit: int = Field(
+        500, ge=0, description="Papers the scheduler embeds per run at most (a bulk backlog: `paperwire index`)."
+    )
     scheduler_fetch: bool = Field(
         True, description="Whether the scheduler fetches new papers of the followed categories from the arXiv API."
     )

@@ -96,7 +96,9 @@ class Scheduler:
         with self.store.read() as conn:
             if not count_pending(conn, self.engine.model):
                 return "nothing to embed"  # without loading the model
-        report = embed_pending(self.store, self.engine.embedder, batch_size=self.settings.embed_batch_size)
+        # Bounded per tick, so a large backlog (a fresh bulk ingest) is worked off without starving the site.
+        report = embed_pending(self.store, self.engine.embedder, batch_size=self.settings.embed_batch_size,
+                               limit=self.settings.scheduler_embed_limit)  # fmt: skip
         return report.summary()
 
     def index(self) -> str:
