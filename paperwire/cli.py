@@ -579,3 +579,20 @@ from paperwire.digest_cli import digest_app, subscriber_app, worker  # noqa: E40
 app.add_typer(subscriber_app, name="subscriber")
 app.add_typer(digest_app, name="digest")
 app.command()(worker)
+
+
+@app.command()
+def backup(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="File to write the copy to.")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite PATH if it exists.")] = False,
+) -> None:
+    """Copy the live SQLite database to PATH while the site runs (for PostgreSQL, use pg_dump)."""
+    from paperwire.store.backup import backup_sqlite
+
+    store = Store.open(_settings(ctx), migrate=False)  # a backup copies the database as it is
+    try:
+        size = backup_sqlite(store, path, force=force)
+    finally:
+        store.close()
+    out.print(f"backed up {store.url} to {path} ({size / 1e6:.1f} MB)", markup=False)

@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from types import TracebackType
 
+from paperwire import metrics
 from paperwire.config import Settings
 from paperwire.errors import PaperwireError
 
@@ -54,14 +55,19 @@ class Mailer:
             message["From"] = self.sender
         if message["Message-ID"] is None:
             message["Message-ID"] = make_msgid()
-        if self._smtp is not None:
-            self._deliver(self._smtp, message)
-        else:
-            smtp = self._connect()
-            try:
-                self._deliver(smtp, message)
-            finally:
-                _quit(smtp)
+        try:
+            if self._smtp is not None:
+                self._deliver(self._smtp, message)
+            else:
+                smtp = self._connect()
+                try:
+                    self._deliver(smtp, message)
+                finally:
+                    _quit(smtp)
+        except MailUnavailable:
+            metrics.EMAILS.labels(outcome="failed").inc()
+            raise
+        metrics.EMAILS.labels(outcome="sent").inc()
         return str(message["Message-ID"])
 
     def __enter__(self) -> Mailer:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from paperwire import metrics
 from paperwire.errors import InvalidInput
 from paperwire.papers.record import ListingEntry, PaperRecord, ParsedItem, RecordError
 from paperwire.store import Store
@@ -146,6 +147,7 @@ def ingest_items(
     _write_batch(store, batch, source, report)
     if on_batch:
         on_batch(report)
+    metrics.record_ingest(source, report)
     return report
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from paperwire import metrics
 from paperwire.config import Settings
 from paperwire.errors import InvalidInput
 from paperwire.search.backends import KeywordBackend, Scored, VectorBackend
@@ -122,12 +123,15 @@ class SearchEngine:
             raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
         if offset < 0 or offset + limit > MAX_DEPTH:
             raise InvalidInput(f"offset must be between 0 and {MAX_DEPTH - limit}, got {offset}")
+        started = time.perf_counter()
         query = parse_query(text).with_filters(filters or Filters())
         if query.filters.since and query.filters.until and query.filters.since > query.filters.until:
             raise InvalidInput(f"since {query.filters.since} is after until {query.filters.until}")
         self.sync(force=False)
         if not query.has_text:
-            return self._listing(query, mode, limit, offset)
+            listing = self._listing(query, mode, limit, offset)
+            metrics.observe_search(mode, started)
+            return listing
         depth = offset + limit
         rankings: dict[str, Scored] = {}
         if mode in ("keyword", "hybrid"):
@@ -141,6 +145,7 @@ class SearchEngine:
             ranked = rankings[mode]
         positions = {name: {pid: i for i, (pid, _) in enumerate(r, start=1)} for name, r in rankings.items()}
         hits = self.hydrate(ranked[offset:depth], positions)
+        metrics.observe_search(mode, started)
         return SearchResults(query, mode, hits, offset, limit)
 
     def _semantic(self, query: Query, depth: int) -> Scored:

@@ -19,6 +19,7 @@ from paperwire.errors import PaperwireError
 from paperwire.search.engine import SearchEngine
 from paperwire.store import Store
 from paperwire.accounts.secret import secret_key
+from paperwire.web.ops import RequestTiming
 from paperwire.web.security import csrf_token
 from paperwire.web.templating import make_templates
 
@@ -46,6 +47,7 @@ def create_app(settings: Settings, store: Store, *, engine: SearchEngine | None 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestTiming)
     _install_error_handlers(app)
     from paperwire.web import routes
 

@@ -1,0 +1,39 @@
+"""Every Prometheus metric Paperwire exposes at /metrics, defined once here and observed by the domain modules.
+
+Each process keeps its own counters: with several web workers, each worker's /metrics shows only the
+requests it served, so scrape every worker (or set PROMETHEUS_MULTIPROC_DIR, prometheus-client's
+multi-process mode, which Paperwire does not configure for you).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from prometheus_client import Counter, Histogram
+
+HTTP_REQUEST_SECONDS = Histogram(
+    "paperwire_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route template, method and status.",
+    ["route", "method", "status"],
+)
+SEARCH_SECONDS = Histogram(
+    "paperwire_search_duration_seconds",
+    "Time of one search (keyword, semantic or hybrid, filters-only listings included), by mode.",
+    ["mode"],
+)
+EMAILS = Counter("paperwire_emails", "Emails handed to the SMTP server, by outcome (sent, failed).", ["outcome"])
+PAPERS_INGESTED = Counter(
+    "paperwire_papers_ingested", "Papers written by ingest, by source and outcome (added, updated).", ["source", "outcome"]
+)
+
+
+def observe_search(mode: str, started: float) -> None:
+    """Record a search that began at `started` (time.perf_counter())."""
+    SEARCH_SECONDS.labels(mode=mode).observe(time.perf_counter() - started)
+
+
+def record_ingest(source: str, report: Any) -> None:
+    """Count what one ingest added and updated (an IngestReport)."""
+    PAPERS_INGESTED.labels(source=source, outcome="added").inc(report.added)
+    PAPERS_INGESTED.labels(source=source, outcome="updated").inc(report.updated)
