@@ -19,6 +19,7 @@ from typing import Any, Literal
 from paperwire.config import Settings
 from paperwire.errors import InvalidInput
 from paperwire.feed.trending import trending_score
+from paperwire.papers.record import is_arxiv_category
 from paperwire.store import Store
 from paperwire.store import accounts as accounts_repo
 from paperwire.store import feed as queries
@@ -27,7 +28,6 @@ SORTS = ("trending", "votes", "newest")
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$", re.I)
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_CATEGORY = re.compile(r"^[a-z][a-z\-]*(?:\.[A-Za-z][A-Za-z\-]*)?$")
 _YEARS = range(1990, 3000)
 
 Kind = Literal["day", "week", "month"]
@@ -135,7 +135,7 @@ def check_category(category: str | None) -> str | None:
     if not category or not category.strip():
         return None
     category = category.strip()
-    if len(category) > 64 or not _CATEGORY.match(category):
+    if not is_arxiv_category(category):
         raise InvalidInput(f"category: {category[:40]!r} is not an arXiv category (e.g. cs.CL, hep-th, math.AG)")
     return category
 

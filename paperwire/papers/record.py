@@ -127,6 +127,11 @@ class SourceInfo:
 _CATEGORY = re.compile(r"^[a-z][a-z\-]*(?:\.[A-Za-z][A-Za-z\-]*)?$")
 
 
+def is_arxiv_category(text: str) -> bool:
+    """Whether text looks like an arXiv category: cs.CL, hep-th, math.AG, cond-mat.mes-hall."""
+    return len(text) <= 64 and bool(_CATEGORY.match(text))
+
+
 def split_categories(raw: object) -> tuple[str, ...]:
     """Categories from a list or a space-separated string, primary first, without duplicates.
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from paperwire.errors import InvalidInput
+from paperwire.papers.record import is_arxiv_category
 
 MODES = ("hybrid", "keyword", "semantic")
 _FIELD = re.compile(r'^(author|cat|category|since|until):(?:"([^"]*)"|(\S*))')
-_CATEGORY = re.compile(r"^[a-z][a-z\-]*(?:\.[A-Za-z][A-Za-z\-]*)?$")
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def parse_date_option(text: str, name: str) -> date:
 
 
 def check_category(text: str) -> str:
-    if not _CATEGORY.match(text):
+    if not is_arxiv_category(text):
         raise InvalidInput(f"cat: {text!r} is not an arXiv category (e.g. cs.CL, hep-th, math.AG)")
     return text
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import date
 
@@ -10,18 +9,16 @@ import httpx
 
 from paperwire.config import Settings
 from paperwire.errors import InvalidInput
-from paperwire.papers.record import ParsedItem, RecordError, parse_arxiv_id
+from paperwire.papers.record import ParsedItem, RecordError, is_arxiv_category, parse_arxiv_id
 from paperwire.sources.arxiv_atom import AtomPage, parse_atom
 from paperwire.sources.http import PoliteClient
 
-# Archive, optional "-suffix", optional ".Subject": cs.CL, hep-th, math.AG, cond-mat.mes-hall, physics.acc-ph.
-_CATEGORY = re.compile(r"^[a-z]+(?:-[a-z]+)?(?:\.[A-Za-z]+(?:-[A-Za-z]+)*)?$")
 
 
 def check_category(category: str) -> str:
     """Return the category if it looks like an arXiv category (cs.CL, hep-th, math.AG); else InvalidInput."""
     text = (category or "").strip()
-    if not _CATEGORY.match(text):
+    if not is_arxiv_category(text):
         raise InvalidInput(f"not an arXiv category: {category!r} (expected e.g. cs.CL, hep-th or math.AG)")
     return text
 
