@@ -139,10 +139,10 @@ def ingest(
     with _progress() as progress:
         tasks: dict[Path, Any] = {}
 
-        def on_progress(path: Path, done: int, size: int, report: IngestReport) -> None:
+        def on_progress(path: Path, done: int, size: int, records: int) -> None:
             if path not in tasks:
                 tasks[path] = progress.add_task(path.name, total=size, records=0)
-            progress.update(tasks[path], completed=done, records=report.processed)
+            progress.update(tasks[path], completed=done, records=records)
 
         try:
             report = ingest_paths(store, paths, fmt=fmt, strict=strict, batch_size=settings.ingest_batch_size,

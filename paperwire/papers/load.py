@@ -14,7 +14,7 @@ from paperwire.store import Store
 
 SOURCE_OF_FORMAT = {"snapshot": "snapshot", "jsonl": "jsonl", "hf": "huggingface", "atom": "arxiv-api", "oai": "oai"}
 
-Progress = Callable[[Path, int, int, IngestReport], None]  # (file, bytes read, file size, running report)
+Progress = Callable[[Path, int, int, int], None]  # (file, bytes read, file size, records processed so far)
 
 
 def ingest_paths(
@@ -39,7 +39,7 @@ def ingest_paths(
 
             def progress(report: IngestReport, raw=raw, path=path, size=size) -> None:  # noqa: ANN001
                 if on_progress:
-                    on_progress(path, raw.tell(), size, _combined(total, report))
+                    on_progress(path, raw.tell(), size, total.processed + report.processed)
 
             try:
                 report = ingest_items(
