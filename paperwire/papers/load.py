@@ -12,7 +12,7 @@ from paperwire.papers.record import RecordError
 from paperwire.sources.files import detect_format, iter_file, open_input
 from paperwire.store import Store
 
-SOURCE_OF_FORMAT = {"snapshot": "snapshot", "jsonl": "jsonl", "hf": "huggingface", "atom": "arxiv-api", "oai": "oai"}
+SOURCE_OF_FORMAT = {"snapshot": "snapshot", "jsonl": "jsonl", "hf": "huggingface", "atom": "arxiv-api", "oai": "oai", "tsv": "tsv"}
 
 Progress = Callable[[Path, int, int, int], None]  # (file, bytes read, file size, records processed so far)
 

@@ -13,9 +13,10 @@ from typing import BinaryIO
 
 from paperwire.errors import InvalidInput, MalformedDocument
 from paperwire.papers.record import ParsedItem, RecordError
+from paperwire.sources.geiger_tsv import iter_tsv, looks_like_tsv_header
 from paperwire.sources.jsonl import iter_jsonl, looks_like_snapshot
 
-FORMATS = ("snapshot", "jsonl", "hf", "atom", "oai")
+FORMATS = ("snapshot", "jsonl", "hf", "atom", "oai", "tsv")
 _GZIP = b"\x1f\x8b"
 _XZ = b"\xfd7zXZ\x00"
 
@@ -73,6 +74,8 @@ def detect_format(path: Path) -> str:
         raise InvalidInput(f"{path}: JSON whose first record has neither the snapshot's nor the plain format's keys")
     if not text:
         raise InvalidInput(f"{path}: empty file")
+    if looks_like_tsv_header(text.split("\n", 1)[0]):
+        return "tsv"
     raise InvalidInput(f"{path}: unknown format (use --format: {', '.join(FORMATS)})")
 
 
@@ -84,6 +87,12 @@ def iter_file(stream: BinaryIO, name: str, fmt: str) -> Iterator[ParsedItem | Re
             yield from iter_jsonl(lines, name, fmt)
         finally:
             lines.detach()  # the caller owns the stream; a dropped wrapper would close it
+    elif fmt == "tsv":
+        rows = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
+        try:
+            yield from iter_tsv(rows, name)
+        finally:
+            rows.detach()
     elif fmt == "hf":
         from paperwire.sources.hf import parse_hf_daily
 
