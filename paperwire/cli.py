@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from sqlalchemy import exc as sa_exc
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -28,6 +29,7 @@ from paperwire.papers.ingest import IngestReport, StrictStop, ingest_items
 from paperwire.papers.record import RecordError
 from paperwire.sources.files import FORMATS
 from paperwire.store import Store
+from paperwire.store.failures import database_failure
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -42,6 +44,12 @@ class _Group(TyperGroup):
         except PaperwireError as exc:
             show_error(exc)
             raise typer.Exit(3 if isinstance(exc, StrictStop) else 1) from None
+        except (sa_exc.DBAPIError, sa_exc.TimeoutError) as exc:
+            failure = database_failure(exc)
+            if failure is None:  # a bug, not an outage: keep the traceback
+                raise
+            show_error(PaperwireError(f"{failure.message} ({failure.detail})"))
+            raise typer.Exit(1) from None
 
 
 def show_error(exc: PaperwireError) -> None:
@@ -270,17 +278,21 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
     from paperwire.search.engine import SearchEngine
 
+    from paperwire.logs import configure_logging
+
+    configure_logging(settings)
     store = Store.open(settings)
     SearchEngine(settings, store).sync()  # build or catch up the indexes once, before workers start
     store.close()
     # Workers build their app from the same environment (uvicorn's factory runs in each process).
     os.environ.update({f"PAPERWIRE_{k.upper()}": str(v) for k, v in settings.model_dump().items() if v is not None})
-    from paperwire.digest.schedule import start_background
+    from paperwire.jobs.worker import start_background
 
-    start_background(settings)  # fetch, embed and send due digests in the background (off: scheduler_enabled)
+    start_background(settings)  # a job worker in this process (off: scheduler_enabled, with `paperwire worker` elsewhere)
     err.print(f"Paperwire at http://{host}:{port}/ (API docs at /docs)")
     uvicorn.run("paperwire.web.factory:app_from_environment", factory=True, host=host, port=port,
-                workers=workers, log_level="warning", proxy_headers=True)  # fmt: skip
+                workers=workers, log_config=None, log_level=settings.log_level.lower(), access_log=False,
+                proxy_headers=True)  # fmt: skip
 
 
 @app.command()
@@ -574,10 +586,12 @@ def user_token(
     out.print(token, markup=False)
 
 
-from paperwire.digest_cli import digest_app, subscriber_app, worker  # noqa: E402 - registered once `app` exists
+from paperwire.digest_cli import digest_app, subscriber_app  # noqa: E402 - registered once `app` exists
+from paperwire.jobs_cli import jobs_app, worker  # noqa: E402
 
 app.add_typer(subscriber_app, name="subscriber")
 app.add_typer(digest_app, name="digest")
+app.add_typer(jobs_app, name="jobs")
 app.command()(worker)
 
 
@@ -596,3 +610,8 @@ def backup(
     finally:
         store.close()
     out.print(f"backed up {store.url} to {path} ({size / 1e6:.1f} MB)", markup=False)
+
+
+from paperwire.transfer_cli import migrate_db  # noqa: E402 - registered once `app` exists
+
+app.command("migrate-db")(migrate_db)

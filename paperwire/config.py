@@ -137,16 +137,33 @@ class Settings(BaseSettings):
         description="How a subscriber's topics are searched: hybrid, keyword (no embedder needed) or semantic.",
     )
     scheduler_enabled: bool = Field(
-        True, description="Run the scheduler (fetch followed categories, embed, send due digests) in `paperwire serve`."
+        True, description="Run a job worker (fetch, embed, index, send digests) inside `paperwire serve`. "
+        "Off when separate `paperwire worker` processes do that work.",
     )
     scheduler_interval: float = Field(
-        300.0, gt=0, description="Seconds between two runs of the scheduler's steps."
+        300.0, gt=0, description="Period in seconds of the fetch, embed, index and send jobs (each runs once per period)."
     )
     scheduler_embed_limit: int = Field(
-        500, ge=0, description="Papers the scheduler embeds per run at most (a bulk backlog: `paperwire index`)."
+        500, ge=0, description="Papers one embed job embeds at most; a follow-up job continues a larger backlog."
     )
     scheduler_fetch: bool = Field(
-        True, description="Whether the scheduler fetches new papers of the followed categories from the arXiv API."
+        True, description="Whether the fetch job fetches new papers of the followed categories from the arXiv API."
+    )
+    job_lease: float = Field(
+        60.0, gt=0, description="Seconds a worker holds a job without renewing it; after that (the worker died) "
+        "another worker takes the job over. Renewed every third of it while the job runs.",
+    )
+    job_poll_interval: float = Field(
+        5.0, gt=0, description="Seconds an idle worker waits before looking for due jobs again."
+    )
+    job_max_attempts: int = Field(3, ge=1, description="Attempts of a job before it is marked failed.")
+    job_retry_delay: float = Field(
+        30.0, ge=0, description="Seconds before a failed job is tried again; doubled for each further attempt."
+    )
+    job_retention_days: float = Field(7.0, gt=0, description="Days finished jobs are kept before the prune job deletes them.")
+    log_format: str = Field("text", pattern="^(text|json)$", description="Log lines as text or as JSON objects (one a line).")
+    log_level: str = Field(
+        "INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$", description="Least severe log level written to standard error."
     )
 
 

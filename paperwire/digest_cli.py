@@ -1,10 +1,8 @@
-"""`paperwire subscriber ...`, `paperwire digest ...` and `paperwire worker`: parse, call paperwire.digest, print."""
+"""`paperwire subscriber ...` and `paperwire digest ...`: parse, call paperwire.digest, print."""
 
 from __future__ import annotations
 
 import json
-import logging
-import threading
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -164,28 +162,3 @@ def digest_send(
     for error in report.errors:
         err.print(f"[yellow]failed[/] {error}", highlight=False)
     out.print(report.summary(), markup=False)
-
-
-def worker(
-    ctx: typer.Context,
-    once: Annotated[bool, typer.Option("--once", help="Run the steps once and exit.")] = False,
-) -> None:
-    """Run the scheduler: fetch the followed categories, embed new papers, update the indexes, send due digests."""
-    from paperwire.digest.schedule import Scheduler
-
-    settings = _settings(ctx)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    scheduler = Scheduler(settings, _open(ctx))
-    if once:
-        report = scheduler.tick()
-        for name, result in report.steps.items():
-            out.print(f"{name}: {result}", markup=False)
-        if report.failed:
-            raise typer.Exit(1)
-        return
-    err.print(f"scheduler running every {settings.scheduler_interval:g} s (Ctrl-C to stop)")
-    stop = threading.Event()
-    try:
-        scheduler.run(stop)
-    except KeyboardInterrupt:
-        stop.set()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 HTTP_REQUEST_SECONDS = Histogram(
     "paperwire_http_request_duration_seconds",
@@ -37,3 +37,15 @@ def record_ingest(source: str, report: Any) -> None:
     """Count what one ingest added and updated (an IngestReport)."""
     PAPERS_INGESTED.labels(source=source, outcome="added").inc(report.added)
     PAPERS_INGESTED.labels(source=source, outcome="updated").inc(report.updated)
+
+
+PAPERS_EMBEDDED = Counter("paperwire_papers_embedded", "Papers embedded (vectors written), by model.", ["model"])
+JOBS_RUN = Counter(
+    "paperwire_jobs_run", "Background jobs run by this process, by kind and outcome (done, queued, failed, lost).",
+    ["kind", "outcome"],
+)
+JOB_SECONDS = Histogram("paperwire_job_duration_seconds", "Time to run one background job, by kind.", ["kind"])
+JOBS_QUEUED = Gauge(
+    "paperwire_jobs", "Jobs in the queue by kind and state (queued = due now, waiting = due later, running, "
+    "done, failed), read from the database at each scrape.", ["kind", "state"],
+)

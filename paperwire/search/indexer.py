@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from paperwire.errors import ConfigError, InvalidInput
+from paperwire.metrics import PAPERS_EMBEDDED
 from paperwire.papers.record import parse_arxiv_id
 from paperwire.search import vector_files as files
 from paperwire.search.embedder import DEFAULT_MODEL, Embedder, default_model_path, paper_text
@@ -100,6 +101,7 @@ def embed_pending(
         _check_vectors(vectors, len(rows), embedder)
         with store.write() as conn:
             repo.save_vectors(conn, embedder.name, rows, vectors)
+        PAPERS_EMBEDDED.labels(model=embedder.name).inc(len(rows))
         after = rows[-1]["id"]
         report.embedded += len(rows)
         report.batches += 1

@@ -222,3 +222,27 @@ rate_limits = sa.Table(
 )
 
 sa.Index("ix_listings_submitted_by_created", listings.c.submitted_by, listings.c.created_at)
+
+# Background jobs (migration 0005): claimed with FOR UPDATE SKIP LOCKED on PostgreSQL, under the one
+# writer lock on SQLite; a lease that runs out (a killed worker) lets another worker take the job over.
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(32), nullable=False, comment="fetch, embed, index, send, prune"),
+    sa.Column("key", sa.String(200), nullable=True, unique=True,
+              comment="dedupe key, e.g. send@2026-11-29T10:00:00+00:00: one job per kind and period"),  # fmt: skip
+    sa.Column("payload", Json, nullable=True),
+    sa.Column("state", sa.String(16), nullable=False, comment="queued, running, done, failed"),
+    sa.Column("run_at", Moment, nullable=False, comment="not claimed before this moment"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("max_attempts", sa.Integer, nullable=False, server_default="3"),
+    sa.Column("locked_by", sa.String(128), nullable=True, comment="worker id holding the lease"),
+    sa.Column("locked_until", Moment, nullable=True, comment="lease end; a running job past it is taken over"),
+    sa.Column("created_at", Moment, nullable=False),
+    sa.Column("started_at", Moment, nullable=True),
+    sa.Column("finished_at", Moment, nullable=True),
+    sa.Column("result", sa.Text, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Index("ix_jobs_state_run_at", "state", "run_at"),
+)

@@ -9,14 +9,17 @@ the database and the search indexes, for a load balancer or an orchestrator's re
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import DBAPIError
 
 from paperwire.errors import PaperwireError
-from paperwire.metrics import HTTP_REQUEST_SECONDS
+from paperwire.metrics import HTTP_REQUEST_SECONDS, JOBS_QUEUED
+from paperwire.store import jobs as job_rows
 from paperwire.store.database import check_reachable
 
 router = APIRouter(include_in_schema=False)
@@ -40,8 +43,17 @@ def readyz(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics")
-def metrics() -> Response:
-    """This worker's metrics in Prometheus text format."""
+def metrics(request: Request) -> Response:
+    """This worker's metrics in Prometheus text format, plus the job queue's depth read from the database."""
+    try:
+        with request.app.state.store.read() as conn:
+            queue = job_rows.depth(conn, datetime.now(UTC))
+    except DBAPIError:
+        queue = None  # the database is away: /readyz says so; the process's own metrics still come back
+    if queue is not None:
+        JOBS_QUEUED.clear()  # kinds and states that emptied out read 0, not their last value
+        for (kind, state), count in queue.items():
+            JOBS_QUEUED.labels(kind=kind, state=state).set(count)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 

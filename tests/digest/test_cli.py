@@ -1,4 +1,4 @@
-"""`paperwire subscriber ...`, `paperwire digest preview|send` and `paperwire worker --once`."""
+"""`paperwire subscriber ...` and `paperwire digest preview|send`."""
 
 from __future__ import annotations
 
@@ -64,9 +64,3 @@ def test_preview_and_send(dsettings, dstore, sink) -> None:
     again = json.loads(run(dsettings, "digest", "send", "--period", "daily:2025-03-18", "--json").stdout)
     assert again["sent"] == 0 and again["done_before"] == 1
 
-
-def test_worker_once(dsettings, sink) -> None:
-    result = run(dsettings, "worker", "--once")  # an empty database: nothing to embed, nobody to mail
-    assert result.exit_code == 0, result.output
-    assert "embed: nothing to embed" in result.stdout and "send: sent 0, skipped 0, failed 0" in result.stdout
-    assert "fetch" not in result.stdout  # PAPERWIRE_SCHEDULER_FETCH=false

@@ -1,0 +1,112 @@
+"""`paperwire worker` and `paperwire jobs ...`: run and inspect the background job queue."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from paperwire.cli import _Group, _open, _settings, err, out
+from paperwire.errors import InvalidInput
+
+jobs_app = typer.Typer(cls=_Group, no_args_is_help=True, help="Inspect and queue background jobs.")
+KINDS = ("fetch", "embed", "index", "send", "prune")
+
+
+def _kinds(kind: list[str] | None) -> list[str] | None:
+    for name in kind or []:
+        if name not in KINDS:
+            raise InvalidInput(f"unknown job kind {name!r}: choose from {', '.join(KINDS)}")
+    return kind or None
+
+
+def worker(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="Queue this period's jobs, run every due job, then exit.")] = False,
+    kind: Annotated[list[str] | None, typer.Option("--kind", help="Only run jobs of this kind (repeatable), e.g. embed on a GPU machine.")] = None,
+) -> None:
+    """Run background jobs: fetch the followed categories, embed new papers, update the indexes, send due digests."""
+    from paperwire.jobs.worker import Worker
+    from paperwire.logs import configure_logging
+
+    settings = _settings(ctx)
+    configure_logging(settings)
+    runner = Worker(settings, _open(ctx), kinds=_kinds(kind))
+    if once:
+        report = runner.run_due()
+        for outcome in report.outcomes:
+            out.print(f"{outcome.kind} (job {outcome.job_id}): {outcome.state}: {outcome.result}", markup=False)
+        if not report.outcomes:
+            out.print("no job was due")
+        if report.failed:
+            raise typer.Exit(1)
+        return
+    err.print(f"worker {runner.name}: periodic jobs every {settings.scheduler_interval:g} s (Ctrl-C to stop)")
+    stop = threading.Event()
+    try:
+        runner.run(stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@jobs_app.command("list")
+def jobs_list(
+    ctx: typer.Context,
+    state: Annotated[str | None, typer.Option("--state", help="Only jobs in this state: queued, running, done, failed.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Jobs to show, newest first.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Show the queue's depth by kind and state, and the newest jobs."""
+    from paperwire.store import jobs as rows
+
+    if state is not None and state not in rows.STATES:
+        raise InvalidInput(f"unknown state {state!r}: choose from {', '.join(rows.STATES)}")
+    store = _open(ctx)
+    with store.read() as conn:
+        depth = rows.depth(conn, datetime.now(UTC))
+        recent = rows.recent(conn, limit=limit, state=state)
+    if as_json:
+        out.print(json.dumps({"depth": [{"kind": k, "state": s, "count": n} for (k, s), n in sorted(depth.items())],
+                              "jobs": recent}, default=str), markup=False)  # fmt: skip
+        return
+    out.print(", ".join(f"{k} {s}: {n}" for (k, s), n in sorted(depth.items())) or "the queue is empty", markup=False)
+    table = Table("id", "kind", "state", "attempts", "run at", "finished", "result or error")
+    for job in recent:
+        moment = job["finished_at"] or job["started_at"]
+        table.add_row(str(job["id"]), job["kind"], job["state"], f"{job['attempts']}/{job['max_attempts']}",
+                      job["run_at"].strftime("%Y-%m-%d %H:%M:%S"), moment.strftime("%H:%M:%S") if moment else "",
+                      (job["error"] if job["state"] == "failed" else job["result"] or job["error"] or "")[:80])  # fmt: skip
+    out.print(table)
+
+
+@jobs_app.command("add")
+def jobs_add(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(help="fetch, embed, index, send or prune.")],
+) -> None:
+    """Queue a job to run now (a running worker picks it up), e.g. `paperwire jobs add embed` after a bulk ingest."""
+    from paperwire.store import jobs as rows
+
+    _kinds([kind])
+    settings = _settings(ctx)
+    with _open(ctx).write() as conn:
+        job_id = rows.enqueue(conn, kind, datetime.now(UTC), max_attempts=settings.job_max_attempts)
+    out.print(f"queued {kind} as job {job_id}", markup=False)
+
+
+@jobs_app.command("retry")
+def jobs_retry(
+    ctx: typer.Context,
+    job_id: Annotated[int, typer.Argument(help="The id of a failed job.")],
+) -> None:
+    """Queue a failed job again, with its attempts reset."""
+    from paperwire.store import jobs as rows
+
+    with _open(ctx).write() as conn:
+        if not rows.retry(conn, job_id, datetime.now(UTC)):
+            raise InvalidInput(f"job {job_id} does not exist or has not failed")
+    out.print(f"job {job_id} queued again", markup=False)
