@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -18,6 +20,7 @@ from paperwire.config import Settings
 from paperwire.errors import PaperwireError
 from paperwire.search.engine import SearchEngine
 from paperwire.store import Store
+from paperwire.store.failures import DatabaseUnavailable, database_failure
 from paperwire.accounts.secret import secret_key
 from paperwire.web.ops import RequestTiming
 from paperwire.web.security import csrf_token
@@ -110,19 +113,59 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
 
 
-def _error_response(request: Request, status: int, message: str) -> Response:
+def _error_response(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     if _wants_json(request):
-        return JSONResponse({"status": status, "message": message}, status_code=status)
-    try:
-        return render(request, "error.html", status=status, status_code=status, message=message)
-    except Exception:  # noqa: BLE001 - never fail while reporting a failure
-        return PlainTextResponse(f"{status}: {message}", status_code=status)
+        response: Response = JSONResponse({"status": status, "message": message}, status_code=status)
+    else:
+        try:
+            response = render(request, "error.html", status=status, status_code=status, message=message)
+        except Exception:  # noqa: BLE001 - never fail while reporting a failure
+            response = PlainTextResponse(f"{status}: {message}", status_code=status)
+    response.headers.update(headers or {})
+    return response
+
+
+class _OutageLog:
+    """Logs a database outage once per kind and then at most every `every` seconds, without tracebacks."""
+
+    def __init__(self, every: float = 30.0) -> None:
+        self.every = every
+        self.last: dict[str, float] = {}
+        self.quiet: dict[str, int] = {}
+
+    def note(self, request: Request, failure: DatabaseUnavailable) -> None:
+        now = time.monotonic()
+        if now - self.last.get(failure.kind, -self.every) < self.every:
+            self.quiet[failure.kind] = self.quiet.get(failure.kind, 0) + 1
+            return
+        more = self.quiet.pop(failure.kind, 0)
+        self.last[failure.kind] = now
+        log.warning("database %s on %s %s: %s%s", failure.kind, request.method, request.url.path, failure.detail,
+                    f" ({more} more such errors since the last report)" if more else "")  # fmt: skip
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    outages = _OutageLog()
+
+    def _outage(request: Request, failure: DatabaseUnavailable) -> Response:
+        outages.note(request, failure)
+        if not hasattr(request.state, "user"):
+            request.state.user = None  # the error page must not ask the database who is signed in
+        return _error_response(request, failure.status, failure.message, {"Retry-After": str(failure.retry_after)})
+
     @app.exception_handler(PaperwireError)
     async def _domain(request: Request, exc: PaperwireError) -> Response:
+        if isinstance(exc, DatabaseUnavailable):
+            return _outage(request, exc)
         return _error_response(request, exc.status, exc.message)
+
+    @app.exception_handler(sa_exc.DBAPIError)
+    @app.exception_handler(sa_exc.TimeoutError)
+    async def _database(request: Request, exc: Exception) -> Response:
+        failure = database_failure(exc)
+        if failure is None:  # a failing query, not an outage: a bug
+            return await _unexpected(request, exc)
+        return _outage(request, failure)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
