@@ -118,3 +118,40 @@ def test_ingest_counts_added_and_updated(store: Store) -> None:
     again = ingest_paths(store, [FIXTURES / "snapshot-first200.jsonl"])
     assert again.added == 0 and _total(name, outcome="added") == added + 200
     assert _total(name, outcome="updated") == updated + first.updated + again.updated
+
+
+def test_job_queue_depth_is_read_from_the_database_at_each_scrape(client, site_store: Store) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from paperwire.store import jobs as rows
+
+    def depth(text: str) -> dict[tuple[str, str], float]:
+        return {(s.labels["kind"], s.labels["state"]): s.value for f in text_string_to_metric_families(text)
+                for s in f.samples if s.name == "paperwire_jobs"}  # fmt: skip
+
+    now = datetime.now(UTC)
+    with site_store.write() as conn:
+        rows.enqueue(conn, "send", now)
+        rows.enqueue(conn, "send", now)
+        rows.enqueue(conn, "embed", now + timedelta(hours=1))
+    assert depth(client.get("/metrics").text) == {("send", "queued"): 2, ("embed", "waiting"): 1}
+    with site_store.write() as conn:
+        rows.claim(conn, "w", now, now + timedelta(minutes=1))
+    assert depth(client.get("/metrics").text) == {("send", "queued"): 1, ("send", "running"): 1, ("embed", "waiting"): 1}
+
+
+def test_embedded_papers_are_counted_by_model(store: Store) -> None:
+    import numpy as np
+
+    from paperwire.search.indexer import embed_pending
+
+    class Tiny:
+        name, dim = "tiny-4", 4
+
+        def embed(self, texts):  # noqa: ANN001, ANN201
+            return np.tile(np.array([[1.0, 0, 0, 0]], dtype=np.float32), (len(texts), 1))
+
+    before = _total("paperwire_papers_embedded_total", model="tiny-4")
+    ingest_paths(store, [FIXTURES / "snapshot-first200.jsonl"])
+    embed_pending(store, Tiny(), batch_size=64, limit=150)
+    assert _total("paperwire_papers_embedded_total", model="tiny-4") == before + 150
