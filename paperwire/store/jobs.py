@@ -9,7 +9,7 @@ A job whose lease ran out while "running" (its worker was killed) is due again a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -119,6 +119,20 @@ def fail(conn: Connection, job: Job, now: datetime, error: str, *, retry_at: dat
         values["finished_at"] = now
     conn.execute(jobs.update().where(_held(job)).values(**values))
     return state
+
+
+def held_by(conn: Connection, prefix: str) -> list[tuple[int, str]]:
+    """Running jobs whose worker id starts with `prefix` (this host's workers): (id, worker id)."""
+    t = jobs.c
+    query = sa.select(t.id, t.locked_by).where(t.state == "running", t.locked_by.startswith(prefix, autoescape=True))
+    return [(row.id, row.locked_by) for row in conn.execute(query)]
+
+
+def expire_lease(conn: Connection, job_id: int, worker: str, now: datetime) -> bool:
+    """End a lease early (its worker is known to be dead), so the job is due at once."""
+    t = jobs.c
+    query = jobs.update().where(t.id == job_id, t.state == "running", t.locked_by == worker)
+    return bool(conn.execute(query.values(locked_until=now - timedelta(seconds=1))).rowcount)
 
 
 def running_elsewhere(conn: Connection, kind: str, job_id: int, now: datetime) -> bool:

@@ -4,6 +4,7 @@ a job whose worker died is taken over and resumes where it stopped."""
 from __future__ import annotations
 
 import json
+import os
 import zlib
 from datetime import UTC, date, datetime, timedelta
 
@@ -144,3 +145,28 @@ def test_a_large_backlog_is_embedded_in_follow_up_jobs(dsettings, dstore) -> Non
     assert embeds == ["embedded 150", "embedded 150", "embedded 73"]
     with dstore.read() as conn:
         assert count_pending(conn, HashEmbedder.name) == 0
+
+
+def test_a_restarted_worker_takes_over_a_dead_local_workers_job_at_once(dsettings, dstore) -> None:
+    """The lease need not run out when the holder was a process of this host that no longer exists."""
+    import socket
+    import subprocess
+    import sys
+
+    from paperwire.jobs.worker import release_dead_local
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    now = datetime.now(UTC)
+    with dstore.write() as conn:
+        dead_id = rows.enqueue(conn, "index", now)
+        rows.claim(conn, f"{socket.gethostname()}:{gone.pid}:abc123", now, now + timedelta(hours=1))
+        alive_id = rows.enqueue(conn, "index", now)
+        rows.claim(conn, f"{socket.gethostname()}:{os.getppid()}:def456", now, now + timedelta(hours=1))
+        other_id = rows.enqueue(conn, "index", now)
+        rows.claim(conn, f"elsewhere.example:{gone.pid}:aaa111", now, now + timedelta(hours=1))
+    assert release_dead_local(dstore, now) == [dead_id]
+    with dstore.write() as conn:
+        taken = rows.claim(conn, "new", now, now + timedelta(minutes=1))
+    assert taken.id == dead_id and taken.attempts == 2
+    assert {alive_id, other_id}.isdisjoint({taken.id})
