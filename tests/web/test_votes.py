@@ -119,3 +119,12 @@ def test_concurrent_api_votes_through_the_app(app, site_store) -> None:
         with ThreadPoolExecutor(max_workers=20) as pool:
             assert set(pool.map(vote, tokens)) == {200}
     assert vote_state(site_store, PLAIN_PAPER, None)["upvotes"] == 20
+
+
+def test_the_token_scheme_is_declared_in_openapi(client) -> None:
+    spec = client.get("/api/openapi.json").json()
+    assert spec["components"]["securitySchemes"]["apiToken"] == {
+        "type": "http", "scheme": "bearer",
+        "description": "A personal API token from the settings page or `paperwire user token`."}  # fmt: skip
+    vote = spec["paths"]["/api/papers/{paper_id}/vote"]["post"]
+    assert vote["security"] == [{"apiToken": []}]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Request, Security
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.security import HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from paperwire.accounts.signin import safe_next
@@ -17,6 +18,9 @@ from paperwire.web.pages.account import signin_redirect
 from paperwire.web.security import check_csrf
 
 router = APIRouter()
+# Declares the token scheme in the OpenAPI document (and /docs' Authorize button); _api_user checks it.
+BEARER = HTTPBearer(auto_error=False, scheme_name="apiToken",
+                    description="A personal API token from the settings page or `paperwire user token`.")  # fmt: skip
 
 
 def _wants_json(request: Request) -> bool:
@@ -41,6 +45,7 @@ def vote_form(request: Request, paper_id: str, next: str | None = Form(None)) ->
     "/api/papers/{paper_id:path}/vote",
     tags=["votes"],
     summary="Toggle your upvote on a paper",
+    dependencies=[Security(BEARER)],
     responses={401: {"description": "Not signed in"}, 403: {"description": "Missing CSRF header"},
                404: {"description": "No such paper"}, 429: {"description": "Too many votes"}},  # fmt: skip
 )
