@@ -11,10 +11,11 @@ float32 bytes in embeddings.vector on SQLite, pgvector in embeddings.embedding o
 The source is the truth. A target is either empty (rows are COPYed straight in) or was filled by an
 earlier run from this same instance, recognised by the instance id kept in source_state (written to
 the source on its first migration, copied first). Then each batch goes through a staging table and
-`INSERT ... ON CONFLICT (primary key) DO UPDATE ... WHERE the row differs`, rows that the source no
-longer has (a withdrawn vote, a pruned rate-limit window) are deleted, and a rerun over an unchanged
-source writes nothing. Any other non-empty target is refused: two instances are never mixed. Once
-the site runs on PostgreSQL, do not rerun: it would put the target back to the SQLite copy.
+acts as `INSERT ... ON CONFLICT (primary key) DO UPDATE ... WHERE the row differs` (written as an UPDATE
+of the differing rows and an INSERT of the missing ones: see _upsert); rows the source no longer has
+(a withdrawn vote, a pruned rate-limit window) are deleted; a rerun over an unchanged source writes
+nothing. Any other non-empty target is refused: two instances are never mixed. Once the site runs on
+PostgreSQL, do not rerun: it would put the target back to the SQLite copy.
 Afterwards identity sequences are moved past the copied ids, and each table's row count and a
 checksum of its keys are compared with the source's; a difference raises TransferMismatch.
 """
@@ -357,26 +358,27 @@ def _stage(dst: Connection, plan: TablePlan) -> str:
 
 
 def _upsert(dst: Connection, plan: TablePlan, stage: str, report: TableReport) -> None:
-    """Apply a staged batch: insert new rows, update changed ones, leave equal ones untouched."""
+    """Apply a staged batch: update the rows that differ, insert the missing ones, leave equal ones untouched.
+
+    Two statements rather than one INSERT ... ON CONFLICT DO UPDATE: that one computes the generated
+    tsvector of every proposed row before it meets the conflict, so a rerun would cost a full copy.
+    """
     name, key = _q(plan.name), plan.key
+    same_key = " AND ".join(f"t.{_q(c)} = s.{_q(c)}" for c in key)
     for unique in plan.unique:  # a unique value (an email) now held by another key: that old row is gone
         match = " AND ".join(f"t.{_q(c)} = s.{_q(c)}" for c in unique)
-        dst.exec_driver_sql(
-            f"DELETE FROM {name} t USING {stage} s WHERE {match} AND ({_cols(key, 't.')}) <> ({_cols(key, 's.')})"
-        )  # fmt: skip
+        dst.exec_driver_sql(f"DELETE FROM {name} t USING {stage} s WHERE {match} AND NOT ({same_key})")
     rest = [c for c in plan.columns if c not in key]
     if rest:
-        changes = ", ".join(f"{_q(c)} = EXCLUDED.{_q(c)}" for c in rest)
-        action = f"DO UPDATE SET {changes} WHERE ({_cols(rest, f'{name}.')}) IS DISTINCT FROM ({_cols(rest, 'EXCLUDED.')})"
-    else:
-        action = "DO NOTHING"
-    written = dst.exec_driver_sql(
-        f"INSERT INTO {name} ({_cols(plan.columns)}) SELECT {_cols(plan.columns)} FROM {stage} "
-        f"ON CONFLICT ({_cols(key)}) {action} RETURNING (xmax = 0)"
-    ).scalars().all()  # fmt: skip
-    inserted = sum(1 for new in written if new)
-    report.inserted += inserted
-    report.updated += len(written) - inserted
+        changes = ", ".join(f"{_q(c)} = s.{_q(c)}" for c in rest)
+        report.updated += dst.exec_driver_sql(
+            f"UPDATE {name} t SET {changes} FROM {stage} s WHERE {same_key} "
+            f"AND ({_cols(rest, 't.')}) IS DISTINCT FROM ({_cols(rest, 's.')})"
+        ).rowcount  # fmt: skip
+    report.inserted += dst.exec_driver_sql(
+        f"INSERT INTO {name} ({_cols(plan.columns)}) SELECT {_cols(plan.columns, 's.')} FROM {stage} s "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {name} t WHERE {same_key})"
+    ).rowcount  # fmt: skip
 
 
 def _delete_gone(plan: TablePlan, src: Connection, dst: Connection, rows: int, batch_size: int) -> None:
