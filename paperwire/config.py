@@ -161,6 +161,10 @@ class Settings(BaseSettings):
         30.0, ge=0, description="Seconds before a failed job is tried again; doubled for each further attempt."
     )
     job_retention_days: float = Field(7.0, gt=0, description="Days finished jobs are kept before the prune job deletes them.")
+    worker_metrics_port: int = Field(
+        0, ge=0, le=65535, description="Port on 127.0.0.1 where a job worker (`paperwire worker`, or the one inside "
+        "`paperwire serve`) serves its own Prometheus metrics (jobs run, embedded papers); 0: none.",
+    )
     log_format: str = Field("text", pattern="^(text|json)$", description="Log lines as text or as JSON objects (one a line).")
     log_level: str = Field(
         "INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$", description="Least severe log level written to standard error."

@@ -30,12 +30,14 @@ def worker(
     kind: Annotated[list[str] | None, typer.Option("--kind", help="Only run jobs of this kind (repeatable), e.g. embed on a GPU machine.")] = None,
 ) -> None:
     """Run background jobs: fetch the followed categories, embed new papers, update the indexes, send due digests."""
-    from paperwire.jobs.worker import Worker
+    from paperwire.jobs.worker import Worker, serve_metrics
     from paperwire.logs import configure_logging
 
     settings = _settings(ctx)
     configure_logging(settings)
     runner = Worker(settings, _open(ctx), kinds=_kinds(kind))
+    if not once and (port := serve_metrics(settings)):
+        err.print(f"metrics at http://127.0.0.1:{port}/metrics")
     if once:
         report = runner.run_due()
         for outcome in report.outcomes:

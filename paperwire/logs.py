@@ -55,3 +55,4 @@ def configure_logging(settings: Settings) -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)  # request lines: see /metrics instead
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its start-up chatter; migrations applied are reported

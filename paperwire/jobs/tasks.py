@@ -105,7 +105,9 @@ def embed(ctx: JobContext) -> str:
 def index(ctx: JobContext) -> str:
     """Bring this machine's search indexes up to date (on PostgreSQL they live in the database)."""
     counts = ctx.engine.sync()
-    return f"{counts['keyword']} keyword documents, {counts['vectors']} vectors"
+    if ctx.store.dialect == "postgresql":
+        return "up to date (on PostgreSQL the full-text and pgvector indexes follow the rows)"
+    return f"{counts['keyword']} keyword documents, {counts['vectors']} vectors added"
 
 
 def send(ctx: JobContext) -> str:

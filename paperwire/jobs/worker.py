@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 
 from paperwire import metrics
 from paperwire.config import Settings
+from paperwire.errors import ConfigError
 from paperwire.jobs.tasks import TASKS, Fetch, JobContext, LeaseLost, arxiv_fetch
 from paperwire.search.engine import SearchEngine
 from paperwire.store import Store
@@ -223,6 +224,19 @@ class Worker:
                 log.warning("job %s: database unavailable while recording (%s)", job.id, exc.orig)
 
 
+def serve_metrics(settings: Settings) -> int | None:
+    """Serve this process's Prometheus metrics on 127.0.0.1:worker_metrics_port; the port, or None when off."""
+    if not settings.worker_metrics_port:
+        return None
+    from prometheus_client import start_http_server
+
+    try:
+        start_http_server(settings.worker_metrics_port, addr="127.0.0.1")
+    except OSError as exc:
+        raise ConfigError(f"cannot serve worker metrics on port {settings.worker_metrics_port}: {exc.strerror}") from None
+    return settings.worker_metrics_port
+
+
 def start_background(settings: Settings) -> threading.Event | None:
     """Run a worker in a daemon thread with its own store (for `paperwire serve`); None when switched off.
 
@@ -230,6 +244,7 @@ def start_background(settings: Settings) -> threading.Event | None:
     """
     if not settings.scheduler_enabled:
         return None
+    serve_metrics(settings)
     stop = threading.Event()
 
     def main() -> None:

@@ -10,6 +10,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from paperwire.errors import ConfigError, PaperwireError
 from paperwire.store.database import Store
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -44,10 +45,23 @@ def upgrade(store: Store, revision: str = "head") -> list[str]:
         try:
             config.attributes["connection"] = conn
             command.upgrade(config, revision)
+        except sa.exc.DBAPIError as exc:
+            conn.rollback()
+            raise _migration_error(store, exc) from None
         finally:
             if store.dialect == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_LOCK})
                 conn.commit()
     after = current_revision(store)
     script = ScriptDirectory.from_config(config)
-    return [rev.revision for rev in script.iterate_revisions(after, before)] if after != before else []
+    applied = [rev.revision for rev in script.iterate_revisions(after, before)] if after != before else []
+    return applied[::-1]  # oldest first, the order they ran in
+
+
+def _migration_error(store: Store, exc: sa.exc.DBAPIError) -> PaperwireError:
+    """A failed migration as one clear line; the usual cause on PostgreSQL is a missing pgvector."""
+    detail = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+    if "vector" in detail and "extension" in detail:
+        return ConfigError(f"cannot create the pgvector extension in {store.url}: {detail}. Install pgvector on the "
+                           "server and run CREATE EXTENSION vector; in that database as a superuser once")  # fmt: skip
+    return PaperwireError(f"migrating {store.url} failed: {detail}", status=500)

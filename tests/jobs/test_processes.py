@@ -37,3 +37,37 @@ def test_three_workers_run_each_periodic_job_once(settings: Settings, store: Sto
     assert all(j["attempts"] == 1 for j in finished), [j for j in finished if j["attempts"] != 1]
     assert len({j["locked_by"] for j in finished}) >= 2, "the jobs were not spread over the workers"
     assert not any(j["state"] == "failed" for j in jobs), jobs
+
+
+def test_a_worker_serves_its_own_metrics(settings: Settings, store: Store) -> None:
+    import socket
+    import urllib.request
+    from datetime import UTC, datetime
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with store.write() as conn:
+        rows.enqueue(conn, "index", datetime.now(UTC))
+    env = os.environ | {
+        "PAPERWIRE_HOME": str(settings.home), "PAPERWIRE_DATABASE_URL": settings.database_url or "",
+        "PAPERWIRE_WORKER_METRICS_PORT": str(port), "PAPERWIRE_JOB_POLL_INTERVAL": "0.2",
+        "PAPERWIRE_SCHEDULER_FETCH": "false", "PAPERWIRE_SCHEDULER_INTERVAL": "3600",
+    }  # fmt: skip
+    worker = subprocess.Popen([sys.executable, "-m", "paperwire", "worker", "--kind", "index"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        text = ""
+        deadline = time.monotonic() + 60
+        while 'paperwire_jobs_run_total{kind="index",outcome="done"} 2.0' not in text and time.monotonic() < deadline:
+            time.sleep(0.3)
+            try:
+                text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+            except OSError:
+                continue
+        # the job queued above and this period's periodic index job
+        assert 'paperwire_jobs_run_total{kind="index",outcome="done"} 2.0' in text, text[-2000:]
+        assert "paperwire_job_duration_seconds_count" in text
+    finally:
+        worker.send_signal(signal.SIGINT)
+        worker.communicate(timeout=30)

@@ -71,3 +71,38 @@ def test_settings_come_from_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("PAPERWIRE_INGEST_BATCH_SIZE", "zero")
     with pytest.raises(ConfigError, match="ingest_batch_size"):
         load_settings()
+
+
+def test_a_missing_pgvector_extension_is_one_clear_error(postgres_url) -> None:  # noqa: ANN001
+    """A database owner who is not a superuser cannot create pgvector: say what to do, no traceback."""
+    if postgres_url is None:
+        pytest.skip("no PostgreSQL available")
+    from paperwire.store.database import make_engine
+    from tests.conftest import _database_url, _psycopg_url
+
+    admin = make_engine(_psycopg_url(postgres_url)).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text("DROP DATABASE IF EXISTS paperwire_noext"))
+        conn.execute(sa.text("DROP ROLE IF EXISTS paperwire_owner"))
+        conn.execute(sa.text("CREATE ROLE paperwire_owner LOGIN"))
+        conn.execute(sa.text("CREATE DATABASE paperwire_noext OWNER paperwire_owner"))
+    url = sa.engine.make_url(_database_url(postgres_url, "paperwire_noext")).set(username="paperwire_owner", password=None)
+    owner = Store(make_engine(url.render_as_string(hide_password=False)))
+    try:
+        with pytest.raises(ConfigError, match="cannot create the pgvector extension .* permission denied"):
+            upgrade(owner)
+    finally:
+        owner.close()
+        with admin.connect() as conn:
+            conn.execute(sa.text("DROP DATABASE IF EXISTS paperwire_noext WITH (FORCE)"))
+            conn.execute(sa.text("DROP ROLE IF EXISTS paperwire_owner"))
+        admin.dispose()
+
+
+def test_applied_revisions_are_listed_oldest_first(tmp_path) -> None:  # noqa: ANN001
+    fresh = Store.open(load_settings(home=tmp_path), migrate=False)
+    try:
+        applied = upgrade(fresh)
+        assert applied == sorted(applied) and applied[0] == "0001" and applied[-1] == head_revision(fresh)
+    finally:
+        fresh.close()
