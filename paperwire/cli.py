@@ -273,12 +273,13 @@ def serve(
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import os
+    import shutil
+    import tempfile
 
     import uvicorn
 
-    from paperwire.search.engine import SearchEngine
-
     from paperwire.logs import configure_logging
+    from paperwire.search.engine import SearchEngine
 
     configure_logging(settings)
     store = Store.open(settings)
@@ -290,9 +291,18 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
     start_background(settings)  # a job worker in this process (off: scheduler_enabled, with `paperwire worker` elsewhere)
     err.print(f"Paperwire at http://{host}:{port}/ (API docs at /docs)")
-    uvicorn.run("paperwire.web.factory:app_from_environment", factory=True, host=host, port=port,
-                workers=workers, log_config=None, log_level=settings.log_level.lower(), access_log=False,
-                proxy_headers=True)  # fmt: skip
+    shared_metrics = None
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker writes its counters here, so /metrics on any worker reports all of them.
+        shared_metrics = tempfile.mkdtemp(prefix="paperwire-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = shared_metrics
+    try:
+        uvicorn.run("paperwire.web.factory:app_from_environment", factory=True, host=host, port=port,
+                    workers=workers, log_config=None, log_level=settings.log_level.lower(), access_log=False,
+                    proxy_headers=True)  # fmt: skip
+    finally:
+        if shared_metrics:
+            shutil.rmtree(shared_metrics, ignore_errors=True)
 
 
 @app.command()

@@ -1,16 +1,18 @@
 """Every Prometheus metric Paperwire exposes at /metrics, defined once here and observed by the domain modules.
 
-Each process keeps its own counters: with several web workers, each worker's /metrics shows only the
-requests it served, so scrape every worker (or set PROMETHEUS_MULTIPROC_DIR, prometheus-client's
-multi-process mode, which Paperwire does not configure for you).
+`paperwire serve --workers N` (N > 1) puts its web workers in prometheus-client's multi-process mode
+(a fresh PROMETHEUS_MULTIPROC_DIR per run), so whichever worker answers a scrape reports the sum of
+all of them. The job queue's depth is read from the database at each scrape, not counted.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
 
 HTTP_REQUEST_SECONDS = Histogram(
     "paperwire_http_request_duration_seconds",
@@ -45,7 +47,31 @@ JOBS_RUN = Counter(
     ["kind", "outcome"],
 )
 JOB_SECONDS = Histogram("paperwire_job_duration_seconds", "Time to run one background job, by kind.", ["kind"])
-JOBS_QUEUED = Gauge(
-    "paperwire_jobs", "Jobs in the queue by kind and state (queued = due now, waiting = due later, running, "
-    "done, failed), read from the database at each scrape.", ["kind", "state"],
-)
+
+
+def registry() -> CollectorRegistry:
+    """The registry to expose: all web workers' metrics together in multi-process mode, else this process's."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    from prometheus_client import multiprocess
+
+    combined = CollectorRegistry()
+    multiprocess.MultiProcessCollector(combined)
+    return combined
+
+
+def job_queue(depth: dict[tuple[str, str], int]) -> CollectorRegistry:
+    """The queue's depth as a one-scrape gauge family, `paperwire_jobs{kind, state}`."""
+    family = GaugeMetricFamily("paperwire_jobs", "Jobs in the queue by kind and state (queued = due now, "
+                               "waiting = due later, running, done, failed), read from the database at each scrape.",
+                               labels=["kind", "state"])  # fmt: skip
+    for (kind, state), count in sorted(depth.items()):
+        family.add_metric([kind, state], count)
+
+    class _Once:
+        def collect(self):  # type: ignore[no-untyped-def]
+            yield family
+
+    once = CollectorRegistry()
+    once.register(_Once())
+    return once

@@ -18,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DBAPIError
 
 from paperwire.errors import PaperwireError
-from paperwire.metrics import HTTP_REQUEST_SECONDS, JOBS_QUEUED
+from paperwire.metrics import HTTP_REQUEST_SECONDS, job_queue, registry
 from paperwire.store import jobs as job_rows
 from paperwire.store.database import check_reachable
 
@@ -44,17 +44,14 @@ def readyz(request: Request) -> JSONResponse:
 
 @router.get("/metrics")
 def metrics(request: Request) -> Response:
-    """This worker's metrics in Prometheus text format, plus the job queue's depth read from the database."""
+    """The web workers' metrics in Prometheus text format, plus the job queue's depth read from the database."""
+    body = generate_latest(registry())
     try:
         with request.app.state.store.read() as conn:
-            queue = job_rows.depth(conn, datetime.now(UTC))
+            body += generate_latest(job_queue(job_rows.depth(conn, datetime.now(UTC))))
     except DBAPIError:
-        queue = None  # the database is away: /readyz says so; the process's own metrics still come back
-    if queue is not None:
-        JOBS_QUEUED.clear()  # kinds and states that emptied out read 0, not their last value
-        for (kind, state), count in queue.items():
-            JOBS_QUEUED.labels(kind=kind, state=state).set(count)
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        pass  # the database is away: /readyz says so; the processes' own metrics still come back
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 class RequestTiming:
