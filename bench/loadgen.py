@@ -202,12 +202,13 @@ class Server:
     def __init__(self, env: dict[str, str], log_path: Path, *, workers: int = 4,
                  preexec: Callable[[], None] | None = None) -> None:  # fmt: skip
         self.env, self.log_path, self.workers, self.preexec = env, log_path, workers, preexec
+        log_path.write_bytes(b"")
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 300) -> None:
-        log_file = self.log_path.open("ab")
+        log_file = self.log_path.open("ab")  # appended: a restarted server adds to the same log
         def setup() -> None:  # noqa: E306 - run in the child before exec
             os.setsid()
             if self.preexec:
@@ -283,6 +284,11 @@ class Sample:
     ms: float
     error: str = ""
 
+    @property
+    def end(self) -> float:
+        """When the answer (or the failure) came, in seconds since the load started."""
+        return self.t + self.ms / 1000
+
 
 @dataclass
 class Votes:
@@ -349,12 +355,12 @@ def _path(route: str, site: Site, rng: random.Random) -> str:
     raise ValueError(route)
 
 
-async def _user(base: str, site: Site, user: tuple[int, str], rng: random.Random, stop_at: float, think: float,
+async def _user(base: str, site: Site, user: tuple[int, str], rng: random.Random, stop_at: list[float], think: float,
                 votes: Votes, record: Callable) -> None:  # fmt: skip
     limits = httpx.Limits(max_connections=2, max_keepalive_connections=2)
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
         await asyncio.sleep(rng.uniform(0, think))  # users arrive spread over one think time
-        while time.perf_counter() < stop_at:
+        while time.perf_counter() < stop_at[0]:
             route = rng.choices(ROUTES, WEIGHTS)[0]
             mine = [key for key in votes.ambiguous if key[0] == user[0]]
             if mine:  # settle an ambiguous vote first, as a person would check the button
@@ -383,8 +389,11 @@ async def _resolve(base: str, site: Site, votes: Votes, record: Callable, deadli
 
 
 def run_load(base: str, site: Site, *, users: int, duration: float, think: float, seed: int = 1,
-             actions: list[tuple[float, str, Callable[[], Any]]] = ()) -> LoadResult:  # fmt: skip
-    """`users` simulated users for `duration` s; each (at, name, action) runs in a thread `at` s in."""
+             actions: list[tuple[float, str, Callable[[Callable[[str], float]], Any]]] = (),
+             after_actions: float = 0.0) -> LoadResult:  # fmt: skip
+    """`users` simulated users for `duration` s, and at least `after_actions` s after the last action ended;
+    each (at, name, action) runs in a thread `at` s in, and calls the `mark(name)` it is given to note a
+    moment (seconds since the start) in `events`."""
     samples: list[Sample] = []
     events: list[tuple[float, str]] = []
     votes = Votes()
@@ -394,14 +403,22 @@ def run_load(base: str, site: Site, *, users: int, duration: float, think: float
     def record(route: str, status: int | None, sent: float, error: str = "") -> None:
         samples.append(Sample(sent - start, route, status, (time.perf_counter() - sent) * 1000, error))
 
-    async def act(at: float, name: str, action: Callable[[], Any]) -> None:
+    def mark(name: str) -> float:
+        at = time.perf_counter() - start
+        events.append((at, name))
+        log(f"  t={at:6.2f} s  {name}")
+        return at
+
+    async def act(at: float, name: str, action: Callable[[Callable[[str], float]], Any]) -> None:
         await asyncio.sleep(max(0.0, start + at - time.perf_counter()))
-        events.append((time.perf_counter() - start, f"{name}: start"))
-        outcome = await asyncio.to_thread(action)
-        events.append((time.perf_counter() - start, f"{name}: done{'' if outcome is None else f' ({outcome})'}"))
+        mark(f"{name}: start")
+        await asyncio.to_thread(action, mark)
+        mark(f"{name}: done")
+        stop_at[0] = max(stop_at[0], time.perf_counter() + after_actions)
+
+    stop_at = [start + duration]
 
     async def main() -> None:
-        stop_at = start + duration
         rng = random.Random(seed)
         tasks = [_user(base, site, site.users[i % len(site.users)], random.Random(rng.random()), stop_at, think,
                        votes, record) for i in range(users)]  # fmt: skip
@@ -410,8 +427,9 @@ def run_load(base: str, site: Site, *, users: int, duration: float, think: float
         await _resolve(base, site, votes, record, time.perf_counter() + 120)
 
     asyncio.run(main())
-    measured = [s for s in samples if s.t <= duration]
-    return LoadResult(measured, duration, votes, events, time.process_time() - cpu_before, len(votes.ambiguous))
+    ran = stop_at[0] - start
+    measured = [s for s in samples if s.t <= ran]
+    return LoadResult(measured, ran, votes, events, time.process_time() - cpu_before, len(votes.ambiguous))
 
 
 # --- figures ---------------------------------------------------------------------------------------
@@ -453,12 +471,12 @@ def failures(result: LoadResult, *, expected: Callable[[Sample], bool] = lambda 
 
 
 def error_window(failed: list[Sample]) -> dict[str, Any]:
-    """First and last failure (s since start), their span, and the number of distinct seconds with one."""
+    """When the first and last failure came (s since the start), their span, and the distinct seconds with one."""
     if not failed:
         return {"failed": 0, "first_s": None, "last_s": None, "span_s": 0.0, "seconds_with_failures": 0}
-    first, last = min(s.t for s in failed), max(s.t for s in failed)
+    first, last = min(s.end for s in failed), max(s.end for s in failed)
     return {"failed": len(failed), "first_s": round(first, 2), "last_s": round(last, 2), "span_s": round(last - first, 2),
-            "seconds_with_failures": len({int(s.t) for s in failed})}  # fmt: skip
+            "seconds_with_failures": len({int(s.end) for s in failed})}  # fmt: skip
 
 
 def check_votes(store: Store, site: Site, votes: Votes) -> dict[str, Any]:
@@ -467,8 +485,8 @@ def check_votes(store: Store, site: Site, votes: Votes) -> dict[str, Any]:
 
     ids = [user_id for user_id, _ in site.users]
     with store.read() as conn:
-        rows = set(conn.execute(sa.select(votes_table.c.user_id, votes_table.c.paper_id)
-                                .where(votes_table.c.user_id.in_(ids))).tuples())  # fmt: skip
+        rows = {(row[0], row[1]) for row in conn.execute(sa.select(votes_table.c.user_id, votes_table.c.paper_id)
+                                                         .where(votes_table.c.user_id.in_(ids)))}  # fmt: skip
     believed = {key for key, voted in votes.state.items() if voted}
     lost = believed - rows  # a 200 said voted, the database has no vote
     extra = rows - believed  # the database has a vote nobody was told about (or was told was withdrawn)

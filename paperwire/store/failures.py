@@ -1,18 +1,21 @@
-"""Tell a database outage (server down or restarting, read-only, disk full, locked) from a bug in a query.
+"""Tell a storage outage (database down or restarting, read-only, disk full, locked) from a bug.
 
 The edges (web, CLI) turn an outage into a clear "try again" answer (HTTP 503 with Retry-After) instead
 of a 500 with a traceback. Only the driver's error code is trusted, never the exception class alone: on
-SQLite "no such table" is an OperationalError too, and it is a bug, not an outage.
+SQLite "no such table" is an OperationalError too, and it is a bug, not an outage. A full or read-only
+disk also fails the files kept beside the database (the search indexes): `disk_failure` names those.
 """
 
 from __future__ import annotations
+
+import errno
 
 from sqlalchemy import exc as sa_exc
 
 from paperwire.errors import PaperwireError
 
 READ_ONLY = "the database is read-only just now: reading works, but nothing can be saved; try again later"
-DISK_FULL = "the database's disk is full: nothing can be saved just now; try again later"
+DISK_FULL = "the disk is full: nothing can be saved just now; try again later"
 BUSY = "the database is busy; try again in a moment"
 UNAVAILABLE = "the database is unavailable just now; try again in a few seconds"
 
@@ -49,6 +52,13 @@ def database_failure(exc: BaseException) -> DatabaseUnavailable | None:
     if kind is None and exc.connection_invalidated:
         kind = "unavailable"
     return DatabaseUnavailable(kind, detail) if kind else None
+
+
+def disk_failure(exc: OSError) -> DatabaseUnavailable | None:
+    """The outage behind a failed file operation (disk full, quota exceeded, read-only disk), or None."""
+    kind = {errno.ENOSPC: "disk-full", errno.EDQUOT: "disk-full", errno.EFBIG: "disk-full",
+            errno.EROFS: "read-only"}.get(exc.errno)  # fmt: skip
+    return DatabaseUnavailable(kind, f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)) if kind else None
 
 
 def _kind(orig: BaseException | None) -> str | None:

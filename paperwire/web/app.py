@@ -20,7 +20,7 @@ from paperwire.config import Settings
 from paperwire.errors import PaperwireError
 from paperwire.search.engine import SearchEngine
 from paperwire.store import Store
-from paperwire.store.failures import DatabaseUnavailable, database_failure
+from paperwire.store.failures import DatabaseUnavailable, database_failure, disk_failure
 from paperwire.accounts.secret import secret_key
 from paperwire.web.ops import RequestTiming
 from paperwire.web.security import csrf_token
@@ -126,7 +126,7 @@ def _error_response(request: Request, status: int, message: str, headers: dict[s
 
 
 class _OutageLog:
-    """Logs a database outage once per kind and then at most every `every` seconds, without tracebacks."""
+    """Logs a storage outage once per kind and then at most every `every` seconds, without tracebacks."""
 
     def __init__(self, every: float = 30.0) -> None:
         self.every = every
@@ -140,7 +140,7 @@ class _OutageLog:
             return
         more = self.quiet.pop(failure.kind, 0)
         self.last[failure.kind] = now
-        log.warning("database %s on %s %s: %s%s", failure.kind, request.method, request.url.path, failure.detail,
+        log.warning("storage outage (%s) on %s %s: %s%s", failure.kind, request.method, request.url.path, failure.detail,
                     f" ({more} more such errors since the last report)" if more else "")  # fmt: skip
 
 
@@ -164,6 +164,13 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _database(request: Request, exc: Exception) -> Response:
         failure = database_failure(exc)
         if failure is None:  # a failing query, not an outage: a bug
+            return await _unexpected(request, exc)
+        return _outage(request, failure)
+
+    @app.exception_handler(OSError)
+    async def _disk(request: Request, exc: OSError) -> Response:
+        failure = disk_failure(exc)  # e.g. a search index's file on a full disk
+        if failure is None:
             return await _unexpected(request, exc)
         return _outage(request, failure)
 

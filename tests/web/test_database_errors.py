@@ -25,7 +25,7 @@ from paperwire.search.engine import SearchEngine
 from paperwire.store import Store
 from paperwire.store import accounts as repo
 from paperwire.store.database import database_url, make_engine
-from paperwire.store.failures import DISK_FULL, READ_ONLY, UNAVAILABLE
+from paperwire.store.failures import DISK_FULL, READ_ONLY, UNAVAILABLE, disk_failure
 from paperwire.web import create_app
 from tests.web.accounts_helpers import csrf_of
 
@@ -196,7 +196,7 @@ def test_unreachable_database_gives_503_pages_and_json_logged_once(kind, tmp_pat
         _is_outage(client.get(f"/papers/{PAPER}", headers={"Accept": "application/json"}), UNAVAILABLE, "5")
     records = [r for r in caplog.records if r.name == "paperwire.web"]
     assert len(records) == 1 and records[0].levelno == logging.WARNING and records[0].exc_info is None
-    assert "database unavailable on GET /" in records[0].getMessage()
+    assert "storage outage (unavailable) on GET /: " in records[0].getMessage()
     store.close()
 
 
@@ -209,3 +209,15 @@ def test_a_failing_query_is_still_a_500(site_settings, site_store, token, defaul
     response = client.post(f"/api/papers/{PAPER}/vote", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 500 and "retry-after" not in response.headers
     assert response.json()["message"] == "something went wrong on our side; it has been logged"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_a_full_disk_under_the_search_indexes_is_the_same_outage() -> None:
+    """Writing to /dev/full fails with the kernel's real ENOSPC, as a search index's file on a full disk does."""
+    with pytest.raises(OSError) as raised, open("/dev/full", "wb") as device:
+        device.write(b"state")
+        device.flush()
+    failure = disk_failure(raised.value)
+    assert failure is not None and failure.kind == "disk-full" and failure.status == 503
+    assert failure.message == DISK_FULL and failure.retry_after == 60
+    assert disk_failure(FileNotFoundError(2, "No such file or directory", "x")) is None  # not an outage: a bug
