@@ -33,12 +33,14 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+from alembic.util.exc import CommandError
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from paperwire.config import Settings
 from paperwire.errors import Conflict, InvalidInput, NotFound, PaperwireError
 from paperwire.store.database import Store, make_engine
+from paperwire.store.migrate import upgrade
 from paperwire.store.schema import metadata, source_state
 
 INSTANCE_KEY = "instance:id"  # source_state key naming the instance a database belongs to
@@ -52,6 +54,7 @@ DERIVED = (
 _PASSED = (sa.String, sa.Text, sa.Integer, sa.BigInteger, sa.SmallInteger, sa.Boolean, sa.Date, sa.DateTime,
            sa.JSON, sa.LargeBinary, sa.Float, sa.Numeric)  # fmt: skip
 _KEYED = (sa.String, sa.Text, sa.Integer, sa.BigInteger, sa.SmallInteger, sa.Date)  # same text on both sides
+_NINE_DIGITS = "{:.9g}".format  # 9 significant digits read back as the very same float32
 _LOCK = 0x70770D16  # advisory lock: one migrate-db at a time into a database
 
 Progress = Callable[[str, int, int], None]  # (table, rows done, rows in the source)
@@ -104,9 +107,6 @@ class TransferReport:
     derived: tuple[str, ...] = DERIVED
     seconds: float = 0.0
 
-    def total(self, what: str) -> int:
-        return sum(getattr(table, what) for table in self.tables)
-
     def as_dict(self) -> dict[str, Any]:
         return {"source": self.source, "target": self.target, "fresh": self.fresh, "instance": self.instance,
                 "seconds": round(self.seconds, 3), "verified": True,
@@ -150,7 +150,7 @@ def _embedding_row(columns: tuple[str, ...]) -> Callable[[Sequence[Any]], Sequen
         values = list(row)
         if values[raw] is not None:
             floats = np.frombuffer(values[raw], dtype="<f4").tolist()
-            values[target] = "[" + ",".join(map(repr, floats)) + "]"  # repr of a float32 reads back exactly
+            values[target] = "[" + ",".join(map(_NINE_DIGITS, floats)) + "]"
             values[raw] = None
         return values
 
@@ -184,8 +184,6 @@ def open_source(url: str) -> Store:
     path = url[len("sqlite:///"):]
     if not path or path == ":memory:" or not Path(path).is_file():
         raise NotFound(f"no SQLite database at {path or url}")
-    from paperwire.store.migrate import upgrade
-
     store = Store(make_engine(url))
     upgrade(store)
     return store
@@ -209,10 +207,6 @@ def open_target(url: str) -> Store:
         store.close()
         raise PaperwireError(f"the target {store.url} needs the pgvector extension (0.6 or later): "
                              f"{_first_line(exc.orig)}; install it and run CREATE EXTENSION vector there", status=500) from None  # fmt: skip
-    from alembic.util.exc import CommandError
-
-    from paperwire.store.migrate import upgrade
-
     try:
         upgrade(store)
     except CommandError as exc:
