@@ -13,9 +13,11 @@ Scenarios (the load is bench/loadgen.py's simulated users on the demo corpus, as
 - embed-kill (SQLite; --embed-backend postgresql): N real papers without vectors (the first N of
   ../shared/data/arxiv-daily-2025-2026/papers.jsonl.xz), embedded by `paperwire worker --kind embed`
   (the job queue: an embed job under a lease) with the static model bench/out/m2v-384 when it exists.
-  The worker is killed with `kill -9` once some batches are committed and started again: its job is
-  taken over when the lease (PAPERWIRE_JOB_LEASE, 10 s here) runs out, the vectors committed before the
-  kill are kept (same updated_at: not recomputed), and every paper ends with exactly one vector.
+  The worker is killed with `kill -9` once some batches are committed and started again, once on the
+  same host (it sees the dead pid in the job's lease holder and takes the job over at once) and once
+  under another host name (unshare --uts, as a second machine would: it must wait until the lease,
+  PAPERWIRE_JOB_LEASE = 10 s here, runs out). The vectors committed before the kill must be kept (same
+  updated_at: not recomputed), and every paper must end with exactly one vector.
 - pg-restart (PostgreSQL): `pg_ctl restart -m fast` a third into the load, Paperwire left running. The
   failures must fit in a window of a few seconds, then every route serves again by itself; votes exact.
 - read-only: PostgreSQL: `ALTER DATABASE ... SET default_transaction_read_only = on` and every session
@@ -182,8 +184,11 @@ def worker_kill(args: argparse.Namespace, backend: str, pg: Postgres | None) -> 
 # --- b. kill -9 the embedding worker ------------------------------------------------------------------
 
 
-def embed_kill(args: argparse.Namespace, backend: str, pg: Postgres | None) -> None:
-    home = OUT / f"faults-embed-kill-{backend}" / "home"
+def embed_kill(args: argparse.Namespace, backend: str, pg: Postgres | None, restart: str) -> None:
+    """`restart` same-host: the new worker sees the old one's pid is gone and takes the job over at once;
+    other-host: it runs under another host name (a UTS namespace), as on a second machine, and must wait
+    for the lease to run out."""
+    home = OUT / f"faults-embed-kill-{backend}-{restart}" / "home"
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
     corpus = home.parent / f"papers-{args.embed_papers}.jsonl"
@@ -212,7 +217,7 @@ def embed_kill(args: argparse.Namespace, backend: str, pg: Postgres | None) -> N
     with store.read() as conn:
         total = conn.execute(sa.select(sa.func.count()).select_from(papers)).scalar_one()
     log(f"embed-kill ({backend}): {total} papers without vectors; model {model}")
-    worker_log = (OUT / f"faults-embed-kill-{backend}.log").open("wb")
+    worker_log = (OUT / f"faults-embed-kill-{backend}-{restart}.log").open("wb")
     command = [sys.executable, "-m", "paperwire", "worker", "--kind", "embed"]
     started = time.perf_counter()
     first = subprocess.Popen(command, cwd=REPO, env=env, stdout=worker_log, stderr=subprocess.STDOUT)
@@ -226,6 +231,8 @@ def embed_kill(args: argparse.Namespace, backend: str, pg: Postgres | None) -> N
     killed_at = time.perf_counter() - started
     before = vectors()
     log(f"embed-kill: kill -9 at {killed_at:.1f} s with {len(before)} of {total} vectors committed")
+    if restart == "other-host":
+        command = ["unshare", "--uts", "sh", "-c", 'hostname paperwire-bench-other-host && exec "$0" "$@"', *command]
     second = subprocess.Popen(command, cwd=REPO, env=env, stdout=worker_log, stderr=subprocess.STDOUT)
     resumed_at = None
     try:
@@ -260,9 +267,10 @@ def embed_kill(args: argparse.Namespace, backend: str, pg: Postgres | None) -> N
         why.append(f"{len(after)} papers with vectors, {rows[0]} vector rows, {rows[1]} distinct papers, expected {total}")
     if recomputed:
         why.append(f"{len(recomputed)} vectors committed before the kill were made again")
-    verdict(f"embed-kill ({backend}, paperwire worker --kind embed)", not why, {
+    verdict(f"embed-kill ({backend}, paperwire worker --kind embed, restarted {'on the same host' if restart == 'same-host' else 'as another host'})", not why, {
         "papers": total, "committed at the kill": len(before), "kill at": f"{killed_at:.1f} s",
-        "restarted worker committed its first vector at": f"{resumed_at:.1f} s" if resumed_at else "never",
+        "restarted worker committed its first vector at": f"{resumed_at:.1f} s ({resumed_at - killed_at:.1f} s after the kill)"
+        if resumed_at else "never",
         "all embedded at": f"{done_at:.1f} s", "vectors before the kill recomputed": len(recomputed),
         "vector rows / distinct papers": f"{rows[0]} / {rows[1]}",
         "embed jobs": "; ".join(f"#{j['id']} {j['state']} after {j['attempts']} attempts ({j['result']})" for j in job_rows),
@@ -591,6 +599,8 @@ def main() -> None:
     parser.add_argument("--embed-papers", type=int, default=8000)
     parser.add_argument("--embed-batch", type=int, default=64)
     parser.add_argument("--embed-backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--embed-restart", choices=["same-host", "other-host", "both"], default="both",
+                        help="embed-kill: restart the worker on the same host, as another host (needs unshare), or both")  # fmt: skip
     parser.add_argument("--kill-fraction", type=float, default=0.3, help="embed-kill: kill once this share is committed")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
@@ -607,7 +617,8 @@ def main() -> None:
                 for backend in backends:
                     worker_kill(args, backend, pg)
             elif scenario == "embed-kill":
-                embed_kill(args, args.embed_backend, pg)
+                for restart in (["same-host", "other-host"] if args.embed_restart == "both" else [args.embed_restart]):
+                    embed_kill(args, args.embed_backend, pg, restart)
             elif scenario == "pg-restart":
                 pg_restart(args, pg)
             elif scenario == "read-only":

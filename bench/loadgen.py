@@ -358,7 +358,7 @@ def _path(route: str, site: Site, rng: random.Random) -> str:
 async def _user(base: str, site: Site, user: tuple[int, str], rng: random.Random, stop_at: list[float], think: float,
                 votes: Votes, record: Callable) -> None:  # fmt: skip
     limits = httpx.Limits(max_connections=2, max_keepalive_connections=2)
-    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
+    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:  # long: a timed-out vote could still commit later
         await asyncio.sleep(rng.uniform(0, think))  # users arrive spread over one think time
         while time.perf_counter() < stop_at[0]:
             route = rng.choices(ROUTES, WEIGHTS)[0]
