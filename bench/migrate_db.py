@@ -31,6 +31,7 @@ import argparse
 import json
 import lzma
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -154,11 +155,13 @@ class Postgres:
         import sqlalchemy as sa
 
         self._server = None
+        self._folder: str | None = None
         if url is None:
             warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
             import pgserver
 
-            self._server = pgserver.get_server(tempfile.mkdtemp(prefix="paperwire-bench-pg-"), cleanup_mode="stop")
+            self._folder = tempfile.mkdtemp(prefix="paperwire-migrate-bench-pg-")
+            self._server = pgserver.get_server(self._folder, cleanup_mode="stop")
             url = self._server.get_uri()
         self.url = sa.engine.make_url(url.replace("postgresql+psycopg://", "postgresql://", 1))
 
@@ -180,6 +183,7 @@ class Postgres:
     def close(self) -> None:
         if self._server is not None:
             self._server.cleanup()
+            shutil.rmtree(self._folder, ignore_errors=True)
 
 
 def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
