@@ -97,6 +97,9 @@ def database(args: argparse.Namespace, backend: str, pg: Postgres | None, name: 
 
 
 def report_load(title: str, result: Any, args: argparse.Namespace, before: str, after: str) -> None:
+    dump = OUT / f"faults-samples-{title.split(' (')[0].replace(' ', '-')}.json"
+    dump.write_text(json.dumps({"events": result.events, "samples": [[round(s.t, 3), s.route, s.status, round(s.ms, 1),
+                                s.error[:100]] for s in result.samples]}))  # fmt: skip
     print(f"\n== {title}: {args.users} users, think {args.think} s, {result.duration:.0f} s; {before} before, "
           f"{after} after ==")  # fmt: skip
     for at, name in result.events:
@@ -465,10 +468,11 @@ def read_only_sqlite(args: argparse.Namespace) -> None:
     def restart(mark: Callable[[str], float], what: str) -> None:
         # uvicorn's rolling restart (SIGHUP) gives a new worker timeout_worker_healthcheck (5 s) to be ready, which a
         # Paperwire worker does not make on 2 busy cores (it aborts the restart), so the whole server is restarted.
-        server.stop()
-        mark(f"{what}: server stopped")
+        how = server.stop()
+        mark(f"{what}: server stopped ({how})")
         server.start()
-        mark(f"{what}: server serving again")
+        server.warm_up(site, rounds=1)  # a cold server under 200 users answers its first requests slowly
+        mark(f"{what}: server serving again (warmed up)")
 
     def read_only(mark: Callable[[str], float]) -> None:
         for path in files:
@@ -477,7 +481,7 @@ def read_only_sqlite(args: argparse.Namespace) -> None:
         mark("chmod 0444 paperwire.db, -wal, -shm")
         time.sleep(3)  # what do the open connections do meanwhile?
         restart(mark, "read-only")
-        time.sleep(args.duration / 3)
+        time.sleep(args.duration / 2)
         for path in files:
             if path.exists():
                 path.chmod(0o644)

@@ -262,15 +262,19 @@ class Server:
 
         asyncio.run(go())
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30) -> str:
+        """Ctrl-C (SIGINT) to the server's process group; SIGKILL after `timeout` s. Says which it took."""
         if self.process is None or self.process.poll() is not None:
-            return
+            return "not running"
+        started = time.perf_counter()
         os.killpg(self.process.pid, signal.SIGINT)
         try:
-            self.process.wait(timeout=30)
+            self.process.wait(timeout=timeout)
+            return f"stopped by SIGINT in {time.perf_counter() - started:.1f} s"
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
+            return f"still running {timeout:.0f} s after SIGINT: killed"
 
 
 # --- simulated users -------------------------------------------------------------------------------
