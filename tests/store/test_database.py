@@ -106,3 +106,22 @@ def test_applied_revisions_are_listed_oldest_first(tmp_path) -> None:  # noqa: A
         assert applied == sorted(applied) and applied[0] == "0001" and applied[-1] == head_revision(fresh)
     finally:
         fresh.close()
+
+
+def test_postgresql_fold_is_unchanged_by_its_ascii_fast_path(store: Store) -> None:
+    """Migration 0006 only skips translate() for ASCII text: the folded text is the same either way."""
+    if store.dialect != "postgresql":
+        pytest.skip("paperwire_fold exists only on PostgreSQL")
+    samples = ["Plain ASCII: $\\alpha$-stable (2019), x_1 + y^2", "Gödel, Erdős and Łukasiewicz on café naïveté",
+               "Ångström-scale ÿ ıi", "", "tab\there\nnewline"]  # fmt: skip
+    with store.read() as conn:
+        for text in samples:
+            fast, slow, expected_ascii = conn.execute(sa.text(
+                "SELECT paperwire_fold(:t), translate(:t, 'öőŁéïÅÿı', 'ooLeiAyi'), :t !~ '[^\\x01-\\x7f]'"), {"t": text}).one()
+            assert fast == slow if not expected_ascii else fast == text
+    assert "Godel, Erdos and Lukasiewicz on cafe naivete" == _fold(store, samples[1])
+
+
+def _fold(store: Store, text: str) -> str:
+    with store.read() as conn:
+        return conn.execute(sa.text("SELECT paperwire_fold(:t)"), {"t": text}).scalar_one()
