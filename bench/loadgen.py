@@ -364,7 +364,7 @@ async def _user(base: str, site: Site, user: tuple[int, str], rng: random.Random
     limits = httpx.Limits(max_connections=2, max_keepalive_connections=2)
     async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:  # long: a timed-out vote could still commit later
         await asyncio.sleep(rng.uniform(0, think))  # users arrive spread over one think time
-        while time.perf_counter() < stop_at[0]:
+        while time.perf_counter() < stop_at[0] or stop_at[1] > 0:  # [1]: actions still running
             route = rng.choices(ROUTES, WEIGHTS)[0]
             mine = [key for key in votes.ambiguous if key[0] == user[0]]
             if mine:  # settle an ambiguous vote first, as a person would check the button
@@ -419,8 +419,9 @@ def run_load(base: str, site: Site, *, users: int, duration: float, think: float
         await asyncio.to_thread(action, mark)
         mark(f"{name}: done")
         stop_at[0] = max(stop_at[0], time.perf_counter() + after_actions)
+        stop_at[1] -= 1
 
-    stop_at = [start + duration]
+    stop_at = [start + duration, len(actions)]  # when the users stop, and how many actions still run
 
     async def main() -> None:
         rng = random.Random(seed)
