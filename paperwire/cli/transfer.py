@@ -6,9 +6,16 @@ import json
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
-from paperwire.cli import _settings, err, out
+from paperwire.cli.common import err, out, settings_of
 
 
 def migrate_db(
@@ -19,13 +26,18 @@ def migrate_db(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
 ) -> None:
     """Copy a whole SQLite instance into PostgreSQL, verify every table, and stay safe to rerun."""
-    from paperwire.store.transfer import configured_source, migrate_database, open_source, open_target
+    from paperwire.store.transfer import (
+        configured_source,
+        migrate_database,
+        open_source,
+        open_target,
+    )
 
-    origin = open_source(source or configured_source(_settings(ctx)))
+    origin = open_source(source or configured_source(settings_of(ctx)))
     target = None
     try:
         target = open_target(to)
-        with _progress() as progress:
+        with progress_bar() as progress:
             tasks: dict[str, Any] = {}
 
             def on_progress(table: str, done: int, total: int) -> None:
@@ -53,7 +65,7 @@ def migrate_db(
         out.print(f"not copied (derived): {note}", markup=False)
 
 
-def _progress() -> Progress:
+def progress_bar() -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),

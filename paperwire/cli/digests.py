@@ -7,13 +7,20 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
-from paperwire.cli import _Group, _open, _settings, err, out
+from paperwire.cli.common import Group, err, open_store, out, settings_of
 from paperwire.errors import InvalidInput
 
-subscriber_app = typer.Typer(cls=_Group, no_args_is_help=True, help="Manage digest subscribers: add, list, remove.")
-digest_app = typer.Typer(cls=_Group, no_args_is_help=True, help="Preview and send the email digests.")
+subscriber_app = typer.Typer(cls=Group, no_args_is_help=True, help="Manage digest subscribers: add, list, remove.")
+digest_app = typer.Typer(cls=Group, no_args_is_help=True, help="Preview and send the email digests.")
 
 Frequency = Annotated[str, typer.Option("--frequency", help="daily or weekly.")]
 PeriodKey = Annotated[str | None, typer.Option("--period", help="The period: daily:YYYY-MM-DD or weekly:YYYY-Www (default: the one due now).")]
@@ -34,15 +41,19 @@ def subscriber_add(
     author: Annotated[list[str] | None, typer.Option("--author", help="An author to follow (repeatable).")] = None,
 ) -> None:
     """Add or update a subscriber; without --confirmed they are mailed a confirmation link (double opt-in)."""
-    from paperwire.digest.subscriptions import Preferences, add_subscriber, request_subscription
+    from paperwire.digest.subscriptions import (
+        Preferences,
+        add_subscriber,
+        request_subscription,
+    )
     from paperwire.mail import Mailer
 
     if frequency not in ("daily", "weekly"):
         raise InvalidInput(f"--frequency must be daily or weekly, got {frequency!r}")
     prefs = Preferences(frequency=frequency, weekday=weekday, send_hour=send_hour, timezone=timezone, top_n=top_n,
                         topics=tuple(topic or ()), categories=tuple(category or ()), authors=tuple(author or ()))  # fmt: skip
-    settings = _settings(ctx)
-    store = _open(ctx)
+    settings = settings_of(ctx)
+    store = open_store(ctx)
     if confirmed:
         row = add_subscriber(store, email, prefs, confirmed=True)
         out.print(f"subscription {row['id']}: {row['email']} active ({_describe(row)})", markup=False)
@@ -75,8 +86,8 @@ def subscriber_list(
 
     if status not in (None, "pending", "active", "unsubscribed"):
         raise InvalidInput(f"--status must be pending, active or unsubscribed, got {status!r}")
-    settings = _settings(ctx)
-    rows = list_subscribers(_open(ctx), status=status)
+    settings = settings_of(ctx)
+    rows = list_subscribers(open_store(ctx), status=status)
     if as_json:
         data = [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()} for row in rows]
         out.print(json.dumps(data, ensure_ascii=False), markup=False)
@@ -96,7 +107,7 @@ def subscriber_remove(ctx: typer.Context, email: Annotated[str, typer.Argument(h
     """Delete a subscriber and their delivery history."""
     from paperwire.digest.subscriptions import remove_subscriber
 
-    row = remove_subscriber(_open(ctx), email)
+    row = remove_subscriber(open_store(ctx), email)
     out.print(f"removed {row['email']}", markup=False)
 
 
@@ -120,8 +131,8 @@ def digest_preview(
     from paperwire.digest.subscriptions import find_subscriber
     from paperwire.search.engine import SearchEngine
 
-    settings = _settings(ctx)
-    store = _open(ctx)
+    settings = settings_of(ctx)
+    store = open_store(ctx)
     subscription = find_subscriber(store, email)
     chosen = _period(period) or current_period(store, settings, subscription)
     digest = compose(store, settings, SearchEngine(settings, store), subscription, chosen)
@@ -147,8 +158,8 @@ def digest_send(
     from paperwire.digest.send import send_due
     from paperwire.search.engine import SearchEngine
 
-    settings = _settings(ctx)
-    store = _open(ctx)
+    settings = settings_of(ctx)
+    store = open_store(ctx)
     chosen = _period(period)
     progress = Progress(TextColumn("[bold]digests"), BarColumn(), TaskProgressColumn(), TextColumn("{task.completed}/{task.total}"),
                         TimeElapsedColumn(), TimeRemainingColumn(), console=err, disable=not err.is_terminal)  # fmt: skip

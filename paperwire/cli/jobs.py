@@ -10,10 +10,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from paperwire.cli import _Group, _open, _settings, err, out
+from paperwire.cli.common import Group, err, open_store, out, settings_of
 from paperwire.errors import InvalidInput
 
-jobs_app = typer.Typer(cls=_Group, no_args_is_help=True, help="Inspect and queue background jobs.")
+jobs_app = typer.Typer(cls=Group, no_args_is_help=True, help="Inspect and queue background jobs.")
 KINDS = ("fetch", "embed", "index", "send", "prune")
 
 
@@ -33,9 +33,9 @@ def worker(
     from paperwire.jobs.worker import Worker, serve_metrics
     from paperwire.logs import configure_logging
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     configure_logging(settings)
-    runner = Worker(settings, _open(ctx), kinds=_kinds(kind))
+    runner = Worker(settings, open_store(ctx), kinds=_kinds(kind))
     if not once and (port := serve_metrics(settings)):
         err.print(f"metrics at http://127.0.0.1:{port}/metrics")
     if once:
@@ -67,7 +67,7 @@ def jobs_list(
 
     if state is not None and state not in rows.STATES:
         raise InvalidInput(f"unknown state {state!r}: choose from {', '.join(rows.STATES)}")
-    store = _open(ctx)
+    store = open_store(ctx)
     with store.read() as conn:
         depth = rows.depth(conn, datetime.now(UTC))
         recent = rows.recent(conn, limit=limit, state=state)
@@ -94,8 +94,8 @@ def jobs_add(
     from paperwire.store import jobs as rows
 
     _kinds([kind])
-    settings = _settings(ctx)
-    with _open(ctx).write() as conn:
+    settings = settings_of(ctx)
+    with open_store(ctx).write() as conn:
         job_id = rows.enqueue(conn, kind, datetime.now(UTC), max_attempts=settings.job_max_attempts)
     out.print(f"queued {kind} as job {job_id}", markup=False)
 
@@ -108,7 +108,7 @@ def jobs_retry(
     """Queue a failed job again, with its attempts reset."""
     from paperwire.store import jobs as rows
 
-    with _open(ctx).write() as conn:
+    with open_store(ctx).write() as conn:
         if not rows.retry(conn, job_id, datetime.now(UTC)):
             raise InvalidInput(f"job {job_id} does not exist or has not failed")
     out.print(f"job {job_id} queued again", markup=False)

@@ -1,0 +1,169 @@
+"""Commands that bring papers in: ingest files, fetch from live sources, submit one paper."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from paperwire.cli.common import (
+    app,
+    err,
+    fetch_app,
+    out,
+    parse_day,
+    progress_bar,
+    settings_of,
+)
+from paperwire.config import Settings
+from paperwire.errors import InvalidInput
+from paperwire.papers.ingest import IngestReport, StrictStop, ingest_items
+from paperwire.papers.record import RecordError
+from paperwire.sources.files import FORMATS
+from paperwire.store import Store
+
+
+def _print_report(report: IngestReport, as_json: bool) -> None:
+    if as_json:
+        out.print(json.dumps(report.as_dict(), ensure_ascii=False), markup=False)
+    else:
+        out.print(report.summary())
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files to read: plain, .gz or .xz.")],
+    fmt: Annotated[str | None, typer.Option("--format", help=f"Input format, one of {', '.join(FORMATS)}; detected when omitted.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad record with exit code 3.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
+) -> None:
+    """Ingest paper files (arXiv snapshot, API Atom, OAI-PMH, Hugging Face daily lists, plain JSONL)."""
+    from paperwire.papers.load import ingest_paths
+
+    if fmt is not None and fmt not in FORMATS:
+        raise InvalidInput(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    settings = settings_of(ctx)
+    store = Store.open(settings)
+
+    def show_error(error: RecordError) -> None:
+        if not as_json:
+            err.print(f"[yellow]skipped[/] {error}", highlight=False)
+
+    with progress_bar() as progress:
+        tasks: dict[Path, Any] = {}
+
+        def on_progress(path: Path, done: int, size: int, records: int) -> None:
+            if path not in tasks:
+                tasks[path] = progress.add_task(path.name, total=size, records=0)
+            progress.update(tasks[path], completed=done, records=records)
+
+        try:
+            report = ingest_paths(store, paths, fmt=fmt, strict=strict, batch_size=settings.ingest_batch_size,
+                                  on_error=show_error, on_progress=on_progress)  # fmt: skip
+        except StrictStop as stop:
+            _print_report(stop.report, as_json)
+            raise
+    _print_report(report, as_json)
+
+
+def _ingest_fetched(store: Store, settings: Settings, items: Any, source: str, label: str, as_json: bool) -> IngestReport:
+    with progress_bar() as progress:
+        task = progress.add_task(label, total=None, records=0)
+        report = ingest_items(
+            store, items, source=source, batch_size=min(settings.ingest_batch_size, 100),
+            on_error=lambda e: None if as_json else err.print(f"[yellow]skipped[/] {e}", highlight=False),
+            on_batch=lambda r: progress.update(task, records=r.processed),
+        )  # fmt: skip
+    _print_report(report, as_json)
+    return report
+
+
+@fetch_app.command("arxiv")
+def fetch_arxiv(
+    ctx: typer.Context,
+    category: Annotated[str, typer.Option("--category", help="arXiv category, e.g. cs.CL.")],
+    since: Annotated[str | None, typer.Option("--since", help="Stop at papers last updated before this date (YYYY-MM-DD).")] = None,
+    max_results: Annotated[int | None, typer.Option("--max", help="Fetch at most this many papers.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
+) -> None:
+    """Fetch a category's newest papers from the arXiv API (one request every 3 s, paged, retried)."""
+    from paperwire.sources.arxiv_api import fetch_category
+    from paperwire.sources.http import PoliteClient
+
+    settings = settings_of(ctx)
+    since_day = parse_day(since, "--since")
+    store = Store.open(settings)
+    with PoliteClient(settings) as client:
+        items = fetch_category(client, settings, category, since=since_day, max_results=max_results)
+        _ingest_fetched(store, settings, items, "arxiv-api", f"arXiv {category}", as_json)
+
+
+@fetch_app.command("oai")
+def fetch_oai(
+    ctx: typer.Context,
+    set_spec: Annotated[str, typer.Option("--set", help="OAI-PMH set, e.g. cs or physics:hep-th.")],
+    from_date: Annotated[str | None, typer.Option("--from", help="Harvest records changed since this date; default: where the last run stopped.")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Harvest records changed up to this date.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
+) -> None:
+    """Harvest arXiv's OAI-PMH feed (arXivRaw), following resumption tokens; remembers where it stopped."""
+    from paperwire.sources.http import PoliteClient
+    from paperwire.sources.oai_harvest import harvest
+    from paperwire.store.state import get_state, set_state
+
+    settings = settings_of(ctx)
+    store = Store.open(settings)
+    key = f"oai:{set_spec}:last_datestamp"
+    start = parse_day(from_date, "--from") or parse_day(get_state(store, key), "stored datestamp")
+    with PoliteClient(settings) as client:
+        run = harvest(client, settings, set_spec, start, parse_day(until, "--until"))
+        _ingest_fetched(store, settings, run, "oai", f"OAI-PMH {set_spec}", as_json)
+    if run.last_datestamp:
+        set_state(store, key, run.last_datestamp[:10])
+        if not as_json:
+            err.print(f"next incremental harvest starts from {run.last_datestamp[:10]}")
+
+
+@fetch_app.command("hf")
+def fetch_hf(
+    ctx: typer.Context,
+    day: Annotated[str, typer.Option("--date", help="The daily list to fetch (YYYY-MM-DD).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
+) -> None:
+    """Fetch one day of Hugging Face daily papers, with upvotes, into that day's list."""
+    from paperwire.sources.hf_api import fetch_daily
+    from paperwire.sources.http import PoliteClient
+
+    settings = settings_of(ctx)
+    list_day = parse_day(day, "--date")
+    assert list_day is not None
+    store = Store.open(settings)
+    with PoliteClient(settings) as client:
+        items = fetch_daily(client, settings, list_day)
+    _ingest_fetched(store, settings, items, "huggingface", f"Hugging Face {day}", as_json)
+
+
+@app.command()
+def submit(
+    ctx: typer.Context,
+    arxiv_id: Annotated[str, typer.Argument(help="arXiv id or URL, e.g. 2503.11731 or https://arxiv.org/abs/2503.11731.")],
+    day: Annotated[str | None, typer.Option("--date", help="Daily list to add it to (default: today, UTC).")] = None,
+    submitter: Annotated[str | None, typer.Option("--submitter", help="Name shown as the submitter.")] = None,
+) -> None:
+    """Add a paper to today's daily list, fetching its metadata from arXiv if it is unknown."""
+    from paperwire.papers.submit import submit as submit_paper
+    from paperwire.sources.arxiv_api import fetch_ids
+    from paperwire.sources.http import PoliteClient
+
+    settings = settings_of(ctx)
+    list_day = parse_day(day, "--date") or datetime.now(UTC).date()
+    store = Store.open(settings)
+    with PoliteClient(settings) as client:
+        done = submit_paper(store, arxiv_id, day=list_day, submitter=submitter,
+                            fetch=lambda pid: fetch_ids(client, settings, [pid]))  # fmt: skip
+    origin = "fetched from arXiv" if done.fetched else "already known"
+    out.print(f"added {done.arxiv_id} ({origin}) to the list of {done.list_date}: {done.title}")

@@ -1,0 +1,112 @@
+"""What every command module shares: the Typer app, the consoles, error display, settings and store access."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from sqlalchemy import exc as sa_exc
+from typer.core import TyperGroup
+
+from paperwire.config import Settings, load_settings
+from paperwire.errors import InvalidInput, PaperwireError
+from paperwire.papers.ingest import StrictStop
+from paperwire.store import Store
+from paperwire.store.failures import database_failure
+
+err = Console(stderr=True, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+class Group(TyperGroup):
+    """Renders domain errors as one clean line and a non-zero exit, never a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PaperwireError as exc:
+            show_error(exc)
+            raise typer.Exit(3 if isinstance(exc, StrictStop) else 1) from None
+        except (sa_exc.DBAPIError, sa_exc.TimeoutError) as exc:
+            failure = database_failure(exc)
+            if failure is None:  # a bug, not an outage: keep the traceback
+                raise
+            show_error(PaperwireError(f"{failure.message} ({failure.detail})"))
+            raise typer.Exit(1) from None
+
+
+def show_error(exc: PaperwireError) -> None:
+    """The one place a domain error becomes terminal output."""
+    err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+
+
+app = typer.Typer(cls=Group, no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+                  help="Paperwire: a self-hosted research-paper hub.")  # fmt: skip
+fetch_app = typer.Typer(cls=Group, no_args_is_help=True, help="Fetch papers from live sources (arXiv, OAI-PMH, Hugging Face).")
+app.add_typer(fetch_app, name="fetch")
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    db: Annotated[str | None, typer.Option("--db", help="Database URL (overrides PAPERWIRE_DATABASE_URL).")] = None,
+    home: Annotated[Path | None, typer.Option("--home", help="Data folder (overrides PAPERWIRE_HOME).")] = None,
+) -> None:
+    """Paperwire: a self-hosted research-paper hub."""
+    ctx.obj = load_settings(database_url=db, home=home)
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    return ctx.find_root().obj
+
+
+def open_store(ctx: typer.Context) -> Store:
+    return Store.open(settings_of(ctx))
+
+
+def parse_day(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{option}: expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TextColumn("{task.fields[records]} records"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+        disable=not err.is_terminal,
+    )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except PaperwireError as exc:  # raised outside a command, e.g. by the settings callback
+        show_error(exc)
+        sys.exit(1)

@@ -1,0 +1,187 @@
+"""Search commands: search, similar, eval, index (embed, import, export), distill."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from paperwire.cli.common import app, out, progress_bar, settings_of
+from paperwire.store import Store
+
+
+def _filters(category: list[str] | None, author: list[str] | None, since: str | None, until: str | None) -> Any:
+    from paperwire.search.query import Filters, check_category, parse_date_option
+
+    return Filters(
+        categories=tuple(check_category(c) for c in category or ()),
+        authors=tuple(author or ()),
+        since=parse_date_option(since, "--since") if since else None,
+        until=parse_date_option(until, "--until") if until else None,
+    )
+
+
+def _engine(ctx: typer.Context) -> Any:
+    from paperwire.search.engine import SearchEngine
+
+    settings = settings_of(ctx)
+    return SearchEngine(settings, Store.open(settings))
+
+
+def _print_hits(hits: list[Any], as_json: bool) -> None:
+    if as_json:
+        out.print(json.dumps([hit.as_dict() for hit in hits], ensure_ascii=False), markup=False)
+        return
+    if not hits:
+        out.print("no results")
+    for rank, hit in enumerate(hits, start=1):
+        day = hit.published.isoformat() if hit.published else "----------"
+        out.print(f"{rank:>3}. {hit.id:<16} {day}  {' '.join(hit.categories[:3]):<20} {hit.score:.4f}  {hit.title}",
+                  markup=False)  # fmt: skip
+
+
+Category = Annotated[list[str] | None, typer.Option("--category", help="Only papers in this category (repeatable: any of them).")]
+Author = Annotated[list[str] | None, typer.Option("--author", help="Only papers by an author with this name (repeatable: all of them).")]
+Since = Annotated[str | None, typer.Option("--since", help="Only papers first published on or after this date (YYYY-MM-DD).")]
+Until = Annotated[str | None, typer.Option("--until", help="Only papers first published on or before this date (YYYY-MM-DD).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON array of results.")]
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help='Query: words, "phrases", -excluded, author:"Name", cat:cs.CL, since:/until:YYYY-MM-DD.')],
+    mode: Annotated[str, typer.Option("--mode", help="hybrid (default), keyword or semantic.")] = "hybrid",
+    limit: Annotated[int, typer.Option("--limit", help="Number of results (1-100).")] = 10,
+    offset: Annotated[int, typer.Option("--offset", help="Skip this many results (for paging).")] = 0,
+    category: Category = None,
+    since: Since = None,
+    until: Until = None,
+    author: Author = None,
+    as_json: AsJson = False,
+) -> None:
+    """Search papers by meaning and by keyword together (hybrid), with filters."""
+    filters = _filters(category, author, since, until)
+    results = _engine(ctx).search(query, mode=mode, limit=limit, offset=offset, filters=filters)
+    _print_hits(results.hits, as_json)
+
+
+@app.command()
+def similar(
+    ctx: typer.Context,
+    arxiv_id: Annotated[str, typer.Argument(help="The paper to start from (arXiv id or URL).")],
+    limit: Annotated[int, typer.Option("--limit", help="Number of results (1-100).")] = 10,
+    category: Category = None,
+    since: Since = None,
+    until: Until = None,
+    as_json: AsJson = False,
+) -> None:
+    """Papers nearest to a paper by meaning (excluding the paper itself)."""
+    from paperwire.search.similar import similar as similar_papers
+
+    hits = similar_papers(_engine(ctx), arxiv_id, limit=limit, filters=_filters(category, None, since, until))
+    _print_hits(hits, as_json)
+
+
+@app.command("eval")
+def eval_command(
+    ctx: typer.Context,
+    corpus: Annotated[Path, typer.Argument(help="BEIR corpus.jsonl ({_id, title, text} per line).")],
+    queries: Annotated[Path, typer.Argument(help="BEIR queries.jsonl ({_id, text} per line).")],
+    qrels: Annotated[Path, typer.Argument(help="BEIR qrels TSV (query-id, corpus-id, score), or a folder of them.")],
+    variant: Annotated[list[str] | None, typer.Option("--variant", help="keyword, semantic, hybrid, rrf or linear:W (repeatable); default the three modes.")] = None,
+    vectors: Annotated[Path | None, typer.Option("--vectors", help="Precomputed corpus vectors (.npz/.parquet) to import instead of embedding.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Embedding model (default: the configured one).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as one JSON object.")] = False,
+) -> None:
+    """Measure search quality on a BEIR data set, in a temporary home: nDCG@10, Recall@100, MRR@10 per mode."""
+    import tempfile
+
+    from paperwire.search.embedder import load_embedder
+    from paperwire.search.evaluate import (
+        DEFAULT_VARIANTS,
+        load_corpus,
+        parse_variant,
+        read_qrels,
+        read_queries,
+        run_eval,
+    )
+
+    chosen = [parse_variant(v) for v in variant] if variant else list(DEFAULT_VARIANTS)
+    query_texts, judgements = read_queries(queries), read_qrels(qrels)
+    base = settings_of(ctx)
+    with tempfile.TemporaryDirectory(prefix="paperwire-eval-") as home:
+        settings = base.model_copy(update={"home": Path(home), "database_url": None,
+                                           "embedding_model": model or base.embedding_model})  # fmt: skip
+        store = Store.open(settings)
+        embedder = load_embedder(settings)
+        with progress_bar() as progress:
+            task = progress.add_task("embedding corpus", total=None, records=0)
+
+            def on_progress(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total, records=done)
+
+            documents = load_corpus(store, settings, corpus, embedder, vectors=vectors, on_progress=on_progress)
+        results = run_eval(store, settings, query_texts, judgements, embedder, chosen)
+        store.close()
+    if as_json:
+        out.print(json.dumps({"documents": documents, "model": embedder.name, "results": results}), markup=False)
+        return
+    out.print(f"{documents} documents, model {embedder.name}")
+    out.print(f"{'variant':<24} {'nDCG@10':>8} {'R@100':>8} {'MRR@10':>8} {'queries':>8}")
+    for label, metrics in results.items():
+        out.print(f"{label:<24} {metrics['ndcg@10']:>8.4f} {metrics['recall@100']:>8.4f} "
+                  f"{metrics['mrr@10']:>8.4f} {metrics['queries']:>8}")  # fmt: skip
+
+
+@app.command()
+def index(
+    ctx: typer.Context,
+    import_file: Annotated[Path | None, typer.Option("--import", help="Import precomputed vectors keyed by paper id (.npz with ids+vectors, .npy + .ids.txt, or .parquet with id+vector).")] = None,
+    export_file: Annotated[Path | None, typer.Option("--export", help="Write the stored vectors of the model to this .npz or .parquet file.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Embedding model name or path (default: PAPERWIRE_EMBEDDING_MODEL).")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Embed at most this many papers now.")] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild the keyword and vector indexes from the database.")] = False,
+) -> None:
+    """Embed papers that have no current vector (resumable), import or export vectors, and update the search indexes."""
+    from paperwire.search.engine import SearchEngine
+    from paperwire.search.indexer import embed_pending, export_vectors, import_vectors
+
+    settings = settings_of(ctx)
+    if model:
+        settings = settings.model_copy(update={"embedding_model": model})
+    store = Store.open(settings)
+    if export_file is not None:
+        count = export_vectors(store, export_file, settings.embedding_model)
+        out.print(f"exported {count} vectors of {settings.embedding_model} to {export_file}")
+        return
+    if import_file is not None:
+        out.print(import_vectors(store, import_file, settings.embedding_model).summary())
+    engine = SearchEngine(settings, store)
+    with progress_bar() as progress:
+        task = progress.add_task("embedding", total=None, records=0)
+
+        def on_progress(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total, records=done)
+
+        report = embed_pending(store, engine.embedder, batch_size=settings.embed_batch_size,
+                               on_progress=on_progress, limit=limit)  # fmt: skip
+    out.print(report.summary())
+    counts = engine.rebuild() if rebuild else engine.sync()
+    out.print(f"search indexes: {counts['keyword']} keyword documents and {counts['vectors']} vectors "
+              + ("rebuilt" if rebuild else "updated"))  # fmt: skip
+
+
+@app.command()
+def distill(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write the static model to.")],
+    dims: Annotated[int, typer.Option("--dims", help="Dimensions of the static model (PCA).")] = 256,
+    base: Annotated[str | None, typer.Option("--base", help="Model to distill from (default: the packaged all-MiniLM-L6-v2).")] = None,
+) -> None:
+    """Distill a fast static embedding model (model2vec) from the default one; set PAPERWIRE_EMBEDDING_MODEL to its folder."""
+    from paperwire.search.indexer import distill_static
+
+    path = distill_static(out_dir, base=base, dims=dims).resolve()  # the path is the model's stored name
+    out.print(f"static model written to {path}; use it with PAPERWIRE_EMBEDDING_MODEL={path}")

@@ -1,0 +1,131 @@
+"""Commands that run and look after an instance: migrate, serve, demo, status, backup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from paperwire.cli.common import app, err, out, settings_of
+from paperwire.config import Settings
+from paperwire.store import Store
+
+
+@app.command()
+def migrate(ctx: typer.Context) -> None:
+    """Create or upgrade the database schema (also done on every start)."""
+    from paperwire.store.migrate import current_revision, upgrade
+
+    store = Store.open(settings_of(ctx), migrate=False)
+    applied = upgrade(store)
+    out.print(f"database {store.url} at revision {current_revision(store)}"
+              + (f" (applied {', '.join(applied)})" if applied else " (already up to date)"))  # fmt: skip
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", help="Web worker processes.")] = 1,
+) -> None:
+    """Serve the web site and the JSON API."""
+    _serve(settings_of(ctx), host, port, workers)
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    import os
+    import shutil
+    import tempfile
+
+    import uvicorn
+
+    from paperwire.logs import configure_logging
+    from paperwire.search.engine import SearchEngine
+
+    configure_logging(settings)
+    store = Store.open(settings)
+    SearchEngine(settings, store).sync()  # build or catch up the indexes once, before workers start
+    store.close()
+    # Workers build their app from the same environment (uvicorn's factory runs in each process).
+    os.environ.update({f"PAPERWIRE_{k.upper()}": str(v) for k, v in settings.model_dump().items() if v is not None})
+    from paperwire.jobs.worker import start_background
+
+    start_background(settings)  # a job worker in this process (off: scheduler_enabled, with `paperwire worker` elsewhere)
+    err.print(f"Paperwire at http://{host}:{port}/ (API docs at /docs)")
+    shared_metrics = None
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker writes its counters here, so /metrics on any worker reports all of them.
+        shared_metrics = tempfile.mkdtemp(prefix="paperwire-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = shared_metrics
+    try:
+        uvicorn.run("paperwire.web.factory:app_from_environment", factory=True, host=host, port=port,
+                    workers=workers, log_config=None, log_level=settings.log_level.lower(), access_log=False,
+                    proxy_headers=True)  # fmt: skip
+    finally:
+        if shared_metrics:
+            shutil.rmtree(shared_metrics, ignore_errors=True)
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the site after loading.")] = True,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+) -> None:
+    """Load the bundled demo corpus (real arXiv papers of Feb 2026 with Hugging Face daily lists) and serve it."""
+    from paperwire.demo import import_demo_vectors, load_demo
+    from paperwire.search.engine import SearchEngine
+    from paperwire.store.papers import counts, listing_days
+
+    settings = settings_of(ctx)
+    store = Store.open(settings)
+    report = load_demo(store, batch_size=settings.ingest_batch_size)
+    vectors = import_demo_vectors(store, settings.embedding_model)
+    indexed = SearchEngine(settings, store).sync()
+    with store.read() as conn:
+        totals = counts(conn)
+        days = listing_days(conn)
+    out.print(f"demo corpus: {report.summary()}")
+    out.print(f"{totals['papers']} papers, {totals['listings']} daily-list entries over {len(days)} days "
+              f"({days[-1][0]} to {days[0][0]}) in {store.url}")  # fmt: skip
+    out.print(f"{vectors} precomputed vectors imported; search indexes updated "
+              f"({indexed['keyword']} keyword documents, {indexed['vectors']} vectors)")  # fmt: skip
+    if serve:
+        _serve(settings, host, port, 1)
+
+
+@app.command()
+def status(ctx: typer.Context) -> None:
+    """Show what the database holds."""
+    from paperwire.store.migrate import current_revision
+    from paperwire.store.papers import counts, listing_days
+
+    store = Store.open(settings_of(ctx))
+    with store.read() as conn:
+        totals = counts(conn)
+        days = listing_days(conn)
+    out.print(f"database: {store.url} (revision {current_revision(store)})")
+    for name, value in totals.items():
+        out.print(f"{name}: {value}")
+    if days:
+        out.print(f"daily lists: {len(days)} days, latest {days[0][0]} ({days[0][1]} papers)")
+
+
+@app.command()
+def backup(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="File to write the copy to.")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite PATH if it exists.")] = False,
+) -> None:
+    """Copy the live SQLite database to PATH while the site runs (for PostgreSQL, use pg_dump)."""
+    from paperwire.store.backup import backup_sqlite
+
+    store = Store.open(settings_of(ctx), migrate=False)  # a backup copies the database as it is
+    try:
+        size = backup_sqlite(store, path, force=force)
+    finally:
+        store.close()
+    out.print(f"backed up {store.url} to {path} ({size / 1e6:.1f} MB)", markup=False)
