@@ -299,7 +299,9 @@ class TantivyKeywordIndex:
         floor = watermark - SLACK if watermark else None
         stamps = {stamp.isoformat(): count for stamp, count in seen.items() if floor and stamp >= floor}
         state = {"schema": SCHEMA_VERSION, "watermark": watermark.isoformat() if watermark else None, "stamps": stamps}
-        temporary = self.path / (_STATE + ".tmp")
+        if self._read_state() == state:
+            return  # nothing new: no write (a full or read-only disk then does not break searching)
+        temporary = self.path / f"{_STATE}.{os.getpid()}.tmp"  # several web workers may sync at once
         temporary.write_text(json.dumps(state))
         os.replace(temporary, self.path / _STATE)
 

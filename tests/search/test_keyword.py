@@ -278,3 +278,28 @@ def test_a_change_committed_late_is_still_picked_up(
     index.sync()
     assert [pid for pid, _ in index.search(parse_query("platypus"), 5)] == [records[20]["id"]]
     assert index.sync() == 0 or store.dialect == "postgresql"
+
+
+def test_a_sync_with_nothing_new_writes_nothing(tmp_path) -> None:  # noqa: ANN001
+    """So searching keeps working on a full or read-only disk, and workers do not race on the state file."""
+    from paperwire.config import load_settings
+    from paperwire.papers.load import ingest_paths
+    from paperwire.search.keyword_tantivy import TantivyKeywordIndex
+    from paperwire.store import Store
+    from tests.conftest import FIXTURES
+
+    settings = load_settings(home=tmp_path / "home")
+    store = Store.open(settings)
+    try:
+        ingest_paths(store, [FIXTURES / "snapshot-first200.jsonl"])
+        index = TantivyKeywordIndex(store, settings)
+        assert index.sync() == 200
+        before = {p.name: p.stat().st_mtime_ns for p in index.path.iterdir()}
+        index.path.chmod(0o555)  # as root this does not stop writes, so compare the folder too
+        try:
+            assert index.sync() == 0
+        finally:
+            index.path.chmod(0o755)
+        assert {p.name: p.stat().st_mtime_ns for p in index.path.iterdir()} == before
+    finally:
+        store.close()
