@@ -1,0 +1,77 @@
+"""pgvector search against exact brute force: a selective filter falls back to an exact scan, every time."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from paperwire.config import Settings
+from paperwire.papers.ingest import ingest_items
+from paperwire.papers.record import PaperRecord, ParsedItem
+from paperwire.search.query import Filters
+from paperwire.search.vector_postgres import PostgresVectorIndex, _literal
+from paperwire.store import Store
+from paperwire.store.embeddings import pending_papers, save_vectors
+
+MODEL = "test/random-16"
+DIM = 16
+PAPERS = 3000
+RARE = "q-fin.XX"  # on 1% of the papers
+
+
+@pytest.fixture
+def loaded(store: Store, settings: Settings, backend: str) -> tuple[PostgresVectorIndex, dict[str, np.ndarray], set[str]]:
+    """3,000 papers with random unit vectors (enough for the planner to choose the HNSW index), 30 of them RARE."""
+    if backend != "postgresql":
+        pytest.skip("pgvector is PostgreSQL's")
+    rng = np.random.default_rng(3)
+    records = [
+        PaperRecord(f"2401.{n:05d}", f"Paper {n}", categories=(RARE,) if n % 100 == 7 else ("cs.CL",),
+                    published=date(2024, 1, 1) + timedelta(days=n % 700))
+        for n in range(PAPERS)
+    ]  # fmt: skip
+    ingest_items(store, [ParsedItem(r, "test", i) for i, r in enumerate(records)], source="test")
+    with store.write() as conn:
+        rows = pending_papers(conn, MODEL, PAPERS)
+        vectors = rng.standard_normal((len(rows), DIM)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        save_vectors(conn, MODEL, rows, vectors)
+    with store.write() as conn:
+        conn.execute(sa.text("ANALYZE"))
+    index = PostgresVectorIndex(store, settings, MODEL)
+    index.sync()
+    rare = {r.arxiv_id for r in records if RARE in r.categories}
+    return index, {row["id"]: v for row, v in zip(rows, vectors, strict=True)}, rare
+
+
+def _exact(vectors: dict[str, np.ndarray], ids: set[str], query: np.ndarray, limit: int) -> list[str]:
+    ordered = sorted(ids)
+    scores = np.vstack([vectors[pid] for pid in ordered]) @ query
+    return [ordered[i] for i in np.argsort(-scores, kind="stable")[:limit]]
+
+
+def test_a_selective_filter_gives_the_exact_answer_on_every_repetition(loaded, store: Store) -> None:
+    index, vectors, rare = loaded
+    assert len(rare) == 30
+    with store.write() as conn:  # what PostgreSQL may choose by itself after a prepared statement's fifth run
+        conn.execute(sa.text("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET plan_cache_mode = force_generic_plan', "
+                             "current_database()); END $$"))
+    store.engine.dispose()
+    queries = np.random.default_rng(11).standard_normal((12, DIM)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    with store.read() as conn:  # the approximate query does use the HNSW index, so the fallback is exercised
+        plan = "\n".join(conn.execute(sa.text(
+            "EXPLAIN SELECT e.paper_id FROM embeddings e WHERE e.dim = 16 "
+            f"ORDER BY (e.embedding::vector(16)) <=> CAST('{_literal(queries[0])}' AS vector(16)) LIMIT 10"
+        )).scalars())  # fmt: skip
+    assert "ix_embeddings_hnsw_" in plan
+    # Twelve runs of each statement: psycopg prepares a statement after five, and PostgreSQL then runs a generic plan.
+    recent = {pid for pid in vectors if int(pid[5:]) % 700 >= 679}  # published in the last 3 weeks: 3%
+    for filters, inside in ((Filters(categories=(RARE,)), rare), (Filters(since=date(2025, 11, 10)), recent)):
+        for query in queries:
+            found = index.search(query, 10, filters)
+            assert [pid for pid, _ in found] == _exact(vectors, inside, query, 10)
+            assert np.allclose([s for _, s in found], [float(vectors[pid] @ query) for pid, _ in found], atol=1e-5)
