@@ -62,7 +62,8 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     try:
         uvicorn.run("paperwire.web.factory:app_from_environment", factory=True, host=host, port=port,
                     workers=workers, log_config=None, log_level=settings.log_level.lower(), access_log=False,
-                    proxy_headers=True)  # fmt: skip
+                    proxy_headers=True, timeout_graceful_shutdown=10,  # open connections get 10 s to finish
+                    timeout_worker_healthcheck=60)  # a worker loading its indexes may take longer than 5 s  # fmt: skip
     finally:
         if shared_metrics:
             shutil.rmtree(shared_metrics, ignore_errors=True)

@@ -51,3 +51,16 @@ def vote_state(store: Store, paper_id: str, user_id: int | None) -> dict[str, An
         upvotes = repo.paper_upvotes(conn, [paper_id])[paper_id]
         voted = paper_id in repo.voted_by(conn, user_id, [paper_id])
     return {"voted": voted, "upvotes": upvotes}
+
+
+def own_vote(store: Store, user_id: int, paper_id: str) -> dict[str, Any]:
+    """{"voted", "upvotes"} of a visible paper for its caller (so a client can check a vote that got no answer).
+
+    Raises NotFound.
+    """
+    arxiv_id, _ = parse_arxiv_id(paper_id)
+    with store.read() as conn:
+        hidden = repo.paper_hidden(conn, arxiv_id)
+    if hidden is None or hidden:
+        raise NotFound(f"no paper {arxiv_id}")
+    return vote_state(store, arxiv_id, user_id)

@@ -128,3 +128,32 @@ def test_the_token_scheme_is_declared_in_openapi(client) -> None:
         "description": "A personal API token from the settings page or `paperwire user token`."}  # fmt: skip
     vote = spec["paths"]["/api/papers/{paper_id}/vote"]["post"]
     assert vote["security"] == [{"apiToken": []}]
+
+
+def test_api_reads_and_sets_a_vote_idempotently(app, site_store) -> None:
+    from fastapi.testclient import TestClient
+
+    user = add_user(site_store, "reader@example.org")
+    auth = {"Authorization": f"Bearer {create_api_token(site_store, user['id'])}"}
+    url = f"/api/papers/{HF_PAPER}/vote"
+    with TestClient(app) as bare:
+        assert bare.get(url, headers=auth).json() == {"voted": False, "upvotes": 280}
+        for _ in range(3):  # a retried PUT counts once
+            assert bare.put(url, headers=auth, json={"voted": True}).json() == {"voted": True, "upvotes": 281}
+        assert bare.get(url, headers=auth).json() == {"voted": True, "upvotes": 281}
+        assert bare.put(url, headers=auth, json={"voted": False}).json() == {"voted": False, "upvotes": 280}
+        assert bare.put(url, headers=auth, json={"voted": False}).json() == {"voted": False, "upvotes": 280}
+        bad = bare.put(url, headers=auth, json={"voted": "maybe"})
+        assert bad.status_code == 400 and "voted" in bad.json()["message"]
+        assert bare.get("/api/papers/2501.99999/vote", headers=auth).status_code == 404
+        assert bare.get(url).status_code == 401
+        assert bare.put(url, json={"voted": True}).status_code == 401
+
+
+def test_a_session_put_needs_the_csrf_header(client, smtp, site_store) -> None:
+    sign_in(client, smtp, "csrf@example.org", store=site_store)
+    url = f"/api/papers/{HF_PAPER}/vote"
+    assert client.put(url, json={"voted": True}).status_code == 403
+    assert client.get(url).json() == {"voted": False, "upvotes": 280}  # reading needs no CSRF header
+    ok = client.put(url, json={"voted": True}, headers={"X-CSRF-Token": csrf_of(client, "/settings")})
+    assert ok.json() == {"voted": True, "upvotes": 281}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request, Security
+from fastapi import APIRouter, Body, Depends, Form, Request, Security
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.security import HTTPBearer
 from starlette.concurrency import run_in_threadpool
@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from paperwire.accounts.signin import safe_next
 from paperwire.accounts.users import user_for_api_token
 from paperwire.errors import PaperwireError
-from paperwire.feed.votes import toggle_vote
+from paperwire.feed.votes import own_vote, toggle_vote
 from paperwire.web.app import current_user
 from paperwire.web.pages.account import signin_redirect
 from paperwire.web.security import check_csrf
@@ -61,6 +61,42 @@ async def vote_api(request: Request, paper_id: str) -> dict[str, Any]:
     if not auth:
         await check_csrf(request)
     return await run_in_threadpool(toggle_vote, store, request.app.state.settings, user["id"], paper_id)
+
+
+@router.get(
+    "/api/papers/{paper_id:path}/vote",
+    tags=["votes"],
+    summary="Your vote on a paper",
+    dependencies=[Security(BEARER)],
+    responses={401: {"description": "Not signed in"}, 404: {"description": "No such paper"}},
+)
+async def vote_get(request: Request, paper_id: str) -> dict[str, Any]:
+    """Return `{"voted": bool, "upvotes": int}` for the caller (token or session), writing nothing."""
+    user = await run_in_threadpool(_api_user, request, request.headers.get("authorization", ""))
+    return await run_in_threadpool(own_vote, request.app.state.store, user["id"], paper_id)
+
+
+@router.put(
+    "/api/papers/{paper_id:path}/vote",
+    tags=["votes"],
+    summary="Set your upvote on a paper (idempotent)",
+    dependencies=[Security(BEARER)],
+    responses={401: {"description": "Not signed in"}, 403: {"description": "Missing CSRF header"},
+               404: {"description": "No such paper"}, 429: {"description": "Too many votes"}},  # fmt: skip
+)
+async def vote_put(request: Request, paper_id: str,
+                   voted: bool = Body(..., embed=True, description="true to upvote, false to withdraw")) -> dict[str, Any]:  # fmt: skip
+    """Set the caller's vote to `voted` and return `{"voted": bool, "upvotes": int}`.
+
+    Unlike the toggle (POST), repeating it changes nothing, so a client whose request got no answer can
+    simply send it again. Same authentication as POST.
+    """
+    auth = request.headers.get("authorization", "")
+    user = await run_in_threadpool(_api_user, request, auth)
+    if not auth:
+        await check_csrf(request)
+    return await run_in_threadpool(lambda: toggle_vote(request.app.state.store, request.app.state.settings,
+                                                       user["id"], paper_id, value=voted))  # fmt: skip
 
 
 def _api_user(request: Request, auth: str) -> dict[str, Any]:
