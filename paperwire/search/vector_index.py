@@ -44,6 +44,7 @@ from paperwire.store.index_rows import (
     index_ids,
     iter_index_rows,
     latest_change,
+    window_fingerprint,
 )
 
 SLACK = timedelta(minutes=5)  # re-read changes this much older than the watermark: late commits
@@ -137,13 +138,15 @@ class BinaryVectorIndex:
             try:
                 with self.store.read() as conn:
                     latest = latest_change(conn)
+                    watermark = max(latest, last) if latest is not None else last
+                    # Taken before the rows are read: a write landing meanwhile changes it for the next sync.
+                    window = window_fingerprint(conn, watermark - SLACK)
+                    if watermark == last and window == meta.get("window"):
+                        return 0  # nothing written since the last sync: skip re-reading the slack window
                     changed = sum(self._add_batch(writer, state, b) for b in iter_index_rows(conn, self.model, last - SLACK))
                     if state is not None:
                         changed += self._drop_missing(conn, writer, state, last - SLACK)
-                watermark = max(latest, last) if latest is not None else last
-                if not changed and watermark == last:
-                    return 0
-                self._state = self._load(writer.commit(watermark))
+                self._state = self._load(writer.commit(watermark, window))
             finally:
                 writer.close()
             if self._state is not None and self._state.n - len(self._state.keys) > COMPACT_FRACTION * self._state.n:

@@ -179,8 +179,11 @@ class GenerationWriter:
             self.dead = np.union1d(self.dead, rows)
         return len(rows)
 
-    def commit(self, watermark: datetime | None) -> dict[str, Any]:
-        """Make the written rows durable, then visible by replacing meta.json; returns the new meta."""
+    def commit(self, watermark: datetime | None, window: list[Any] | None = None) -> dict[str, Any]:
+        """Make the written rows durable, then visible by replacing meta.json; returns the new meta.
+
+        `window` is what the database's recent changes looked like (index_rows.window_fingerprint).
+        """
         for name in ("ids", "categories", "dead", *ROW_FILES):
             self._file(name, _committed_bytes(self.meta, name))  # every file exists, even when empty
         for file in self.files.values():
@@ -188,6 +191,7 @@ class GenerationWriter:
             os.fsync(file.fileno())
         self.close()
         self.meta["watermark"] = watermark.isoformat() if watermark else None
+        self.meta["window"] = window
         temporary = self.root / "meta.json.tmp"
         with open(temporary, "w") as file:
             json.dump(self.meta, file)

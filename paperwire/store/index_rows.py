@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from datetime import UTC, date, datetime
 
 import numpy as np
@@ -119,3 +120,18 @@ def count_index_rows(conn: Connection, model: str) -> int:
 def index_ids(conn: Connection, model: str) -> list[str]:
     """Ids of every paper with a vector from `model`."""
     return list(conn.execute(sa.select(embeddings.c.paper_id).where(embeddings.c.model == model)).scalars())
+
+
+def window_fingerprint(conn: Connection, since: datetime) -> list[Any]:
+    """Count and sum of the updated_at stamps of vectors and of papers at or after `since` (index range scans).
+
+    Any row written into that window since the last look (a late commit, an edit) changes it, so an
+    unchanged fingerprint with an unchanged latest stamp means there is nothing to re-read.
+    """
+    values: list[Any] = []
+    for table in (embeddings, papers):
+        column = table.c.updated_at
+        seconds = sa.func.julianday(column) if conn.dialect.name == "sqlite" else sa.extract("epoch", column)
+        count, total = conn.execute(sa.select(sa.func.count(), sa.func.sum(seconds)).where(column >= since)).one()
+        values += [int(count), str(total)]
+    return values

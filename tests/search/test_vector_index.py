@@ -284,3 +284,37 @@ def test_a_vector_replaced_by_another_model_leaves_the_index(store: Store, setti
     assert index.sync() == 1 and len(index) == 299 and index.vector_of("2401.00001") is None
     query = corpus.vectors["2401.00002"]
     _same(index.search(query, 10, Filters()), corpus.exact(query, 10))
+
+
+def test_a_sync_with_nothing_new_reads_no_rows_and_a_late_commit_is_still_seen(
+    store: Store, settings: Settings, corpus: Corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a bulk load every row lies in the slack window; an idle sync must not re-read them all."""
+    from paperwire.search import vector_index as module
+    from paperwire.store.schema import embeddings
+
+    index = _index(store, settings)
+    index.sync()
+    reads: list[int] = []
+    real = module.iter_index_rows
+
+    def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - the real reader, counted
+        for batch in real(*args, **kwargs):
+            reads.append(len(batch))
+            yield batch
+
+    monkeypatch.setattr(module, "iter_index_rows", counting)
+    assert index.sync() == 0  # first idle sync records the window
+    reads.clear()
+    assert index.sync() == 0 and index.sync() == 0
+    assert reads == []
+    # A transaction that stamped a row inside the window but committed after the last sync:
+    meta = json.loads((index.folder / "meta.json").read_text())
+    late = datetime.fromisoformat(meta["watermark"]) - timedelta(minutes=1)
+    rng = np.random.default_rng(3)
+    _replace_vectors(store, corpus, ["2401.00007"], rng)
+    with store.write() as conn:
+        conn.execute(embeddings.update().where(embeddings.c.paper_id == "2401.00007").values(updated_at=late))
+    assert index.sync() == 1 and sum(reads) > 0
+    for query in _queries():
+        _same(index.search(query, 10, Filters()), corpus.exact(query, 10, Filters()))
