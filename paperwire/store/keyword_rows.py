@@ -95,17 +95,23 @@ def fulltext_search(
     since: date | None = None,
     until: date | None = None,
     limit: int,
+    all_terms: bool = False,
+    skip_ids: Sequence[str] = (),
 ) -> list[tuple[str, float]]:
-    """PostgreSQL: visible papers matching every phrase (or, without phrases, any term), none of the excluded
-    words, inside the filters; ranked by ts_rank_cd over the weighted tsvector, best first."""
+    """PostgreSQL: visible papers matching every phrase (or, without phrases, any term, or every term with
+    `all_terms`), none of the excluded words, inside the filters, not in `skip_ids`; ranked by ts_rank_cd
+    over the weighted tsvector (the same score either way), best first."""
     params: dict[str, Any] = {"limit": limit}
     term_qs = _tsqueries(params, "t", terms, "plainto_tsquery")
     phrase_qs = _tsqueries(params, "p", phrases, "phraseto_tsquery")
     if not term_qs and not phrase_qs:
         return []
-    match = " && ".join(phrase_qs) if phrase_qs else " || ".join(term_qs)
+    match = " && ".join(phrase_qs) if phrase_qs else (" && " if all_terms else " || ").join(term_qs)
     ranked = " || ".join(phrase_qs + term_qs)
     where = [f"p.search_tsv @@ ({match})", "NOT p.hidden"]
+    if skip_ids:
+        params["skip"] = list(skip_ids)
+        where.append("p.id <> ALL(:skip)")
     excluded_qs = _tsqueries(params, "e", excluded, "plainto_tsquery")
     if excluded_qs:
         where.append(f"NOT (p.search_tsv @@ ({' || '.join(excluded_qs)}))")

@@ -303,3 +303,20 @@ def test_a_sync_with_nothing_new_writes_nothing(tmp_path) -> None:  # noqa: ANN0
         assert {p.name: p.stat().st_mtime_ns for p in index.path.iterdir()} == before
     finally:
         store.close()
+
+
+def test_postgresql_ranks_all_word_papers_first_and_is_exact_when_they_are_few(index: KeywordBackend, store: Store) -> None:
+    """Conjunctive first: a short result is the top of the all-words papers; a deep one equals the any-word ranking."""
+    if store.dialect != "postgresql":
+        pytest.skip("the conjunctive-first strategy is PostgreSQL's (tantivy ranks every match by BM25 cheaply)")
+    from paperwire.store.keyword_rows import fulltext_search
+
+    query = parse_query("gaussian splatting rendering")
+    with store.read() as conn:
+        every_word = fulltext_search(conn, terms=query.terms, phrases=(), excluded=(), limit=ALL, all_terms=True)
+        any_word = fulltext_search(conn, terms=query.terms, phrases=(), excluded=(), limit=ALL)
+    assert 5 <= len(every_word) < len(any_word)
+    assert index.search(query, 5) == every_word[:5]
+    assert index.search(query, ALL) == sorted(any_word, key=lambda hit: (-hit[1], hit[0]))
+    deep = len(every_word) + 10
+    assert index.search(query, deep) == sorted(any_word, key=lambda hit: (-hit[1], hit[0]))[:deep]
