@@ -63,7 +63,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         uvicorn.run("paperwire.web.factory:app_from_environment", factory=True, host=host, port=port,
                     workers=workers, log_config=None, log_level=settings.log_level.lower(), access_log=False,
                     proxy_headers=True, timeout_graceful_shutdown=10,  # open connections get 10 s to finish
-                    timeout_worker_healthcheck=60)  # a worker loading its indexes may take longer than 5 s  # fmt: skip
+                    timeout_worker_healthcheck=10)  # a busy new worker may take over 5 s to answer; a killed one is replaced after at most this  # fmt: skip
     finally:
         if shared_metrics:
             shutil.rmtree(shared_metrics, ignore_errors=True)

@@ -38,6 +38,11 @@ class PostgresVectorIndex:
                                         {"m": self.model}).scalar()  # fmt: skip
             if self.dim is None:
                 return False
+        with self.store.read() as conn:  # usually there already: no write, so a read-only database still searches
+            exists = conn.execute(sa.text("SELECT to_regclass(:name) IS NOT NULL"), {"name": self._index}).scalar()
+        if exists:
+            self._ready = True
+            return True
         with self.store.write() as conn:
             conn.execute(sa.text(
                 f"CREATE INDEX IF NOT EXISTS {self._index} ON embeddings USING hnsw "

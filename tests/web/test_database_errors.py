@@ -109,10 +109,6 @@ def test_read_only_database_answers_writes_with_503(read_only_store, site_settin
 
 def test_read_only_database_still_serves_every_page(backend, read_only_store, site_settings, default_embedder,
                                                     request) -> None:  # noqa: ANN001  # fmt: skip
-    if backend == "postgresql":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "paperwire/search/vector_postgres.py runs CREATE INDEX IF NOT EXISTS in a write transaction on each "
-            "process's first vector search, which a read-only database refuses even when the index exists")))  # fmt: skip
     _reads_work(_client(site_settings, read_only_store, default_embedder))
 
 
