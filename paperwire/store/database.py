@@ -54,20 +54,25 @@ class Store:
 def database_url(settings: Settings) -> str:
     """The SQLAlchemy URL: the configured one, or an SQLite file in the home folder."""
     if settings.database_url:
-        url = settings.database_url
-        if url.startswith("postgres://"):
-            url = "postgresql://" + url[len("postgres://"):]
-        if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url[len("postgresql://"):]
-        if not url.startswith(("sqlite", "postgresql+psycopg")):
-            raise ConfigError(f"unsupported database URL {settings.database_url!r}: use sqlite:/// or postgresql://")
-        return url
+        return engine_url(settings.database_url)
     home = Path(settings.home)
     try:
         home.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"cannot create the home folder {home}: {exc.strerror}") from None
     return f"sqlite:///{home / 'paperwire.db'}"
+
+
+def engine_url(url: str) -> str:
+    """A user's database URL in the form SQLAlchemy needs (postgres:// and postgresql:// use psycopg 3)."""
+    given = url
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if not url.startswith(("sqlite", "postgresql+psycopg")):
+        raise ConfigError(f"unsupported database URL {given!r}: use sqlite:/// or postgresql://")
+    return url
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 10000) -> Engine:

@@ -39,7 +39,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from paperwire.config import Settings
 from paperwire.errors import Conflict, InvalidInput, NotFound, PaperwireError
-from paperwire.store.database import Store, make_engine
+from paperwire.store.database import Store, engine_url, make_engine
 from paperwire.store.migrate import upgrade
 from paperwire.store.schema import metadata, source_state
 
@@ -194,7 +194,7 @@ def open_target(url: str) -> Store:
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if scheme not in ("postgres", "postgresql", "postgresql+psycopg"):
         raise InvalidInput(f"--to must be a PostgreSQL URL (postgresql://user:password@host/database), got {_hide(url)!r}")
-    store = Store(make_engine("postgresql+psycopg://" + url.split("://", 1)[1]))
+    store = Store(make_engine(engine_url(url)))
     try:
         with store.engine.connect() as conn:
             if not conn.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'vector'")).first():
