@@ -5,11 +5,13 @@ UNIQUE(subscription_id, period) constraint lets exactly one sender claim it (an 
 process, or one machine on PostgreSQL, can win). The claim is committed before composing; the digest
 is then sent over one reused SMTP connection, and `status=sent` with its Message-ID and the papers it
 held is committed in one transaction. A claim older than `digest_claim_lease` seconds belongs to a
-sender that died; one conditional UPDATE lets exactly one later sender take it over.
+sender that died; one conditional UPDATE lets exactly one later sender take it over. A sender starting
+on the host of a dead one (its process gone, as the token's host and pid tell) takes its claims over at
+once, so a rerun right after a crash completes the period without waiting for the lease.
 
 Exactly-once, and its one gap: a crash (or `kill -9`) at any moment leaves each digest either
 recorded (never sent again), unclaimed (sent by the next run) or claimed and unsent (sent by the
-first run after the lease expires). The only way to get a digest twice is a crash after the mail
+next run on the same host, or by any run after the lease expires). The only way to get a digest twice is a crash after the mail
 server accepted it (its 250 reply to DATA) and before the `sent` row committed: that window is one
 SMTP round trip plus one commit, a few milliseconds per message, and no protocol can close it
 (SMTP has no two-phase commit). Its network twin is the same gap seen from the server: a
@@ -45,6 +47,7 @@ from paperwire.digest.subscriptions import check_address, purge_expired
 from paperwire.errors import NotFound
 from paperwire.feed.lists import Period
 from paperwire.mail import Mailer, MailUnavailable
+from paperwire.processes import dead_here
 from paperwire.search.engine import SearchEngine
 from paperwire.store import Store
 from paperwire.store import digests as repo
@@ -162,9 +165,31 @@ class SendReport:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
 
 
+def _host() -> str:
+    return socket.gethostname()[:60]
+
+
 def sender_token() -> str:
     """Who holds a claim: host, process and a random part (two runs of one process differ)."""
-    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+    return f"{_host()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def release_dead_local(store: Store) -> list[int]:
+    """End the claims of senders on this host whose process is gone (killed, crashed); the delivery ids released.
+
+    Their digests are then claimed again by this run instead of waiting for `digest_claim_lease`.
+    """
+    host = _host()
+    released = []
+    with store.write() as conn:
+        for delivery_id, holder in repo.claims_held_by(conn, f"{host}:"):
+            if dead_here(holder, host) and repo.release_claim(
+                conn, delivery_id, holder, f"sender {holder} died while holding the claim"
+            ):
+                released.append(delivery_id)
+    for delivery_id in released:
+        log.warning("digest delivery %s: its sender on this host is gone; taking it over", delivery_id)
+    return released
 
 
 def send_due(
@@ -195,6 +220,7 @@ def send_due(
         raise NotFound(f"no active subscription for {address} (unconfirmed, unsubscribed or stopped after bounces)")
     if not dry_run:
         purge_expired(store, settings, moment)
+        release_dead_local(store)
     run = _Run(store, settings, Composer(store, settings, engine, now=moment), moment, period, report,
                _Outbox(mailer or DigestMailer(settings), settings.digest_rate))  # fmt: skip
     done, after = 0, 0

@@ -25,6 +25,7 @@ from paperwire import metrics
 from paperwire.config import Settings
 from paperwire.errors import ConfigError
 from paperwire.jobs.tasks import TASKS, Fetch, JobContext, LeaseLost, arxiv_fetch
+from paperwire.processes import dead_here
 from paperwire.search.engine import SearchEngine
 from paperwire.store import Store
 from paperwire.store import jobs as rows
@@ -72,16 +73,6 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
-def _process_gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, under another user
-        return False
-    return False
-
-
 def release_dead_local(store: Store, now: datetime) -> list[int]:
     """Expire the leases of jobs held by workers of this host whose process is gone (killed, crashed).
 
@@ -92,8 +83,7 @@ def release_dead_local(store: Store, now: datetime) -> list[int]:
     released = []
     with store.write() as conn:
         for job_id, holder in rows.held_by(conn, f"{host}:"):
-            _, pid, _ = holder.rsplit(":", 2)
-            if pid.isdigit() and int(pid) != os.getpid() and _process_gone(int(pid)):
+            if dead_here(holder, host):
                 if rows.expire_lease(conn, job_id, holder, now):
                     released.append(job_id)
     for job_id in released:

@@ -154,6 +154,19 @@ def claim(conn: Connection, subscription_id: int, period: str, token: str, now: 
     return int(taken) if taken is not None else None
 
 
+def claims_held_by(conn: Connection, prefix: str) -> list[tuple[int, str]]:
+    """Unfinished claims whose sender token starts with `prefix` (this host's senders): (delivery id, token)."""
+    t = digest_deliveries.c
+    query = sa.select(t.id, t.claimed_by).where(t.status == "claimed", t.claimed_by.startswith(prefix, autoescape=True))
+    return [(row.id, row.claimed_by) for row in conn.execute(query)]
+
+
+def release_claim(conn: Connection, delivery_id: int, token: str, reason: str) -> bool:
+    """End a claim whose sender is known to be dead: it becomes a failed attempt that the next claim takes over."""
+    query = digest_deliveries.update().where(_mine(delivery_id, token)).values(status="failed", error=reason[:2000])
+    return conn.execute(query).rowcount > 0
+
+
 def _mine(delivery_id: int, token: str) -> Any:
     t = digest_deliveries.c
     return sa.and_(t.id == delivery_id, t.claimed_by == token, t.status == "claimed")

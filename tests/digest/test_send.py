@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 
@@ -143,6 +146,24 @@ def test_a_claim_is_held_by_one_sender_until_its_lease_expires(dsettings, dstore
     with dstore.write() as conn:  # the first sender, back from the dead, can no longer record
         assert not repo.mark_sent(conn, first, "a", subscription_id=sub["id"], message_id="<m@x>", paper_ids=[], now=now)
         assert repo.mark_sent(conn, first, "b", subscription_id=sub["id"], message_id="<m@x>", paper_ids=[], now=now)
+
+
+def test_only_claims_of_dead_senders_on_this_host_are_taken_over_at_once(dsettings, dstore, engine, sink) -> None:
+    subs = _subscribers(dstore, 3)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = socket.gethostname()[:60]
+    holders = [f"{host}:{dead.pid}:gone", f"{host}:{os.getppid()}:alive", f"elsewhere:{dead.pid}:far"]
+    now = datetime.now(UTC)
+    for sub, holder in zip(subs, holders, strict=True):
+        with dstore.write() as conn:
+            repo.claim(conn, sub["id"], "daily:2025-03-18", holder, now, stale_before=now, max_attempts=5)
+    report = send_due(dstore, dsettings, engine, period=DAY)
+    assert (report.sent, report.done_before) == (1, 2)  # a live sender's claim, or another host's, waits for its lease
+    assert [str(m["To"]) for m in sink.messages] == ["r0@example.org"]
+    [row] = _ledger(dstore, subs[0]["id"])
+    assert row["status"] == "sent" and row["attempts"] == 2
+    assert [r["claimed_by"] for s in subs[1:] for r in _ledger(dstore, s["id"])] == holders[1:]
 
 
 def test_due_periods_follow_each_subscribers_clock(dsettings, dstore, engine, sink) -> None:
