@@ -24,6 +24,10 @@ at its peak, to show memory is flat in the number of subscribers.
 
 from __future__ import annotations
 
+from paperwire.threads import quiet_thread_pools  # noqa: E402 - as every entry point, before faiss or PyTorch load
+
+quiet_thread_pools()
+
 import argparse
 import json
 import random

@@ -25,6 +25,10 @@ Published reference (BEIR SciFact *test* split): all-MiniLM-L6-v2 nDCG@10 0.645;
 
 from __future__ import annotations
 
+from paperwire.threads import quiet_thread_pools  # noqa: E402 - as every entry point, before faiss or PyTorch load
+
+quiet_thread_pools()
+
 import argparse
 import json
 import lzma

@@ -46,6 +46,10 @@ recovery waits). Working files go under bench/out/faults-*.
 
 from __future__ import annotations
 
+from paperwire.threads import quiet_thread_pools  # noqa: E402 - as every entry point, before faiss or PyTorch load
+
+quiet_thread_pools()
+
 import argparse
 import json
 import lzma

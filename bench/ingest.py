@@ -35,6 +35,10 @@ noisy machine hits them alike.
 
 from __future__ import annotations
 
+from paperwire.threads import quiet_thread_pools  # noqa: E402 - as every entry point, before faiss or PyTorch load
+
+quiet_thread_pools()
+
 import argparse
 import json
 import os

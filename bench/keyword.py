@@ -25,6 +25,10 @@ What is measured (single thread, one query at a time, after one warm-up pass ove
 
 from __future__ import annotations
 
+from paperwire.threads import quiet_thread_pools  # noqa: E402 - as every entry point, before faiss or PyTorch load
+
+quiet_thread_pools()
+
 import argparse
 import json
 import lzma

@@ -19,6 +19,10 @@ Loopback only; bounded by --duration per phase plus loading (about 1-2 minutes a
 
 from __future__ import annotations
 
+from paperwire.threads import quiet_thread_pools  # noqa: E402 - as every entry point, before faiss or PyTorch load
+
+quiet_thread_pools()
+
 import argparse
 import json
 import os

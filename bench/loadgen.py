@@ -13,6 +13,10 @@ database must hold exactly the votes the users believe they have (`check_votes`)
 
 from __future__ import annotations
 
+from paperwire.threads import quiet_thread_pools  # noqa: E402 - as every entry point, before faiss or PyTorch load
+
+quiet_thread_pools()
+
 import asyncio
 import os
 import random

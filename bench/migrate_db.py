@@ -27,6 +27,10 @@ Figures are medians over --repeat; the load average is printed before and after.
 
 from __future__ import annotations
 
+from paperwire.threads import quiet_thread_pools  # noqa: E402 - as every entry point, before faiss or PyTorch load
+
+quiet_thread_pools()
+
 import argparse
 import json
 import lzma

@@ -27,6 +27,10 @@ Every phase is bounded: --max-minutes for the whole run, statement_timeout on Po
 
 from __future__ import annotations
 
+from paperwire.threads import quiet_thread_pools  # noqa: E402 - as every entry point, before faiss or PyTorch load
+
+quiet_thread_pools()
+
 import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")

@@ -24,6 +24,10 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+from paperwire.threads import quiet_thread_pools  # noqa: E402 - as every entry point, before faiss or PyTorch load
+
+quiet_thread_pools()
+
 import argparse  # noqa: E402
 import json  # noqa: E402
 import shutil  # noqa: E402

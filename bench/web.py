@@ -36,6 +36,10 @@ a small vector index, not a 75k one. Keyword search covers all papers.
 
 from __future__ import annotations
 
+from paperwire.threads import quiet_thread_pools  # noqa: E402 - as every entry point, before faiss or PyTorch load
+
+quiet_thread_pools()
+
 import argparse
 import json
 import lzma

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from paperwire.threads import quiet_thread_pools
+
+quiet_thread_pools()  # as every entry point does, before faiss, PyTorch or BLAS load
+
 import itertools
 import os
 import tempfile

@@ -4,11 +4,15 @@ Each module holds the commands of one subject; importing them registers the comm
 order `paperwire --help` and the README's CLI reference list them.
 """
 
-from paperwire.cli import site, collect, search, users  # noqa: F401, I001 - importing registers their commands, in this order
-from paperwire.cli.common import app, main
-from paperwire.cli.digests import digest_app, subscriber_app
-from paperwire.cli.jobs import jobs_app, worker
-from paperwire.cli.transfer import migrate_db
+from paperwire.threads import quiet_thread_pools
+
+quiet_thread_pools()  # before any command module imports faiss, PyTorch or BLAS
+
+from paperwire.cli import site, collect, search, users  # noqa: E402, F401, I001 - importing registers their commands, in this order
+from paperwire.cli.common import app, main  # noqa: E402
+from paperwire.cli.digests import digest_app, subscriber_app  # noqa: E402
+from paperwire.cli.jobs import jobs_app, worker  # noqa: E402
+from paperwire.cli.transfer import migrate_db  # noqa: E402
 
 app.add_typer(subscriber_app, name="subscriber")
 app.add_typer(digest_app, name="digest")

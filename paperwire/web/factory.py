@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import threading
+from paperwire.threads import quiet_thread_pools
 
-from fastapi import FastAPI
+quiet_thread_pools()  # a worker started by uvicorn directly: before faiss, PyTorch or BLAS load
 
-from paperwire.config import load_settings
-from paperwire.logs import configure_logging
-from paperwire.store import Store
-from paperwire.web.app import create_app
+import threading  # noqa: E402
+
+from fastapi import FastAPI  # noqa: E402
+
+from paperwire.config import load_settings  # noqa: E402
+from paperwire.logs import configure_logging  # noqa: E402
+from paperwire.store import Store  # noqa: E402
+from paperwire.web.app import create_app  # noqa: E402
 
 
 def app_from_environment() -> FastAPI:
