@@ -1,4 +1,4 @@
-"""Reads and writes of users, sign-in links, rate-limit counters, votes, comments and moderation."""
+"""Reads and writes of users, sign-in links, sessions, rate-limit counters, votes, comments and moderation."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from paperwire.store.papers import insert_ignore
-from paperwire.store.schema import comments, listings, login_tokens, papers, rate_limits, users, votes
+from paperwire.store.schema import comments, listings, login_tokens, papers, rate_limits, user_sessions, users, votes
 
 _CHUNK = 500
 
@@ -93,6 +93,35 @@ def use_login_token(conn: Connection, token_hash: str, now: datetime) -> bool:
 def prune_login_tokens(conn: Connection, before: datetime) -> int:
     """Forget links that expired before `before`."""
     return conn.execute(login_tokens.delete().where(login_tokens.c.expires_at < before)).rowcount
+
+
+# --- sessions ------------------------------------------------------------------------------------
+
+
+def insert_session(conn: Connection, id_hash: str, user_id: int, now: datetime, expires_at: datetime) -> None:
+    conn.execute(user_sessions.insert().values(id_hash=id_hash, user_id=user_id, created_at=now, expires_at=expires_at))
+
+
+def user_of_session(conn: Connection, id_hash: str, now: datetime) -> dict[str, Any] | None:
+    """The user of an unexpired session (blocked or not), or None: one query per request."""
+    query = (sa.select(users).join(user_sessions, user_sessions.c.user_id == users.c.id)
+             .where(user_sessions.c.id_hash == id_hash, user_sessions.c.expires_at > now))  # fmt: skip
+    row = conn.execute(query).first()
+    return dict(row._mapping) if row else None
+
+
+def delete_session(conn: Connection, id_hash: str) -> bool:
+    return conn.execute(user_sessions.delete().where(user_sessions.c.id_hash == id_hash)).rowcount > 0
+
+
+def delete_sessions_of(conn: Connection, user_id: int) -> int:
+    """End every session of a user; how many there were."""
+    return conn.execute(user_sessions.delete().where(user_sessions.c.user_id == user_id)).rowcount
+
+
+def prune_sessions(conn: Connection, before: datetime) -> int:
+    """Forget sessions that expired before `before`."""
+    return conn.execute(user_sessions.delete().where(user_sessions.c.expires_at < before)).rowcount
 
 
 # --- rate limits ---------------------------------------------------------------------------------

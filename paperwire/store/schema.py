@@ -213,6 +213,17 @@ login_tokens = sa.Table(
     sa.Column("requested_ip", sa.String(64), nullable=True),
 )
 
+# Sessions (migration 0007): the session cookie holds a random id whose hash names a row here; signing
+# out deletes the row, so a copy of the cookie taken before is worth nothing after.
+user_sessions = sa.Table(
+    "user_sessions",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True, comment="sha256 of the random session id; the id itself is never stored"),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("created_at", Moment, nullable=False),
+    sa.Column("expires_at", Moment, nullable=False, index=True),
+)
+
 rate_limits = sa.Table(
     "rate_limits",
     metadata,

@@ -1,15 +1,14 @@
-"""Sign-in by emailed link, sign-out, and the account settings page (display name, API token)."""
+"""Sign-in by emailed link, sign-out (here or everywhere), and the account settings page (display name, API token)."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from paperwire.accounts import signin, users
+from paperwire.accounts import sessions, signin, users
 from paperwire.accounts.ratelimit import RateLimited
 from paperwire.errors import InvalidInput
 from paperwire.mail import Mailer, MailUnavailable
@@ -90,15 +89,13 @@ def signin_use(request: Request, token: str) -> Response:
         user, target = signin.use_link(request.app.state.store, token, secret=_secret(request))
     except signin.SigninLinkError as exc:
         return render(request, "signin_confirm.html", status=400, error=exc.message, token=None)
-    request.session.clear()  # a fresh session (and CSRF token) for the signed-in user
-    request.session["user_id"] = user["id"]
-    request.session["csrf"] = secrets.token_urlsafe(32)
+    sessions.start_session(request.app.state.store, request.session, user["id"])
     return RedirectResponse(target, status_code=303)
 
 
 @router.post("/signout", dependencies=[Depends(check_csrf)])
 def signout(request: Request) -> Response:
-    request.session.clear()
+    sessions.end_session(request.app.state.store, request.session)
     return RedirectResponse("/", status_code=303)
 
 
@@ -116,7 +113,8 @@ def settings_page(request: Request) -> Response:
 
 @router.post("/settings", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
 def settings_save(request: Request, action: str = Form("name"), display_name: str = Form("")) -> Response:
-    """One form per action: name (save the display name), token (make a new API token), revoke."""
+    """One form per action: name (save the display name), token (make a new API token), revoke,
+    signout_everywhere (end every session of the user, this one included; the API token stays)."""
     user = current_user(request)
     if user is None:
         return signin_redirect(request, "/settings")
@@ -137,6 +135,10 @@ def settings_save(request: Request, action: str = Form("name"), display_name: st
     elif action == "revoke":
         users.revoke_api_token(store, user["id"])
         flash(request, "API token revoked.")
+    elif action == "signout_everywhere":
+        sessions.end_all_sessions(store, user["id"])
+        request.session.clear()
+        return RedirectResponse("/", status_code=303)
     else:
         raise InvalidInput(f"unknown settings action {action!r}")
     return RedirectResponse("/settings", status_code=303)
