@@ -23,19 +23,25 @@ from paperwire.store import Store
 
 @dataclass(frozen=True)
 class Variant:
-    """One configuration to evaluate: a mode and, for hybrid, how to fuse."""
+    """One configuration to evaluate: a mode and, for hybrid, how to fuse (None: as the settings say)."""
 
     label: str
     mode: str
-    fusion: str = "rrf"
-    keyword_weight: float = 0.5
+    fusion: str | None = None
+    keyword_weight: float | None = None
+
+    def settings_for(self, settings: Settings) -> Settings:
+        """The settings this variant searches with: the given ones, with the variant's fusion choices on top."""
+        update = {"fusion": self.fusion, "keyword_weight": self.keyword_weight}
+        return settings.model_copy(update={k: v for k, v in update.items() if v is not None})
 
 
 DEFAULT_VARIANTS = (Variant("keyword", "keyword"), Variant("semantic", "semantic"), Variant("hybrid", "hybrid"))
 
 
 def parse_variant(text: str) -> Variant:
-    """`keyword`, `semantic`, `hybrid`, `rrf`, or `linear:W` (hybrid, normalised sum, keyword weight W)."""
+    """`keyword`, `semantic`, `hybrid` (fused as the settings say), `rrf`, or `linear:W` (normalised sum, keyword
+    weight W)."""
     if text in ("keyword", "semantic", "hybrid"):
         return Variant(text, text)
     if text == "rrf":
@@ -156,8 +162,7 @@ def run_eval(store: Store, settings: Settings, queries: dict[str, str], qrels: d
     cached.embed([t for t in texts.values() if t])
     results: dict[str, dict[str, float]] = {}
     for variant in variants:
-        tuned = settings.model_copy(update={"fusion": variant.fusion, "keyword_weight": variant.keyword_weight})
-        engine = SearchEngine(tuned, store, embedder=cached)
+        engine = SearchEngine(variant.settings_for(settings), store, embedder=cached)
         engine.sync()
         runs = {q: [hit.id for hit in engine.search(t, mode=variant.mode, limit=100).hits] for q, t in texts.items() if t}
         results[variant.label] = evaluate(runs, {q: qrels[q] for q in judged})
