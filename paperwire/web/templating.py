@@ -9,21 +9,21 @@ from pathlib import Path
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from paperwire.web.mathml import latex_to_mathml
+
 TEMPLATES = Path(__file__).parent / "templates"
 _MATH = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$", re.S)
 _URL = re.compile(r"https?://[^\s<>\"')\]]+")
 
 
 def render_math(text: str) -> Markup:
-    """Escape text and render `$...$` LaTeX spans as MathML (browsers draw it natively); bad LaTeX stays as text."""
-    from latex2mathml.converter import convert
-
+    """Escape text and render `$...$` LaTeX spans as inert MathML (browsers draw it natively); bad LaTeX stays text."""
     parts: list[str] = []
     last = 0
     for match in _MATH.finditer(text or ""):
         parts.append(str(escape(text[last:match.start()])))
         try:
-            parts.append(convert(match.group(1)))
+            parts.append(latex_to_mathml(match.group(1)))
         except Exception:  # noqa: BLE001 - any LaTeX the converter cannot read is shown as written
             parts.append(str(escape(match.group(0))))
         last = match.end()
