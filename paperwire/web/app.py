@@ -36,7 +36,7 @@ def create_app(settings: Settings, store: Store, *, engine: SearchEngine | None 
         title="Paperwire API",
         description="Daily papers, search and votes. Shaped like Hugging Face's daily papers API.",
         version="0.1.0",
-        docs_url="/docs",
+        docs_url=None,  # served by paperwire.web.apidocs from the site's own files, under the CSP
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
@@ -69,8 +69,10 @@ _HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"same-origin"),
 ]
+# base-uri and form-action: an injected <base> or <form> can neither re-point the page's links nor post its CSRF token.
 _CSP = (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                                    b"form-action 'self'; frame-ancestors 'none'")  # fmt: skip
+                                    b"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")  # fmt: skip
+_EXTRA = [*_HEADERS, _CSP]
 
 
 class SecurityHeaders:
@@ -83,12 +85,10 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = _HEADERS if scope["path"] == "/docs" else [*_HEADERS, _CSP]
-
         async def send_with_headers(message: dict) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                message["headers"] = [*message.get("headers", []), *(h for h in extra if h[0] not in present)]
+                message["headers"] = [*message.get("headers", []), *(h for h in _EXTRA if h[0] not in present)]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

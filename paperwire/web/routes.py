@@ -21,6 +21,7 @@ ROUTER_MODULES = (
     "paperwire.web.api.votes",       # /api/papers/{id}/vote
     "paperwire.web.feeds",           # RSS and Atom
     "paperwire.web.ops",             # /readyz, /metrics
+    "paperwire.web.apidocs",         # /docs (Swagger UI, self-hosted)
 )  # fmt: skip
 
 
