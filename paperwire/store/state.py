@@ -23,3 +23,12 @@ def set_state(store: Store, key: str, value: str) -> None:
         ).rowcount
         if not done:
             conn.execute(source_state.insert().values(key=key, value=value, updated_at=now))
+
+
+def delete_state(store: Store, key: str, value: str | None = None) -> bool:
+    """Forget a value (only if it is still `value`, when given); True when one was deleted."""
+    query = source_state.delete().where(source_state.c.key == key)
+    if value is not None:
+        query = query.where(source_state.c.value == value)
+    with store.write() as conn:
+        return conn.execute(query).rowcount > 0
