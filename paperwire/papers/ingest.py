@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from paperwire import metrics
-from paperwire.errors import InvalidInput
-from paperwire.papers.record import ListingEntry, PaperRecord, ParsedItem, RecordError
+from paperwire.errors import InvalidInput, PaperwireError
+from paperwire.papers.record import ListingEntry, PaperRecord, ParsedItem, RecordError, check_item
 from paperwire.store import Store
 from paperwire.store import papers as repo
 
@@ -124,10 +124,25 @@ def ingest_items(
     on_error: Callable[[RecordError], None] | None = None,
     on_batch: Callable[[IngestReport], None] | None = None,
 ) -> IngestReport:
-    """Write parsed items in batches of `batch_size`, one transaction each; errors are reported and skipped."""
+    """Write parsed items in batches of `batch_size`, one transaction each; errors are reported and skipped.
+
+    Each item passes `record.check_item` first (limits, dates, text, links), so a record no store
+    column can hold is one reported error, not a failed batch. When the items stop with a domain
+    error (a live source gone for good), the records read before it are written, then it is raised.
+    """
     report = IngestReport()
     batch: list[ParsedItem] = []
-    for item in items:
+    pending = iter(items)
+    while True:
+        try:
+            item = next(pending)
+        except StopIteration:
+            break
+        except PaperwireError:
+            _write_batch(store, batch, source, report)
+            raise
+        if isinstance(item, ParsedItem):
+            item = check_item(item)
         if isinstance(item, RecordError):
             report.skipped += 1
             if len(report.errors) < MAX_REPORTED_ERRORS:

@@ -27,13 +27,19 @@ def ingest_paths(
     on_error: Callable[[RecordError], None] | None = None,
     on_progress: Progress | None = None,
 ) -> IngestReport:
-    """Ingest every file in turn into one report; a file that cannot be read is an error for the user."""
-    total = IngestReport()
-    for path in paths:
-        path = Path(path)
+    """Ingest every file in turn into one report.
+
+    Every file is found and its format detected before anything is written, so a missing or
+    unrecognisable file is an InvalidInput that changes nothing. What a file holds never raises:
+    bad records, a bad document or a cut are errors in the report (StrictStop with `strict`).
+    """
+    files = [Path(path) for path in paths]
+    for path in files:
         if not path.is_file():
             raise InvalidInput(f"no such file: {path}")
-        file_format = fmt or detect_format(path)
+    formats = [fmt or detect_format(path) for path in files]
+    total = IngestReport()
+    for path, file_format in zip(files, formats, strict=True):
         size = path.stat().st_size
         with open_input(path) as (stream, raw), closing(iter_file(stream, str(path), file_format)) as items:
 

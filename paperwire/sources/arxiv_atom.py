@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import io
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
@@ -12,13 +14,16 @@ from xml.parsers import expat
 
 from paperwire.errors import InvalidInput, MalformedDocument
 from paperwire.papers.record import (
+    BAD_BYTE_MARK,
     PaperRecord,
     ParsedItem,
     RecordError,
     VersionInfo,
     clean_text,
     parse_arxiv_id,
+    split_categories,
 )
+from paperwire.sources.dates import parse_datetime
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
 _ARXIV = "{http://arxiv.org/schemas/atom}"
@@ -33,6 +38,8 @@ _WANTED = frozenset({_ENTRY, *_PAGING})
 _ERROR_ID = "http://arxiv.org/api/errors"
 _CHUNK = 1 << 16
 _DOI_PREFIXES = ("http://dx.doi.org/", "https://dx.doi.org/", "https://doi.org/", "http://doi.org/")
+_UNDECODED = re.compile("[\udc80-\udcff]")
+_MARKS = {0xDC00 + byte: BAD_BYTE_MARK + byte for byte in range(0x80, 0x100)}
 
 
 @dataclass
@@ -52,9 +59,13 @@ def iter_elements(
 
     Streams in chunks and drops yielded elements, so memory stays flat on large saved
     responses. Built on expat (what ElementTree.iterparse uses) because iterparse does not
-    expose the line a start tag sits on. Raises MalformedDocument for XML that does not parse.
+    expose the line a start tag sits on. Raises MalformedDocument for XML that does not parse
+    and for any DOCTYPE (arXiv sends none; entity tricks come in one). The input is read as
+    UTF-8 whatever it declares; bytes that are not UTF-8 reach the text as marks
+    (record.BAD_BYTE_MARK), so only the record holding them is refused.
     """
-    parser = expat.ParserCreate(namespace_separator="}")
+    parser = expat.ParserCreate(encoding="UTF-8", namespace_separator="}")
+    decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
     parser.buffer_text = True
     builder = ET.TreeBuilder()
     open_elements: list[tuple[ET.Element, int]] = []
@@ -74,13 +85,21 @@ def iter_elements(
             parent = open_elements[-1][0] if open_elements else None
             finished.append((element, line, parent))
 
+    def on_doctype(*_: object) -> None:
+        line = parser.CurrentLineNumber
+        raise MalformedDocument(f"{name}: a DOCTYPE at line {line} is not accepted", line=line)
+
     parser.StartElementHandler = on_start
     parser.EndElementHandler = on_end
     parser.CharacterDataHandler = builder.data
+    parser.StartDoctypeDeclHandler = on_doctype
     while True:
         chunk = stream.read(_CHUNK)
+        text = decoder.decode(chunk, not chunk)
+        if _UNDECODED.search(text):
+            text = text.translate(_MARKS)
         try:
-            parser.Parse(chunk, not chunk)
+            parser.Parse(text.encode("utf-8"), not chunk)
         except expat.ExpatError as exc:
             reason = expat.ErrorString(exc.code)
             raise MalformedDocument(
@@ -134,8 +153,8 @@ def _entry(entry: ET.Element, name: str, line: int) -> ParsedItem | RecordError:
     try:
         published = _timestamp(entry, "published")
         updated = _timestamp(entry, "updated")
-    except ValueError as exc:
-        return RecordError(file=name, line=line, reason=f"entry {arxiv_id}: {exc}")
+    except InvalidInput as exc:
+        return RecordError(file=name, line=line, reason=f"entry {arxiv_id}: {exc.message}")
     paper = PaperRecord(
         arxiv_id=arxiv_id,
         title=title,
@@ -155,13 +174,7 @@ def _entry(entry: ET.Element, name: str, line: int) -> ParsedItem | RecordError:
 
 
 def _timestamp(entry: ET.Element, tag: str) -> datetime | None:
-    text = (entry.findtext(_ATOM + tag) or "").strip()
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"bad <{tag}> date {text!r}") from None
+    return parse_datetime((entry.findtext(_ATOM + tag) or "").strip(), f"<{tag}>")
 
 
 def _versions(
@@ -186,7 +199,7 @@ def _categories(entry: ET.Element) -> tuple[str, ...]:
     if primary is not None:
         terms.append(primary.get("term", ""))
     terms.extend(category.get("term", "") for category in entry.iter(_ATOM + "category"))
-    return tuple(dict.fromkeys(term.strip() for term in terms if term.strip()))
+    return split_categories(terms)
 
 
 def _link(entry: ET.Element, title: str) -> str | None:

@@ -6,6 +6,9 @@ from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 
 from paperwire.errors import InvalidInput
+from paperwire.papers.record import check_date, shown
+
+_MAX_DATE_CHARS = 64  # the longest RFC 2822 timestamp is about 40
 
 
 def parse_date(raw: object, field: str) -> date | None:
@@ -15,21 +18,33 @@ def parse_date(raw: object, field: str) -> date | None:
 
 
 def parse_datetime(raw: object, field: str) -> datetime | None:
-    """Parse an ISO 8601 date/timestamp or an RFC 2822 one into an aware UTC datetime."""
+    """Parse an ISO 8601 date/timestamp or an RFC 2822 one into an aware UTC datetime.
+
+    Dates arXiv cannot have (before 1991, over a year ahead, overflowing) raise InvalidInput.
+    """
     if raw is None or raw == "":
         return None
     if not isinstance(raw, str):
-        raise InvalidInput(f"{field}: expected a date string, got {raw!r}")
+        raise InvalidInput(f"{field}: expected a date string, got {shown(raw)}")
     text = raw.strip()
     try:
+        if len(text) > _MAX_DATE_CHARS:
+            raise ValueError(text)
         if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            moment = datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
+        else:
+            moment = _timestamp(text)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        moment = moment.astimezone(UTC)
+    except (TypeError, ValueError, IndexError, OverflowError, AttributeError):
+        raise InvalidInput(f"{field}: impossible or unreadable date {shown(raw)}") from None
+    check_date(moment.date(), field)
+    return moment
+
+
+def _timestamp(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        try:
-            moment = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            raise InvalidInput(f"{field}: impossible or unreadable date {raw!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+        return parsedate_to_datetime(text)

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
-from typing import TextIO
+from collections.abc import Iterable, Iterator
 
 from paperwire.errors import InvalidInput
 from paperwire.papers.record import (
@@ -29,6 +28,7 @@ REQUIRED_COLUMNS = ("arxiv_id", "title", "abstract")
 # 704.0967, 1002.3990 became 1002.399, 1503.02354 became 1503.0235400000001.
 _NUMERIC_ID = re.compile(r"^\d{3,4}\.\d+$")
 _FIVE_DIGIT_FROM = 1501  # ids have five digits after the dot from January 2015 on
+_UNDECODED = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8, decoded with surrogateescape
 
 
 def looks_like_tsv_header(line: str) -> bool:
@@ -37,8 +37,11 @@ def looks_like_tsv_header(line: str) -> bool:
     return set(REQUIRED_COLUMNS) <= names
 
 
-def iter_tsv(lines: TextIO, name: str) -> Iterator[ParsedItem | RecordError]:
-    """Parse a TSV stream opened with newline=""; a bad row becomes a RecordError at its first line."""
+def iter_tsv(lines: Iterable[str], name: str) -> Iterator[ParsedItem | RecordError]:
+    """Parse a TSV stream opened with newline=""; a bad row becomes a RecordError at its first line.
+
+    Decode the stream with errors="surrogateescape": a row holding bytes that are not UTF-8 is refused.
+    """
     reader = csv.reader(lines, delimiter="\t", strict=True)
     try:
         header = next(reader)
@@ -68,10 +71,22 @@ def iter_tsv(lines: TextIO, name: str) -> Iterator[ParsedItem | RecordError]:
         if len(row) != len(header):
             yield RecordError(name, start, f"expected {len(header)} fields, got {len(row)}")
             continue
+        undecoded = _undecoded(header, row)
+        if undecoded:
+            yield RecordError(name, start, undecoded)
+            continue
         try:
             yield ParsedItem(parse_tsv_row(dict(zip(header, row, strict=True))), name, start)
         except InvalidInput as exc:
             yield RecordError(name, start, exc.message)
+
+
+def _undecoded(header: list[str], row: list[str]) -> str | None:
+    for column, value in zip(header, row, strict=True):
+        bad = _UNDECODED.search(value)
+        if bad:
+            return f"{column or 'column'}: invalid UTF-8 (byte 0x{ord(bad.group()) & 0xFF:02X})"
+    return None
 
 
 def parse_tsv_row(row: dict[str, str]) -> PaperRecord:

@@ -14,6 +14,9 @@ from paperwire.papers.record import (
     RecordError,
     clean_text,
     parse_arxiv_id,
+    shown,
+    split_authors,
+    text_problem,
 )
 from paperwire.sources.dates import parse_date
 
@@ -25,6 +28,7 @@ def parse_hf_daily(obj: object, name: str) -> Iterator[ParsedItem | RecordError]
 
     Shapes: the API's list of items; an archive day `{"date", "papers": [...]}` (hf_bot);
     an object keyed by arXiv id (PaperExplorer). Each good paper carries its daily-list entry.
+    Every field read is checked for its type: a wrong one makes that item a RecordError.
     """
     if isinstance(obj, list):
         for index, item in enumerate(obj, start=1):
@@ -44,34 +48,68 @@ def _guarded(parse: Any, item: object, name: str, index: int, *extra: Any) -> Pa
     """Run one item parser; a bad item becomes a RecordError at its position (item number as line)."""
     if not isinstance(item, dict):
         return RecordError(name, index, "item is not a JSON object")
+    bad = _bad_text(item)
+    if bad:
+        return RecordError(name, index, bad)
     try:
         return parse(item, name, index, *extra)
     except InvalidInput as exc:
         return RecordError(name, index, exc.message)
 
 
-def _required_title(raw: object) -> str:
-    title = clean_text(raw if isinstance(raw, str) else None)
+def _bad_text(item: dict) -> str | None:
+    """The first string anywhere in the item (keys included) that is not valid text, as `path: problem`."""
+    stack: list[tuple[str, object]] = [("", item)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            problem = text_problem(value)
+            if problem and "control character" not in problem:
+                return f"{path or 'item'}: {problem}"
+        elif isinstance(value, dict):
+            for key, child in value.items():
+                problem = text_problem(key)
+                if problem and "control character" not in problem:
+                    return f"{path or 'item'} key: {problem}"
+                stack.append((f"{path}.{key}" if path else key, child))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{n}]", child) for n, child in enumerate(value))
+    return None
+
+
+def _text(obj: dict, key: str, label: str | None = None) -> str | None:
+    """obj[key] as cleaned text; None when absent or empty; InvalidInput when not a string."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"{label or key}: expected a string, got {type(value).__name__}")
+    return clean_text(value) or None
+
+
+def _required_title(obj: dict, key: str = "title", label: str | None = None) -> str:
+    title = _text(obj, key, label)
     if not title:
         raise InvalidInput("missing title")
     return title
 
 
-def _author_names(raw: object) -> tuple[str, ...]:
-    names = []
-    for author in raw or []:
-        if isinstance(author, dict):
-            author = author.get("name")
-        if isinstance(author, str) and author.strip():
-            names.append(" ".join(author.split()))
-    return tuple(names)
+def _id(obj: dict, *keys: str, fallback: str | None = None) -> tuple[str, int | None]:
+    for key in keys:
+        value = obj.get(key)
+        if value in (None, ""):
+            continue
+        if not isinstance(value, str):
+            raise InvalidInput(f"{key}: expected an arXiv id, got {type(value).__name__}")
+        return parse_arxiv_id(value)
+    return parse_arxiv_id(fallback or "")
 
 
 def _parse_api_item(item: dict, name: str, index: int) -> ParsedItem:
     paper = item.get("paper")
     if not isinstance(paper, dict):
         raise InvalidInput("item has no 'paper' object")
-    arxiv_id, version = parse_arxiv_id(str(paper.get("id", "")))
+    arxiv_id, version = _id(paper, "id")
     published = parse_date(paper.get("publishedAt"), "paper.publishedAt")
     list_day = parse_date(item.get("publishedAt"), "publishedAt") or published
     if list_day is None:
@@ -79,70 +117,89 @@ def _parse_api_item(item: dict, name: str, index: int) -> ParsedItem:
     submitter = item.get("submittedBy") or paper.get("submittedOnDailyBy")
     if isinstance(submitter, dict):
         submitter = submitter.get("user") or submitter.get("name") or submitter.get("fullname")
+    if submitter is not None and not isinstance(submitter, str):
+        raise InvalidInput(f"submittedBy: expected a name, got {type(submitter).__name__}")
+    title = _text(paper, "title", "paper.title") or _required_title(item)
     record = PaperRecord(
         arxiv_id=arxiv_id,
         version=version,
-        title=_required_title(paper.get("title") or item.get("title")),
-        abstract=clean_text(paper.get("summary")),
-        authors=_author_names(paper.get("authors")),
+        title=title,
+        abstract=_text(paper, "summary", "paper.summary") or "",
+        authors=_names(paper, "authors"),
         published=published,
-        code_url=paper.get("githubRepo") or None,
-        project_url=paper.get("projectPage") or None,
+        code_url=_text(paper, "githubRepo", "paper.githubRepo"),
+        project_url=_text(paper, "projectPage", "paper.projectPage"),
     )
     listing = ListingEntry(
         list_date=list_day,
         arxiv_id=arxiv_id,
         source=SOURCE,
-        submitter=submitter if isinstance(submitter, str) else None,
-        upvotes=_upvotes(paper.get("upvotes")),
+        submitter=submitter or None,
+        upvotes=_upvotes(paper.get("upvotes"), "paper.upvotes"),
     )
     return ParsedItem(record, name, index, listing)
 
 
 def _parse_archive_item(item: dict, name: str, index: int, list_day: object) -> ParsedItem:
-    arxiv_id, version = parse_arxiv_id(str(item.get("paper_id") or item.get("id") or ""))
+    arxiv_id, version = _id(item, "paper_id", "id")
     day = parse_date(item.get("date") or list_day, "date")
     if day is None:
         raise InvalidInput("no listing date")
-    abstract = item.get("abstract") or ""
-    summary = item.get("summary_en") or ""
+    abstract = _raw_text(item, "abstract")
+    summary = _raw_text(item, "summary_en")
     if summary and abstract.startswith(summary):
         # The scraper glued HF's one-line AI summary in front of the real abstract.
         abstract = abstract[len(summary):]
     record = PaperRecord(
         arxiv_id=arxiv_id,
         version=version,
-        title=_required_title(item.get("title")),
+        title=_required_title(item),
         abstract=clean_text(abstract),
-        authors=_author_names(item.get("authors")),
-        code_url=item.get("github_url") or None,
+        authors=_names(item, "authors"),
+        code_url=_text(item, "github_url"),
     )
     listing = ListingEntry(day, arxiv_id, SOURCE, upvotes=_upvotes(item.get("upvotes")))
     return ParsedItem(record, name, index, listing)
 
 
 def _parse_keyed_item(item: dict, name: str, index: int, key: str) -> ParsedItem:
-    arxiv_id, version = parse_arxiv_id(str(item.get("url") or key))
+    arxiv_id, version = _id(item, "url", fallback=key)
     published = parse_date(item.get("publication_date"), "publication_date")
     if published is None:
         raise InvalidInput("no publication_date")
     record = PaperRecord(
         arxiv_id=arxiv_id,
         version=version,
-        title=_required_title(item.get("title")),
-        abstract=clean_text(item.get("abstract")),
-        authors=_author_names(item.get("authors")),
+        title=_required_title(item),
+        abstract=_text(item, "abstract") or "",
+        authors=_names(item, "authors"),
         published=published,
     )
     listing = ListingEntry(published, arxiv_id, SOURCE, upvotes=_upvotes(item.get("upvotes")))
     return ParsedItem(record, name, index, listing)
 
 
-def _upvotes(raw: object) -> int:
+def _raw_text(obj: dict, key: str) -> str:
+    value = obj.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{key}: expected a string, got {type(value).__name__}")
+    return value
+
+
+def _names(obj: dict, key: str) -> tuple[str, ...]:
+    """A list of names (or {"name": ...}); these sources never give one string of names."""
+    if isinstance(obj.get(key), str):
+        raise InvalidInput(f"{key}: expected a list of names, got a string")
+    return split_authors(obj.get(key), key)
+
+
+def _upvotes(raw: object, key: str = "upvotes") -> int:
     if raw is None:
         return 0
     if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
-        raise InvalidInput(f"upvotes must be a non-negative integer, got {raw!r}")
+        raise InvalidInput(f"{key}: expected a non-negative whole number, got {shown(raw)}")
     return raw
 
 

@@ -8,12 +8,15 @@ from datetime import date
 
 from paperwire.errors import InvalidInput
 from paperwire.papers.record import (
+    MAX_RECORD_BYTES,
     PaperRecord,
     ParsedItem,
     RecordError,
     VersionInfo,
     clean_text,
     parse_arxiv_id,
+    parse_version_label,
+    shown,
     split_authors,
     split_categories,
 )
@@ -22,21 +25,44 @@ from paperwire.sources.dates import parse_date, parse_datetime
 SNAPSHOT_KEYS = frozenset({"authors_parsed", "versions", "update_date"})
 
 
+class LineTooLong:
+    """Stands in for a line longer than MAX_RECORD_BYTES, which is skipped unread."""
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+
+
 def looks_like_snapshot(obj: dict) -> bool:
     """True for a record in the Kaggle arXiv snapshot's shape."""
     return bool(SNAPSHOT_KEYS & obj.keys())
 
 
-def iter_jsonl(lines: Iterable[str], name: str, kind: str) -> Iterator[ParsedItem | RecordError]:
-    """Parse JSON Lines of `kind` ("snapshot" or "jsonl"); a bad line becomes a RecordError."""
+def iter_jsonl(lines: Iterable[str | bytes | LineTooLong], name: str, kind: str) -> Iterator[ParsedItem | RecordError]:
+    """Parse JSON Lines of `kind` ("snapshot" or "jsonl"); a bad line becomes a RecordError.
+
+    Lines given as bytes must be UTF-8: a line that is not is refused with the byte named.
+    """
     parse = parse_snapshot_record if kind == "snapshot" else parse_plain_record
     for number, line in enumerate(lines, start=1):
+        if isinstance(line, LineTooLong):
+            yield RecordError(name, number, f"line of {line.length} bytes, longer than the limit of {MAX_RECORD_BYTES}")
+            continue
+        if isinstance(line, bytes):
+            try:
+                line = line.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                byte = exc.object[exc.start]
+                yield RecordError(name, number, f"invalid UTF-8 (byte 0x{byte:02X} at column {exc.start + 1})")
+                continue
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             yield RecordError(name, number, f"bad JSON: {exc.msg} at column {exc.colno}")
+            continue
+        except (ValueError, RecursionError) as exc:  # a number of thousands of digits; nesting too deep
+            yield RecordError(name, number, f"bad JSON: {type(exc).__name__}: {shown(str(exc), 80)}")
             continue
         if not isinstance(obj, dict):
             yield RecordError(name, number, "line is not a JSON object")
@@ -68,14 +94,7 @@ def parse_snapshot_record(obj: dict) -> PaperRecord:
     arxiv_id, _ = parse_arxiv_id(_require(obj, "id"))
     versions = _snapshot_versions(obj.get("versions"))
     parsed = obj.get("authors_parsed")
-    if isinstance(parsed, list) and parsed:
-        authors = tuple(
-            " ".join(part.strip() for part in (p[1], p[0], *p[2:]) if isinstance(part, str) and part.strip())
-            for p in parsed
-            if isinstance(p, list) and p
-        )
-    else:
-        authors = split_authors(obj.get("authors"))
+    authors = _parsed_authors(parsed) if parsed else split_authors(obj.get("authors"))
     first = versions[0].created if versions else None
     last = versions[-1].created if versions else None
     return PaperRecord(
@@ -96,6 +115,21 @@ def parse_snapshot_record(obj: dict) -> PaperRecord:
     )
 
 
+def _parsed_authors(parsed: object) -> tuple[str, ...]:
+    """Names from the snapshot's [[last, first, suffix], ...] as "first last suffix"."""
+    if not isinstance(parsed, list):
+        raise InvalidInput(f"authors_parsed: expected a list, got {type(parsed).__name__}")
+    names = []
+    for position, parts in enumerate(parsed):
+        if not isinstance(parts, list) or not parts or not all(isinstance(part, str) for part in parts):
+            raise InvalidInput(f"authors_parsed[{position}]: expected a list of strings, got {shown(parts)}")
+        ordered = (parts[1], parts[0], *parts[2:]) if len(parts) > 1 else (parts[0],)
+        name = " ".join(part.strip() for part in ordered if part.strip())
+        if name:
+            names.append(" ".join(name.split()))
+    return tuple(names)
+
+
 def _snapshot_versions(raw: object) -> tuple[VersionInfo, ...]:
     if raw is None:
         return ()
@@ -104,9 +138,8 @@ def _snapshot_versions(raw: object) -> tuple[VersionInfo, ...]:
     out = []
     for entry in raw:
         label = entry.get("version", "") if isinstance(entry, dict) else ""
-        if not (isinstance(label, str) and label[:1] == "v" and label[1:].isdigit()):
-            raise InvalidInput(f"versions: bad version label {label!r}")
-        out.append(VersionInfo(int(label[1:]), parse_datetime(entry.get("created"), f"versions.{label}")))
+        number = parse_version_label(label, "versions")
+        out.append(VersionInfo(number, parse_datetime(entry.get("created"), f"versions.v{number} date")))
     return tuple(sorted(out, key=lambda v: v.version))
 
 
@@ -120,7 +153,6 @@ def parse_plain_record(obj: dict) -> PaperRecord:
     abstract = _text_field(obj, "abstract") if "abstract" in obj else _text_field(obj, "summary")
     if abstract is None:
         raise InvalidInput("missing abstract")
-    published = _plain_date(obj.get("published"))
     return PaperRecord(
         arxiv_id=arxiv_id,
         title=title,
@@ -128,8 +160,8 @@ def parse_plain_record(obj: dict) -> PaperRecord:
         authors=split_authors(obj.get("authors")),
         categories=split_categories(obj.get("categories")),
         version=version,
-        published=published,
-        updated=_plain_date(obj.get("updated")),
+        published=_plain_date(obj, "published"),
+        updated=_plain_date(obj, "updated"),
         doi=_text_field(obj, "doi"),
         journal_ref=_text_field(obj, "journal_ref"),
         comments=_text_field(obj, "comments") or _text_field(obj, "comment"),
@@ -140,9 +172,10 @@ def parse_plain_record(obj: dict) -> PaperRecord:
     )
 
 
-def _plain_date(raw: object) -> date | None:
+def _plain_date(obj: dict, key: str) -> date | None:
+    raw = obj.get(key)
     if raw is None or raw == "":
         return None
     if not isinstance(raw, str) or len(raw) != 10:
-        raise InvalidInput(f"published: expected YYYY-MM-DD, got {raw!r}")
-    return parse_date(raw, "published")
+        raise InvalidInput(f"{key}: expected YYYY-MM-DD, got {shown(raw)}")
+    return parse_date(raw, key)

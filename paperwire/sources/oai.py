@@ -6,21 +6,24 @@ import io
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from email.utils import parsedate_to_datetime
+from datetime import date, datetime
 from typing import BinaryIO
 
 from paperwire.errors import InvalidInput, SourceUnavailable
 from paperwire.papers.record import (
-    split_authors,
     PaperRecord,
     ParsedItem,
     RecordError,
     VersionInfo,
     clean_text,
     parse_arxiv_id,
+    parse_version_label,
+    shown,
+    split_authors,
+    split_categories,
 )
 from paperwire.sources.arxiv_atom import iter_elements
+from paperwire.sources.dates import parse_date, parse_datetime
 
 _OAI = "{http://www.openarchives.org/OAI/2.0/}"
 _RAW = "{http://arxiv.org/OAI/arXivRaw/}"
@@ -67,12 +70,12 @@ def _walk(stream: BinaryIO, name: str, page: OaiPage) -> Iterator[ParsedItem | R
         elif element.tag == _TOKEN:
             page.resumption_token = (element.text or "").strip() or None
             size = (element.get("completeListSize") or "").strip()
-            page.complete_list_size = int(size) if size.isdigit() else None
+            page.complete_list_size = int(size) if size.isascii() and size.isdigit() and len(size) < 19 else None
         else:
             code = element.get("code", "")
             if code != _NO_RECORDS:
                 text = clean_text(element.text)
-                raise SourceUnavailable(f"OAI-PMH error {code}: {text}")
+                raise SourceUnavailable(f"OAI-PMH error {code[:40]}: {text[:200]}")
             page.error_code = code
 
 
@@ -92,9 +95,9 @@ def _record(record: ET.Element, name: str, line: int) -> ParsedItem | RecordErro
         elif body.tag == _ARXIV + "arXiv":
             paper = _arxiv_paper(body, identifier)
         else:
-            raise ValueError(f"unsupported metadata format {body.tag}")
-    except ValueError as exc:
-        return RecordError(file=name, line=line, reason=f"record {identifier or '?'}: {exc}")
+            raise InvalidInput(f"unsupported metadata format {shown(body.tag)}")
+    except InvalidInput as exc:
+        return RecordError(file=name, line=line, reason=f"record {identifier[:80] or '?'}: {exc.message}")
     return ParsedItem(paper=paper, file=name, line=line)
 
 
@@ -145,37 +148,21 @@ def _identity(body: ET.Element, ns: str, identifier: str) -> tuple[str, str]:
     try:
         arxiv_id, _ = parse_arxiv_id(raw_id)
     except InvalidInput:
-        raise ValueError(f"id {raw_id!r} is not an arXiv id") from None
+        raise InvalidInput(f"id {shown(raw_id)} is not an arXiv id") from None
     title = clean_text(body.findtext(ns + "title"))
     if not title:
-        raise ValueError("no title")
+        raise InvalidInput("no title")
     return arxiv_id, title
 
 
 def _raw_version(element: ET.Element) -> tuple[int, datetime | None]:
-    label = (element.get("version") or "").strip()
-    if not (label.startswith("v") and label[1:].isdigit()):
-        raise ValueError(f"bad version label {label!r}")
+    number = parse_version_label((element.get("version") or "").strip(), "version")
     text = (element.findtext(_RAW + "date") or "").strip()
-    if not text:
-        return int(label[1:]), None
-    try:
-        created = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        raise ValueError(f"bad date {text!r} for {label}") from None
-    if created.tzinfo is None:
-        return int(label[1:]), created.replace(tzinfo=timezone.utc)
-    return int(label[1:]), created.astimezone(timezone.utc)
+    return number, parse_datetime(text, f"date of v{number}")
 
 
 def _day(body: ET.Element, tag: str) -> date | None:
-    text = (body.findtext(_ARXIV + tag) or "").strip()
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"bad <{tag}> date {text!r}") from None
+    return parse_date((body.findtext(_ARXIV + tag) or "").strip(), f"<{tag}>")
 
 
 def _full_name(author: ET.Element) -> str:
@@ -184,7 +171,7 @@ def _full_name(author: ET.Element) -> str:
 
 
 def _categories(text: str | None) -> tuple[str, ...]:
-    return tuple(dict.fromkeys((text or "").split()))
+    return split_categories(text or "")
 
 
 def _optional(text: str | None) -> str | None:

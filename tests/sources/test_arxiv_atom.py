@@ -175,7 +175,7 @@ def test_bad_entries_are_reported_and_good_ones_kept() -> None:
     assert bad_date == RecordError(
         file="bad.xml",
         line=36,
-        reason="entry 2503.16666: bad <published> date '2025-02-30T10:00:00Z'",
+        reason="entry 2503.16666: <published>: impossible or unreadable date '2025-02-30T10:00:00Z'",
     )
 
 

@@ -236,7 +236,7 @@ def test_bad_records_are_reported_and_good_ones_kept() -> None:
     page = parse_oai(data, "mixed.xml")
     assert page.items[:3] == [
         RecordError(
-            "mixed.xml", 6, "record oai:arXiv.org:2503.20001: bad date 'Not a date' for v1"
+            "mixed.xml", 6, "record oai:arXiv.org:2503.20001: date of v1: impossible or unreadable date 'Not a date'"
         ),
         RecordError("mixed.xml", 8, "record oai:arXiv.org:2503.20002: no title"),
         RecordError("mixed.xml", 10, "record oai:arXiv.org:2503.20003 has no metadata"),
