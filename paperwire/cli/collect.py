@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from paperwire.cli.common import (
     app,
@@ -25,12 +26,29 @@ from paperwire.papers.record import RecordError
 from paperwire.sources.files import FORMATS
 from paperwire.store import Store
 
+# Exit codes of ingest and fetch: 0 when some records landed (bad ones are reported), 1 for a user
+# error (nothing written), 2 for a usage error (Typer's), 3 at the first bad record with --strict,
+# and this one when records were there but not one could be read.
+EXIT_NOTHING_READ = 4
+
 
 def _print_report(report: IngestReport, as_json: bool) -> None:
     if as_json:
         out.print(json.dumps(report.as_dict(), ensure_ascii=False), markup=False)
     else:
-        out.print(report.summary())
+        out.print(report.summary(), markup=False)
+
+
+def _exit_if_nothing_read(report: IngestReport, as_json: bool) -> None:
+    """Exit with EXIT_NOTHING_READ when records came but every one was refused."""
+    if report.skipped and report.processed == report.skipped:
+        if not as_json:
+            err.print(f"[bold red]error:[/] none of the {report.skipped} record(s) could be read", highlight=False)
+        raise typer.Exit(EXIT_NOTHING_READ)
+
+
+def _show_skipped(error: RecordError) -> None:
+    err.print(f"[yellow]skipped[/] {escape(str(error))}", highlight=False)
 
 
 @app.command()
@@ -49,33 +67,30 @@ def ingest(
     settings = settings_of(ctx)
     store = Store.open(settings)
 
-    def show_error(error: RecordError) -> None:
-        if not as_json:
-            err.print(f"[yellow]skipped[/] {error}", highlight=False)
-
     with progress_bar() as progress:
         tasks: dict[Path, Any] = {}
 
         def on_progress(path: Path, done: int, size: int, records: int) -> None:
             if path not in tasks:
-                tasks[path] = progress.add_task(path.name, total=size, records=0)
+                tasks[path] = progress.add_task(escape(path.name), total=size, records=0)
             progress.update(tasks[path], completed=done, records=records)
 
         try:
             report = ingest_paths(store, paths, fmt=fmt, strict=strict, batch_size=settings.ingest_batch_size,
-                                  on_error=show_error, on_progress=on_progress)  # fmt: skip
+                                  on_error=None if as_json else _show_skipped, on_progress=on_progress)  # fmt: skip
         except StrictStop as stop:
             _print_report(stop.report, as_json)
             raise
     _print_report(report, as_json)
+    _exit_if_nothing_read(report, as_json)
 
 
 def _ingest_fetched(store: Store, settings: Settings, items: Any, source: str, label: str, as_json: bool) -> IngestReport:
     with progress_bar() as progress:
-        task = progress.add_task(label, total=None, records=0)
+        task = progress.add_task(escape(label), total=None, records=0)
         report = ingest_items(
             store, items, source=source, batch_size=min(settings.ingest_batch_size, 100),
-            on_error=lambda e: None if as_json else err.print(f"[yellow]skipped[/] {e}", highlight=False),
+            on_error=None if as_json else _show_skipped,
             on_batch=lambda r: progress.update(task, records=r.processed),
         )  # fmt: skip
     _print_report(report, as_json)
@@ -99,7 +114,8 @@ def fetch_arxiv(
     store = Store.open(settings)
     with PoliteClient(settings) as client:
         items = fetch_category(client, settings, category, since=since_day, max_results=max_results)
-        _ingest_fetched(store, settings, items, "arxiv-api", f"arXiv {category}", as_json)
+        report = _ingest_fetched(store, settings, items, "arxiv-api", f"arXiv {category}", as_json)
+    _exit_if_nothing_read(report, as_json)
 
 
 @fetch_app.command("oai")
@@ -121,11 +137,12 @@ def fetch_oai(
     start = parse_day(from_date, "--from") or parse_day(get_state(store, key), "stored datestamp")
     with PoliteClient(settings) as client:
         run = harvest(client, settings, set_spec, start, parse_day(until, "--until"))
-        _ingest_fetched(store, settings, run, "oai", f"OAI-PMH {set_spec}", as_json)
+        report = _ingest_fetched(store, settings, run, "oai", f"OAI-PMH {set_spec}", as_json)
     if run.last_datestamp:
         set_state(store, key, run.last_datestamp[:10])
         if not as_json:
-            err.print(f"next incremental harvest starts from {run.last_datestamp[:10]}")
+            err.print(f"next incremental harvest starts from {run.last_datestamp[:10]}", markup=False)
+    _exit_if_nothing_read(report, as_json)
 
 
 @fetch_app.command("hf")
@@ -144,7 +161,8 @@ def fetch_hf(
     store = Store.open(settings)
     with PoliteClient(settings) as client:
         items = fetch_daily(client, settings, list_day)
-    _ingest_fetched(store, settings, items, "huggingface", f"Hugging Face {day}", as_json)
+    report = _ingest_fetched(store, settings, items, "huggingface", f"Hugging Face {day}", as_json)
+    _exit_if_nothing_read(report, as_json)
 
 
 @app.command()
@@ -166,4 +184,4 @@ def submit(
         done = submit_paper(store, arxiv_id, day=list_day, submitter=submitter,
                             fetch=lambda pid: fetch_ids(client, settings, [pid]))  # fmt: skip
     origin = "fetched from arXiv" if done.fetched else "already known"
-    out.print(f"added {done.arxiv_id} ({origin}) to the list of {done.list_date}: {done.title}")
+    out.print(f"added {done.arxiv_id} ({origin}) to the list of {done.list_date}: {done.title}", markup=False)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -51,7 +52,7 @@ class Group(TyperGroup):
 
 def show_error(exc: PaperwireError) -> None:
     """The one place a domain error becomes terminal output."""
-    err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
 
 
 app = typer.Typer(cls=Group, no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
