@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date
 
 from paperwire.errors import InvalidInput
 from paperwire.papers.record import is_arxiv_category
+from paperwire.store.keyword_rows import name_words
 
 MODES = ("hybrid", "keyword", "semantic")
-_FIELD = re.compile(r'^(author|cat|category|since|until):(?:"([^"]*)"|(\S*))')
+MAX_QUERY = 1000  # characters of a query, and of any one filter value
+MAX_AUTHOR_WORDS = 8  # words of an author filter: the name is matched as word sets (keyword_tantivy.MAX_SET)
+_FIELD = re.compile(r'^(author|cat|category|since|until):(?:"([^"]*)"|([^\s"]*))')
+_TOKEN = re.compile(r'[^\s"]+')  # a word ends at a space or a quote: `a"b c"d` is a, "b c", d
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,37 @@ class Query:
         return bool(self.terms or self.phrases)
 
     def with_filters(self, extra: Filters) -> Query:
-        return replace(self, filters=self.filters.merged(extra))
+        """This query narrowed by filters from options or form fields (their author names checked like author:)."""
+        checked = replace(extra, authors=tuple(check_author(name) for name in extra.authors))
+        return replace(self, filters=self.filters.merged(checked))
+
+
+def shown(text: str, most: int = 40) -> str:
+    """A user's value quoted for an error message, cut to `most` characters so no message echoes a long input."""
+    return repr(text[:most]) + ("…" if len(text) > most else "")
+
+
+def check_text(text: str, name: str = "query") -> str:
+    """Text typed by a user made fit to search for: control characters (NUL, newlines) become spaces.
+
+    InvalidInput naming the field when it is over MAX_QUERY characters or is not valid Unicode (lone
+    surrogates: what Python makes of a terminal's bytes that are not UTF-8).
+    """
+    if len(text) > MAX_QUERY:
+        raise InvalidInput(f"{name}: too long ({MAX_QUERY} characters at most)")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{name}: not valid text (it holds bytes that are not UTF-8)") from None
+    return unicodedata.normalize("NFC", _CONTROL.sub(" ", text))
+
+
+def check_author(name: str) -> str:
+    """An author name to filter on, or InvalidInput when it is not text or has over MAX_AUTHOR_WORDS words."""
+    name = " ".join(check_text(name, "author").split())
+    if len(name_words(name)) > MAX_AUTHOR_WORDS:
+        raise InvalidInput(f"author: {shown(name)} has more than {MAX_AUTHOR_WORDS} words; give fewer of them")
+    return name
 
 
 def parse_date_option(text: str, name: str) -> date:
@@ -58,21 +94,21 @@ def parse_date_option(text: str, name: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"{name}: expected a date as YYYY-MM-DD, got {text!r}") from None
+        raise InvalidInput(f"{name}: expected a date as YYYY-MM-DD, got {shown(text)}") from None
 
 
 def check_category(text: str) -> str:
     if not is_arxiv_category(text):
-        raise InvalidInput(f"cat: {text!r} is not an arXiv category (e.g. cs.CL, hep-th, math.AG)")
+        raise InvalidInput(f"cat: {shown(text)} is not an arXiv category (e.g. cs.CL, hep-th, math.AG)")
     return text
 
 
 def parse_query(text: str) -> Query:
-    """Parse the query language; raises InvalidInput with a helpful message when malformed."""
-    if text is None:
-        text = ""
-    if len(text) > 1000:
-        raise InvalidInput("query too long (1000 characters at most)")
+    """Parse the query language; raises InvalidInput with a helpful message when malformed.
+
+    Quotes pair up wherever they stand: `a"b c"d` is the word a, the phrase "b c" and the word d.
+    """
+    text = check_text(text or "")
     if text.count('"') % 2:
         raise InvalidInput('unbalanced quote: close the "phrase" with a second "')
     terms: list[str] = []
@@ -83,17 +119,17 @@ def parse_query(text: str) -> Query:
     authors: list[str] = []
     since = until = None
     rest = text.strip()
-    while rest:
+    while rest:  # each step consumes quotes in pairs, so a quote at the start always has a closing one
         fielded = _FIELD.match(rest)
         if fielded:
             key, quoted, bare = fielded.groups()
             value = (quoted if quoted is not None else bare).strip()
             if not value:
-                raise InvalidInput(f'{key}: needs a value, e.g. {key}:{_EXAMPLES[key]}')
+                raise InvalidInput(f"{key}: needs a value, e.g. {key}:{_EXAMPLES[key]}")
             if key in ("cat", "category"):
                 categories.append(check_category(value))
             elif key == "author":
-                authors.append(value)
+                authors.append(check_author(value))
             elif key == "since":
                 since = parse_date_option(value, "since")
             else:
@@ -108,11 +144,14 @@ def parse_query(text: str) -> Query:
                 ordered.append(phrase)
             rest = rest[end + 1:].lstrip()
             continue
-        token, _, rest = rest.partition(" ")
-        rest = rest.lstrip()
+        token = _TOKEN.match(rest).group(0)  # type: ignore[union-attr] - rest starts with neither space nor quote
+        after = rest[len(token):]
+        if token == "-" and after.startswith('"'):
+            raise InvalidInput('only single words can be excluded: -video, not -"a phrase"')
+        rest = after.lstrip()
         if token.startswith("-") and len(token) > 1:
             excluded.append(token[1:].lower())
-        elif token not in ("-", "+"):
+        elif token != "-" and token.lstrip("+"):
             terms.append(token.lstrip("+"))
             ordered.append(terms[-1])
     if since and until and since > until:
