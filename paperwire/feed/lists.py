@@ -103,22 +103,21 @@ def parse_period(*, day: str | None = None, week: str | None = None, month: str 
     if not given:
         return None
     name, text = next(iter(given.items()))
-    try:
-        if name == "date" and (m := _DAY.match(text)):
-            period = Period.day(date(int(m[1]), int(m[2]), int(m[3])))
-        elif name == "week" and (m := _WEEK.match(text)):
-            period = Period.week_of(date.fromisocalendar(int(m[1]), int(m[2]), 1))
-        elif name == "month" and (m := _MONTH.match(text)):
-            period = Period.month_of(date(int(m[1]), int(m[2]), 1))
-        else:
-            raise ValueError
-    except ValueError:
-        example = {"date": "a date as YYYY-MM-DD, e.g. 2026-02-03", "week": "an ISO week as YYYY-Www, e.g. 2026-W06",
-                   "month": "a month as YYYY-MM, e.g. 2026-02"}[name]  # fmt: skip
-        raise InvalidInput(f"{name}: expected {example}, got {text[:40]!r}") from None
-    if period.start.year not in _YEARS:
+    example = {"date": "a date as YYYY-MM-DD, e.g. 2026-02-03", "week": "an ISO week as YYYY-Www, e.g. 2026-W06",
+               "month": "a month as YYYY-MM, e.g. 2026-02"}[name]  # fmt: skip
+    found = {"date": _DAY, "week": _WEEK, "month": _MONTH}[name].match(text)
+    if not found:
+        raise InvalidInput(f"{name}: expected {example}, got {text[:40]!r}")
+    if int(found[1]) not in _YEARS:  # checked first: the end of a period in year 9999 is past date.max
         raise InvalidInput(f"{name}: {text!r} is out of range (years {_YEARS.start} to {_YEARS.stop - 1})")
-    return period
+    try:
+        if name == "date":
+            return Period.day(date(int(found[1]), int(found[2]), int(found[3])))
+        if name == "week":
+            return Period.week_of(date.fromisocalendar(int(found[1]), int(found[2]), 1))
+        return Period.month_of(date(int(found[1]), int(found[2]), 1))
+    except ValueError:
+        raise InvalidInput(f"{name}: expected {example}, got {text[:40]!r}") from None
 
 
 def check_sort(sort: str | None) -> str:

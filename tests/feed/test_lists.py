@@ -71,6 +71,9 @@ def test_parse_period_accepts_days_weeks_and_months() -> None:
         ({"week": "2025-W53"}, "week: expected"),
         ({"month": "2026-00"}, "month: expected a month as YYYY-MM"),
         ({"day": "0001-01-01"}, "out of range"),
+        ({"week": "9999-W52"}, "week: '9999-W52' is out of range"),  # its Sunday is past date.max
+        ({"day": "9999-12-31"}, "out of range"),
+        ({"month": "9999-12"}, "out of range"),
         ({"day": "2026-02-03", "week": "2026-W06"}, "only one of"),
     ],
 )
