@@ -12,7 +12,7 @@ from markupsafe import Markup
 from paperwire.errors import InvalidInput
 from paperwire.search.engine import MAX_DEPTH, Hit, SearchResults
 from paperwire.search.highlight import highlight, math_spans, snippet
-from paperwire.search.query import MODES, Filters, Query, check_category, parse_date_option
+from paperwire.search.query import MAX_QUERY, MODES, Filters, Query, check_category, parse_date_option, shown
 from paperwire.web.app import render
 from paperwire.web.templating import render_math
 
@@ -50,7 +50,7 @@ def _page_number(raw: str) -> int:
     try:
         page = int(raw or "1")
     except ValueError:
-        raise InvalidInput(f"page: expected a number, got {raw!r}") from None
+        raise InvalidInput(f"page: expected a number, got {shown(raw)}") from None
     if not 1 <= page <= MAX_PAGE:
         raise InvalidInput(f"page: must be between 1 and {MAX_PAGE} (results stop at {MAX_DEPTH})")
     return page
@@ -60,8 +60,9 @@ def _page_number(raw: str) -> int:
 def search_page(request: Request, q: str = "", mode: str = "hybrid", category: str = "", author: str = "",
                 since: str = "", until: str = "", page: str = "1") -> HTMLResponse:  # fmt: skip
     """Search results, or the empty form with the syntax help when there is nothing to search for."""
-    form = {"q": q, "mode": mode, "category": category, "author": author, "since": since, "until": until}
-    context = {"form": form, "modes": MODES, "nav_query": q, "rows": [], "searched": False, "error": None}
+    given = {"q": q, "mode": mode, "category": category, "author": author, "since": since, "until": until}
+    form = {name: value[:MAX_QUERY] for name, value in given.items()}  # echoed: never more than a query may hold
+    context = {"form": form, "modes": MODES, "nav_query": form["q"], "rows": [], "searched": False, "error": None}
     try:
         if mode not in MODES:
             raise InvalidInput(f"mode: choose one of {', '.join(MODES)}")
