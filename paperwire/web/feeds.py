@@ -1,7 +1,12 @@
-"""RSS 2.0 and Atom feeds of a daily (weekly, monthly) list, a search, a category and an author."""
+"""RSS 2.0 and Atom feeds of a daily (weekly, monthly) list, a search, a category and an author.
+
+Readers render RSS titles and descriptions as HTML, so those hold the text escaped as HTML (and xml.etree
+escapes that again for XML); Atom says so with type="html". A title `<script>` reaches the reader as text.
+"""
 
 from __future__ import annotations
 
+import html
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -22,6 +27,7 @@ from paperwire.store import papers as repo
 router = APIRouter()
 FEED_SIZE = 50
 DAILY_SIZE = 100
+MAX_AUTHOR = 300  # as the author page: longer is no name, and is not echoed into a feed title
 CONTENT_TYPES = {"rss": "application/rss+xml; charset=utf-8", "atom": "application/atom+xml; charset=utf-8"}
 ATOM_NS = "http://www.w3.org/2005/Atom"
 _NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -56,6 +62,11 @@ def _rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _html(text: str) -> str:
+    """Plain text as the HTML that shows it, for elements readers render as HTML."""
+    return html.escape(text, quote=False)
+
+
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
     child = ET.SubElement(parent, tag, attrs)
     if text is not None:
@@ -67,19 +78,19 @@ def render_rss(base: str, title: str, page_url: str, self_url: str, description:
     """An RSS 2.0 document (with an atom:link to itself, as validators ask)."""
     rss = ET.Element("rss", {"version": "2.0", "xmlns:atom": ATOM_NS})
     channel = _sub(rss, "channel")
-    _sub(channel, "title", title)
+    _sub(channel, "title", _html(title))
     _sub(channel, "link", page_url)
-    _sub(channel, "description", description)
+    _sub(channel, "description", _html(description))
     _sub(channel, "atom:link", href=self_url, rel="self", type="application/rss+xml")
     _sub(channel, "lastBuildDate", format_datetime(_updated(entries), usegmt=True))
     for entry in entries:
         link = f"{base}/papers/{entry.id}"
         item = _sub(channel, "item")
-        _sub(item, "title", entry.title)
+        _sub(item, "title", _html(entry.title))
         _sub(item, "link", link)
         _sub(item, "guid", link, isPermaLink="true")
         _sub(item, "pubDate", format_datetime(entry.when.astimezone(UTC), usegmt=True))
-        _sub(item, "description", entry.summary)
+        _sub(item, "description", _html(entry.summary))
         if entry.authors:
             _sub(item, "dc:creator", ", ".join(entry.authors))
         for category in entry.categories:
@@ -93,8 +104,8 @@ def render_atom(base: str, title: str, page_url: str, self_url: str, description
     """An Atom 1.0 document."""
     feed = ET.Element("feed", {"xmlns": ATOM_NS})
     _sub(feed, "id", self_url)
-    _sub(feed, "title", title)
-    _sub(feed, "subtitle", description)
+    _sub(feed, "title", _html(title), type="html")
+    _sub(feed, "subtitle", _html(description), type="html")
     _sub(feed, "link", href=self_url, rel="self", type="application/atom+xml")
     _sub(feed, "link", href=page_url, rel="alternate", type="text/html")
     _sub(feed, "updated", _rfc3339(_updated(entries)))
@@ -103,7 +114,7 @@ def render_atom(base: str, title: str, page_url: str, self_url: str, description
         link = f"{base}/papers/{entry.id}"
         item = _sub(feed, "entry")
         _sub(item, "id", link)
-        _sub(item, "title", entry.title, type="text")
+        _sub(item, "title", _html(entry.title), type="html")
         _sub(item, "link", href=link, rel="alternate", type="text/html")
         _sub(item, "updated", _rfc3339(entry.when))
         _sub(item, "published", _rfc3339(entry.when))
@@ -111,7 +122,7 @@ def render_atom(base: str, title: str, page_url: str, self_url: str, description
             _sub(_sub(item, "author"), "name", name)
         for category in entry.categories:
             _sub(item, "category", term=category)
-        _sub(item, "summary", entry.summary, type="text")
+        _sub(item, "summary", _html(entry.summary), type="html")
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 
 
@@ -191,12 +202,12 @@ def category_feed(request: Request, category: str, fmt: str) -> Response:
                     f"The newest papers in {category}", _entries_for(request, ids))  # fmt: skip
 
 
-@router.get("/feeds/author/{name}.{fmt}", include_in_schema=False)
+@router.get("/feeds/author/{name:path}.{fmt}", include_in_schema=False)
 def author_feed(request: Request, name: str, fmt: str) -> Response:
-    """The newest papers of an author (name matched with accents and case ignored)."""
+    """The newest papers of an author (name matched with accents and case ignored; it may hold `/` and `.`)."""
     _check_format(fmt)
     key = repo.name_key(name)
-    if not key:
+    if not key or len(name) > MAX_AUTHOR:
         raise NotFound("no such author")
     with request.app.state.store.read() as conn:
         ids, _ = queries.author_papers(conn, key, limit=FEED_SIZE, offset=0)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
+from urllib.parse import quote
 
+import html5lib
 import pytest
 
+from paperwire.web.feeds import Entry, render_atom, render_rss
 from tests.web.feed_helpers import SCRIPT_TITLE, SECOND, TOP, add_paper, hide
 
 A = "{http://www.w3.org/2005/Atom}"
@@ -77,13 +81,60 @@ def test_author_feed(client, site_store) -> None:
     assert len(entries) >= 2 and entries[0].findtext(f"{A}id") == "http://testserver/papers/2604.00002"
 
 
+def as_html(text: str) -> tuple[list[str], str]:
+    """What a reader that renders the text as HTML builds from it: the element names, and the text shown."""
+    fragment = html5lib.parseFragment(text, treebuilder="etree")
+    return [e.tag for e in fragment.iter() if isinstance(e.tag, str) and e.tag != "DOCUMENT_FRAGMENT"], "".join(
+        fragment.itertext())
+
+
 def test_hidden_papers_and_hostile_titles(client, site_store) -> None:
     hide(site_store, TOP)
-    add_paper(site_store, "2602.99999", SCRIPT_TITLE + " \x0b & more", day=date(2026, 2, 3), upvotes=999)
+    add_paper(site_store, "2602.99999", SCRIPT_TITLE + " & more", day=date(2026, 2, 3), upvotes=999,
+              abstract='<img src=x onerror="alert(1)"> a &lt; b $\\text{<form>}$')  # fmt: skip
     items = rss_items(client.get("/feeds/daily.rss"))
-    assert items[0].findtext("title") == SCRIPT_TITLE + "  & more"  # escaped in XML, control character dropped
     assert all(TOP not in item.findtext("link") for item in items)
-    assert b"<script>" not in client.get("/feeds/daily.atom").content
+    title, description = items[0].findtext("title"), items[0].findtext("description")
+    assert title == "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more"  # the XML's text is escaped HTML
+    assert as_html(title) == ([], SCRIPT_TITLE + " & more")  # a reader shows the text, runs nothing
+    assert as_html(description) == ([], '<img src=x onerror="alert(1)"> a &lt; b $\\text{<form>}$')
+    [entry] = [e for e in atom_entries(client.get("/feeds/daily.atom")) if "2602.99999" in e.findtext(f"{A}id")]
+    for element in (entry.find(f"{A}title"), entry.find(f"{A}summary")):
+        assert element.get("type") == "html" and as_html(element.text)[0] == []
+    assert as_html(entry.findtext(f"{A}title")) == ([], SCRIPT_TITLE + " & more")
+
+
+def test_characters_xml_cannot_hold_are_dropped() -> None:
+    entry = Entry("2602.99998", "a\x0b\x00b \ufffe c", ["Ada\x1b"], "x\x01y", ["cs.CL"], datetime(2026, 2, 3, tzinfo=UTC))
+    for render in (render_rss, render_atom):
+        text = "".join(ET.fromstring(render("http://x", "t", "http://x/", "http://x/f", "d", [entry])).itertext())
+        assert "ab  c" in text and "xy" in text and "Ada" in text
+
+
+@pytest.mark.parametrize("fmt", ["rss", "atom"])
+def test_feed_titles_from_the_url_are_text(client, fmt: str) -> None:
+    """A crafted search feed URL puts its query into the feed's title and description: shown as text."""
+    query = "<script>alert(1)</script> gaussian"
+    root = ET.fromstring(client.get(f"/feeds/search.{fmt}", params={"q": query}).content)
+    channel = root.find("channel") if fmt == "rss" else root
+    ns = "" if fmt == "rss" else A
+    for tag in ("title", "description" if fmt == "rss" else "subtitle"):
+        elements, shown = as_html(channel.findtext(f"{ns}{tag}"))
+        assert elements == [] and query in shown
+
+
+@pytest.mark.parametrize("name", ["AC/DC", "J. R. R. Tolkien", "A/B/C.rss"])
+def test_author_feeds_for_names_with_slashes_and_dots(client, site_store, name: str) -> None:
+    add_paper(site_store, "2604.00003", "Slashed", authors=(name,), published=date(2026, 4, 3))
+    page = client.get("/authors/" + quote(name, safe=""))
+    assert page.status_code == 200
+    for fmt in ("rss", "atom"):
+        link = re.search(rf'href="(/feeds/author/[^"]+\.{fmt})"', page.text).group(1)
+        for path in (link, f"/feeds/author/{quote(name, safe='')}.{fmt}"):
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.text)
+            assert b"http://testserver/papers/2604.00003" in response.content, path
+    assert client.get("/feeds/author/" + "x" * 301 + ".rss").status_code == 404  # no echo of unbounded input
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ so markup that would come alive in a browser is found even where a naive parser 
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -151,3 +152,17 @@ def test_the_digest_preview(hostile_client: TestClient, site_store: Store, site_
     response = hostile_client.get("/digest/preview", params={"token": token, "date": DAY.isoformat()})
     assert response.status_code == 200 and f"/papers/{HOSTILE}" in response.text
     assert_inert(response.text)
+
+
+def test_the_feeds(hostile_client: TestClient) -> None:
+    """Feeds carry the LaTeX as text; what a reader renders as HTML (titles, descriptions) builds no element."""
+    for path in ("/feeds/daily.rss", "/feeds/daily.atom", "/feeds/search.rss?q=zyxquark",
+                 "/feeds/author/Eve%20Zyxquark.atom", "/feeds/category/cs.CL.rss"):  # fmt: skip
+        root = ET.fromstring(hostile_client.get(path).content)
+        shown: list[str] = []
+        for element in root.iter():
+            if element.tag.rpartition("}")[2] in {"title", "description", "summary", "subtitle"}:
+                fragment = html5lib.parseFragment(element.text or "", treebuilder="etree")
+                assert [e.tag for e in fragment.iter() if isinstance(e.tag, str)] == ["DOCUMENT_FRAGMENT"], path
+                shown.append("".join(fragment.itertext()))
+        assert any(ATTACKS[0] in text for text in shown), path  # the hostile paper is there, its LaTeX as text
