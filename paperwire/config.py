@@ -109,7 +109,8 @@ class Settings(BaseSettings):
         "paperwire/0.1 (self-hosted research paper hub)", description="User-Agent sent to remote sources."
     )
     signin_mails_per_address: int = Field(
-        5, ge=1, description="Sign-in mails one address may be sent per hour."
+        3, ge=1, description="Sign-in mails one address may be sent per signin_link_minutes (while it is "
+        "limited, the links already mailed to it still work, so many senders cannot lock its owner out).",
     )
     signin_mails_per_ip: int = Field(
         20, ge=1, description="Sign-in mails one client IP address may request per hour."

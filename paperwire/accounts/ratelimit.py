@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from dataclasses import dataclass
 
@@ -25,20 +26,40 @@ class RateLimited(PaperwireError):
 
 @dataclass(frozen=True)
 class Limit:
-    """At most `count` events per `window` seconds for one key; `what` names the events in messages."""
+    """At most `count` events per `window` seconds for one key; `what` names the events in messages,
+    `advice` (optional) says what to do meanwhile."""
 
     name: str
     count: int
     window: int
     what: str
+    advice: str = ""
 
 
 def signin_per_address(settings: Settings) -> Limit:
-    return Limit("signin-address", settings.signin_mails_per_address, HOUR, "sign-in mails to this address")
+    """Sign-in mails to one address, per link lifetime: a short window that many IPs together cannot stretch,
+    and while it is full every link mailed in it still works, so its owner is never locked out."""
+    minutes = settings.signin_link_minutes
+    return Limit("signin-address", settings.signin_mails_per_address, minutes * 60, "sign-in mails to this address",
+                 advice=f"the links mailed to it in the last {minutes} minutes still work: use the newest one")  # fmt: skip
 
 
 def signin_per_ip(settings: Settings) -> Limit:
     return Limit("signin-ip", settings.signin_mails_per_ip, HOUR, "sign-in requests from your network")
+
+
+def client_key(ip: str) -> str:
+    """The rate-limit key of a client address: an IPv6 client is counted per /64, the block one subscriber
+    usually holds (so hopping between its addresses does not reset the limit); IPv4 per address."""
+    try:
+        parsed = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip[:64]
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
 
 
 def votes_per_user(settings: Settings) -> Limit:
@@ -61,9 +82,10 @@ def hit(store: Store, limit: Limit, subject: str | int, *, now: float | None = N
     if count > limit.count:
         retry_after = max(1, int(window_start + limit.window - moment))
         minutes = max(1, round(retry_after / 60))
+        wait = f"try again in about {minutes} minute{'s' if minutes != 1 else ''}"
         raise RateLimited(
             f"too many {limit.what} (at most {limit.count} per {_span(limit.window)}): "
-            f"try again in about {minutes} minute{'s' if minutes != 1 else ''}",
+            + (f"{limit.advice}; or {wait}" if limit.advice else wait),
             retry_after=retry_after,
         )
     return count
@@ -74,4 +96,6 @@ def _span(seconds: int) -> str:
         return "day" if seconds == 86400 else f"{seconds // 86400} days"
     if seconds % HOUR == 0:
         return "hour" if seconds == HOUR else f"{seconds // HOUR} hours"
+    if seconds % 60 == 0:
+        return "minute" if seconds == 60 else f"{seconds // 60} minutes"
     return f"{seconds} seconds"

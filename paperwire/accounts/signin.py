@@ -45,19 +45,20 @@ def _signer(secret: str) -> URLSafeSerializer:
 
 def request_link(
     store: Store, settings: Settings, mailer: Mailer, email: str, *, secret: str,
-    ip: str | None = None, next_url: str | None = None,
+    ip: str | None = None, next_url: str | None = None, now: datetime | None = None,
 ) -> str:  # fmt: skip
     """Mail a one-time sign-in link to `email`; returns the normalised address.
 
-    Raises InvalidInput for a malformed address, RateLimited past the per-address or per-IP limit,
+    Raises InvalidInput for a malformed address, RateLimited past the per-IP limit or the per-address
+    one (whose window is as long as a link lives, so the links already mailed still work meanwhile),
     MailUnavailable when the mail server cannot be reached.
     """
     address = normalise_email(email)
+    now = now or datetime.now(UTC)
     if ip:
-        ratelimit.hit(store, ratelimit.signin_per_ip(settings), ip)
-    ratelimit.hit(store, ratelimit.signin_per_address(settings), address)
+        ratelimit.hit(store, ratelimit.signin_per_ip(settings), ratelimit.client_key(ip), now=now.timestamp())
+    ratelimit.hit(store, ratelimit.signin_per_address(settings), address, now=now.timestamp())
     raw = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
     minutes = settings.signin_link_minutes
     with store.write() as conn:
         repo.prune_login_tokens(conn, now - timedelta(days=1))
