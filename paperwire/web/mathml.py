@@ -8,6 +8,7 @@ then an allowlist (nh3, html5ever's parser) drops every element and attribute th
 from __future__ import annotations
 
 import html
+import re
 import xml.etree.ElementTree as ET
 
 import nh3
@@ -27,9 +28,30 @@ MATHML_ATTRIBUTES = frozenset({
     "rowalign", "columnlines", "rowlines", "columnspacing", "rowspacing", "frame", "framespacing", "equalrows",
     "equalcolumns", "columnspan", "rowspan", "linebreak",
 })  # fmt: skip
+# Lengths stay within what a formula needs, so `\kern{-1000em}` or `\rule{1000em}{1000em}` cannot lay a formula
+# over the rest of the page or push it away (an attribute out of bounds is dropped: the default length applies).
+_LENGTHS = frozenset({"width", "height", "depth", "voffset", "lspace", "rspace", "minsize", "maxsize", "mathsize",
+                      "linethickness"})  # fmt: skip
+_LENGTH = re.compile(r"(-?(?:\d+\.?\d*|\.\d+))\s*(em|ex|pt|px|mu|%)?")
+_EM_PER_UNIT = {"em": 1.0, "ex": 0.5, "pt": 0.1, "px": 1 / 16, "mu": 1 / 18, "%": 0.01, None: 1.0}
+_MIN_EM, _MAX_EM = -3.0, 20.0
+
+
+def _bounded(tag: str, attribute: str, value: str) -> str | None:
+    """nh3's attribute filter: lengths outside [-3em, 20em] are dropped; named lengths ("thinmathspace") kept."""
+    if attribute not in _LENGTHS or re.fullmatch(r"[a-z]+", value):
+        return value
+    found = _LENGTH.fullmatch(value.strip())
+    if not found:
+        return None
+    em = float(found.group(1)) * _EM_PER_UNIT[found.group(2)]
+    return value if _MIN_EM <= em <= _MAX_EM else None
+
+
 _CLEANER = nh3.Cleaner(
     tags=set(MATHML_TAGS),
     attributes={"*": set(MATHML_ATTRIBUTES)},
+    attribute_filter=_bounded,
     clean_content_tags={"script", "style", "template", "noscript", "annotation-xml", "title", "textarea", "xmp"},
     url_schemes=set(),
     link_rel=None,

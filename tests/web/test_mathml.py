@@ -112,3 +112,13 @@ def test_any_text_renders_to_inert_markup(text: str) -> None:
     assert_only_mathml(out)
     if "$" not in text:
         assert "".join(html5lib.parseFragment(out, treebuilder="etree").itertext()) == text
+
+
+@pytest.mark.parametrize(
+    ("latex", "kept"),
+    [(r"\kern{-1000em}x", False), (r"\rule{1000em}{1000em}", False), (r"\hspace{25em}", False),
+     (r"\mspace{1000mu}", False), (r"\qquad", True), (r"a\!b", True), (r"\kern{-2em}", True), (r"\Huge x", True)],
+)  # fmt: skip
+def test_lengths_cannot_lay_a_formula_over_the_page(latex: str, kept: bool) -> None:
+    out = latex_to_mathml(latex)
+    assert any(f' {name}="' in out for name in ("width", "height", "mathsize")) == kept
