@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from paperwire.accounts.sessions import start_session
 from paperwire.accounts.signin import request_link
 from paperwire.accounts.users import add_user, create_api_token
 from paperwire.cli import app
@@ -69,6 +70,7 @@ def _build_instance(home: Path, embedder: Any, smtp_port: int) -> None:
     ada = add_user(store, "ada@example.org", display_name="Ada", admin=True)
     bob = add_user(store, "bob@example.org")
     create_api_token(store, bob["id"])
+    start_session(store, {}, ada["id"])  # a signed-in browser: it stays signed in on the new database
     with store.read() as conn:
         listed = [row[0] for row in conn.execute(sa.text("SELECT paper_id FROM listings ORDER BY source_upvotes DESC LIMIT 4"))]
     for user in (ada, bob):
