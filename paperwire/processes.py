@@ -7,7 +7,6 @@ restart on the same host takes over at once what a killed process held, instead 
 from __future__ import annotations
 
 import os
-import socket
 
 
 def process_gone(pid: int) -> bool:

@@ -83,9 +83,8 @@ def release_dead_local(store: Store, now: datetime) -> list[int]:
     released = []
     with store.write() as conn:
         for job_id, holder in rows.held_by(conn, f"{host}:"):
-            if dead_here(holder, host):
-                if rows.expire_lease(conn, job_id, holder, now):
-                    released.append(job_id)
+            if dead_here(holder, host) and rows.expire_lease(conn, job_id, holder, now):
+                released.append(job_id)
     for job_id in released:
         log.warning("job %s: its worker on this host is gone; taking it over", job_id)
     return released

@@ -29,7 +29,7 @@ def _next_window(seconds: int) -> datetime:
     return datetime.fromtimestamp(start + 1, UTC)
 
 
-def _ask(store, settings, email: str, ip: str, now: datetime) -> bool:  # noqa: ANN001
+def _ask(store, settings, email: str, ip: str, now: datetime) -> bool:
     try:
         signin.request_link(store, settings, Mailer(settings), email, secret=SECRET, ip=ip, now=now)
         return True

@@ -12,7 +12,7 @@ COOKIE = "paperwire_session"
 HF_PAPER = "2602.00919"  # 280 upvotes imported from the Hugging Face list of 2026-02-03
 
 
-def _replay(app, cookie: str) -> TestClient:  # noqa: ANN001
+def _replay(app, cookie: str) -> TestClient:
     """Another browser (the attacker's) holding a copy of a session cookie."""
     other = TestClient(app)
     other.cookies.set(COOKIE, cookie)

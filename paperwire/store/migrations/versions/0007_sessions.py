@@ -19,8 +19,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "user_sessions",
-        sa.Column("id_hash", sa.String(length=64), nullable=False,
-                  comment="sha256 of the random session id; the id itself is never stored"),  # fmt: skip
+        sa.Column("id_hash", sa.String(length=64), nullable=False, comment="sha256 of the random session id; the id itself is never stored"),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
