@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from datetime import UTC, datetime
 from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
 
 from paperwire.errors import InvalidInput, NotFound
 from paperwire.store import Store
@@ -15,16 +16,42 @@ from paperwire.store import accounts as repo
 ROLES = ("user", "admin")
 TOKEN_PREFIX = "pw_"
 MAX_NAME = 120
-# Deliberately loose: one @, no spaces, a dot in the domain. The mail server is the real check.
-_EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']+\.[^@\s<>\"'.]{2,}$")
+MAX_EMAIL = 254  # the longest address SMTP carries (RFC 5321 path limit)
+
+
+class InvalidAddress(InvalidInput):
+    """An address the validator refused; `shown` is the input cut for a message, `reason` the validator's why."""
+
+    def __init__(self, shown: str, reason: str) -> None:
+        super().__init__(f"not an email address: {shown}: {reason}")
+        self.shown, self.reason = shown, reason
 
 
 def normalise_email(text: str) -> str:
-    """A trimmed, lower-cased address, or InvalidInput with a message fit for a form."""
-    email = (text or "").strip().lower()
-    if len(email) > 320 or not _EMAIL.match(email):
-        raise InvalidInput(f"not an email address: {text!r}" if text else "enter your email address")
-    return email
+    """The one canonical form of a mailbox's address, or InvalidInput with a message fit for a form.
+
+    Checked by email-validator, without DNS (no network). Only a bare address passes: no display name,
+    comment, quoted or non-ASCII local part, IP literal, control character, or special-use domain (.test,
+    .invalid, .local, localhost). Canonical: the ASCII (IDNA) form, all lower-case, local part included:
+    mail providers fold its case, and per-address limits must not count Victim@ apart from victim@.
+    """
+    raw = (text or "").strip(" \t")
+    if not raw:
+        raise InvalidInput("enter your email address")
+    shown = repr(raw[:80]) + ("…" if len(raw) > 80 else "")
+    if len(raw) > MAX_EMAIL:
+        raise InvalidAddress(shown, f"too long ({MAX_EMAIL} characters at most)")
+    try:
+        valid = validate_email(raw, check_deliverability=False, allow_smtputf8=False, strict=True)  # strict: <= 64 before @
+    except EmailNotValidError as exc:
+        raise InvalidAddress(shown, str(exc)) from None
+    return valid.ascii_email.lower()
+
+
+def mailbox_key(address: str) -> str:
+    """The mailbox an address reaches, for per-address limits: case folded, the +tag dropped (victim+1@ is victim@)."""
+    local, _, domain = address.lower().rpartition("@")
+    return f"{local.split('+', 1)[0] or local}@{domain}"
 
 
 def clean_display_name(text: str | None) -> str | None:

@@ -19,7 +19,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLS
 from paperwire.accounts import ratelimit
 from paperwire.accounts.ratelimit import HOUR, Limit
 from paperwire.accounts.secret import secret_key
-from paperwire.accounts.users import normalise_email
+from paperwire.accounts.users import InvalidAddress, mailbox_key, normalise_email
 from paperwire.config import Settings
 from paperwire.digest.periods import FREQUENCIES, zone
 from paperwire.errors import InvalidInput, NotFound
@@ -112,9 +112,8 @@ def check_address(email: str) -> str:
     """A normalised address, or InvalidInput "not a valid email address"."""
     try:
         return normalise_email(email)
-    except InvalidInput:
-        shown = (email or "").strip()[:80]
-        raise InvalidInput(f"not a valid email address: {shown!r}" if shown else "enter your email address") from None
+    except InvalidAddress as exc:
+        raise InvalidInput(f"not a valid email address: {exc.shown}: {exc.reason}") from None
 
 
 def _limits(settings: Settings) -> tuple[Limit, Limit]:
@@ -199,7 +198,7 @@ def request_subscription(store: Store, settings: Settings, mailer: Mailer, email
     per_address, per_ip = _limits(settings)
     if ip:
         ratelimit.hit(store, per_ip, ip)
-    ratelimit.hit(store, per_address, address)
+    ratelimit.hit(store, per_address, mailbox_key(address))
     now = datetime.now(UTC)
     with store.write() as conn:
         repo.purge_pending(conn, now - timedelta(hours=settings.subscription_expiry_hours))

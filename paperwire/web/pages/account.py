@@ -57,17 +57,18 @@ def signin_request(request: Request, email: str = Form(""), next: str = Form("/"
     """Mail a sign-in link; the answer is the same whether or not the address has an account."""
     store, settings = request.app.state.store, request.app.state.settings
     target = signin.safe_next(next)
+    typed = email[: users.MAX_EMAIL]  # echoed in the form: never more than an address may hold
     try:
         address = signin.request_link(store, settings, Mailer(settings), email, secret=_secret(request),
                                       ip=request.client.host if request.client else None, next_url=target)  # fmt: skip
     except InvalidInput as exc:
-        return render(request, "signin.html", status=400, next=target, email=email, error=exc.message)
+        return render(request, "signin.html", status=400, next=target, email=typed, error=exc.message)
     except RateLimited as exc:
-        response = render(request, "signin.html", status=429, next=target, email=email, error=exc.message)
+        response = render(request, "signin.html", status=429, next=target, email=typed, error=exc.message)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except MailUnavailable:
-        return render(request, "signin.html", status=503, next=target, email=email,
+        return render(request, "signin.html", status=503, next=target, email=typed,
                       error="we could not send mail just now: please try again in a few minutes")  # fmt: skip
     return render(request, "signin.html", next=target, email=address, sent=True,
                   minutes=settings.signin_link_minutes)  # fmt: skip

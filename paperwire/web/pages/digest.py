@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from paperwire.accounts.ratelimit import RateLimited
+from paperwire.accounts.users import MAX_EMAIL
 from paperwire.digest import subscriptions as subs
 from paperwire.digest.compose import compose
 from paperwire.digest.periods import current_period
@@ -162,7 +163,7 @@ async def subscribe(request: Request) -> Response:
     """Mail a confirmation link; the answer is the same whether or not the address is already subscribed."""
     store, settings = request.app.state.store, request.app.state.settings
     form = await request.form()
-    email = str(form.get("email") or "").strip()
+    email = str(form.get("email") or "")[: MAX_EMAIL + 1]  # echoed: no more than an address may hold
     preferences, errors = parse_preferences(form) if has_preferences(form) else (None, {})
     values = typed_values(form, preferences) if preferences else form_values(_DEFAULTS)
 
@@ -173,9 +174,10 @@ async def subscribe(request: Request) -> Response:
     if errors:
         return again(400, "Some preferences need fixing: see the messages below.")
     user = current_user(request)
-    user_id = user["id"] if user and user["email"].lower() == email.lower() else None
     try:
-        subs.request_subscription(store, settings, Mailer(settings), email, ip=_client_ip(request),
+        address = subs.check_address(email)
+        user_id = user["id"] if user and user["email"] == address else None
+        subs.request_subscription(store, settings, Mailer(settings), address, ip=_client_ip(request),
                                   preferences=preferences, user_id=user_id)  # fmt: skip
     except InvalidInput as exc:
         return again(400, exc.message)
@@ -185,7 +187,7 @@ async def subscribe(request: Request) -> Response:
         return response
     except MailUnavailable:
         return again(503, "we could not send mail just now: please try again in a few minutes")
-    return render(request, "subscribe_sent.html", email=email)
+    return render(request, "subscribe_sent.html", email=address)
 
 
 @router.get("/subscribe/confirm/{token}", response_class=HTMLResponse)
