@@ -236,16 +236,12 @@ def iter_file(stream: BinaryIO, name: str, fmt: str) -> Iterator[ParsedItem | Re
 
 def _iter_document(stream: _CountedBytes, name: str, fmt: str) -> Iterator[ParsedItem | RecordError]:
     if fmt == "hf":
-        from paperwire.sources.hf import parse_hf_daily
+        from paperwire.sources.hf import decode_document, parse_hf_daily
 
-        data = stream.read()
         try:
-            obj = json.loads(data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff"))
-        except json.JSONDecodeError as exc:
-            yield RecordError(name, exc.lineno, f"bad JSON document: {exc.msg}")
-            return
-        except (ValueError, RecursionError) as exc:
-            yield RecordError(name, 0, f"bad JSON document: {type(exc).__name__}: {shown(str(exc), 80)}")
+            obj = decode_document(stream.read(), name)
+        except MalformedDocument as exc:
+            yield RecordError(name, exc.line, exc.message.removeprefix(f"{name}: "))
             return
         yield from parse_hf_daily(obj, name)
         return

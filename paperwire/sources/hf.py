@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from paperwire.errors import InvalidInput
+from paperwire.errors import InvalidInput, MalformedDocument
 from paperwire.papers.record import (
     ListingEntry,
     PaperRecord,
@@ -21,6 +22,20 @@ from paperwire.papers.record import (
 from paperwire.sources.dates import parse_date
 
 SOURCE = "huggingface"
+
+
+def decode_document(data: bytes, name: str) -> object:
+    """Decode one JSON document; bytes that are not UTF-8 stay marked, so only the item holding them is refused.
+
+    Raises MalformedDocument (with its line when known) for anything that is not JSON.
+    """
+    text = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MalformedDocument(f"{name}: bad JSON document: {exc.msg}", line=exc.lineno) from None
+    except (ValueError, RecursionError) as exc:  # a number of thousands of digits; nesting too deep
+        raise MalformedDocument(f"{name}: bad JSON document: {type(exc).__name__}: {shown(str(exc), 80)}") from None
 
 
 def parse_hf_daily(obj: object, name: str) -> Iterator[ParsedItem | RecordError]:

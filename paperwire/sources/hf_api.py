@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import httpx
@@ -10,7 +9,7 @@ import httpx
 from paperwire.config import Settings
 from paperwire.errors import MalformedDocument
 from paperwire.papers.record import ParsedItem, RecordError
-from paperwire.sources.hf import parse_hf_daily
+from paperwire.sources.hf import decode_document, parse_hf_daily
 from paperwire.sources.http import PoliteClient
 
 # The API pages at 50 items by default and allows up to 100; a day rarely lists more than 100 papers.
@@ -22,10 +21,7 @@ def fetch_daily(client: PoliteClient, settings: Settings, day: date) -> list[Par
     name = f"huggingface daily_papers {day.isoformat()}"
 
     def decode(response: httpx.Response) -> list[object]:
-        try:
-            obj = json.loads(response.content)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise MalformedDocument(f"{name}: not valid JSON: {exc}", line=getattr(exc, "lineno", 0)) from exc
+        obj = decode_document(response.content, name)
         if not isinstance(obj, list):
             raise MalformedDocument(f"{name}: expected a JSON list of papers, got {type(obj).__name__}")
         return obj

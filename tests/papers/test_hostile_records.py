@@ -386,3 +386,27 @@ def test_a_jsonl_line_beyond_the_record_limit_is_skipped_without_reading_it_whol
     report = ingest_paths(store, [path])
     assert (report.added, report.skipped) == (2, 1)
     assert report.errors[0].line == 2 and "longer than" in report.errors[0].reason
+
+
+def test_json_nested_too_deep_or_numbers_too_long_are_bad_lines(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "deep.jsonl"
+    lines = [json.dumps(_plain(1)), "[" * 100_000 + "]" * 100_000,
+             '{"id": "2501.00002", "title": "T", "abstract": "a", "n": ' + "7" * 5000 + "}", json.dumps(_plain(3))]  # fmt: skip
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = ingest_paths(store, [path])
+    assert (report.added, report.skipped) == (2, 2)
+    assert [e.line for e in report.errors] == [2, 3] and all("bad JSON" in e.reason for e in report.errors)
+
+
+def test_a_doctype_is_refused_so_entity_expansion_never_runs(store: Store, tmp_path: Path) -> None:
+    page = (SOURCES / "arxiv_api_page1.xml").read_text(encoding="utf-8")
+    laughs = '<!DOCTYPE feed [<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {chr(98 + n)} "{("&" + chr(97 + n) + ";") * 10}">' for n in range(9)
+    ) + "]>\n"
+    hostile = page.replace("<feed ", laughs + "<feed ", 1).replace("Low-Resource Machine", "&j;", 1)
+    path = tmp_path / "laughs.xml"
+    path.write_text(hostile, encoding="utf-8")
+    report = ingest_paths(store, [path], fmt="atom")
+    assert report.added == 0
+    [error] = report.errors
+    assert "DOCTYPE" in error.reason

@@ -57,3 +57,35 @@ def test_fetch_hf_reports_hostile_items_and_keeps_the_good_ones(env: dict, setti
     with store.read() as conn:
         kept = repo.get_paper(conn, "2503.09917")
     assert kept is not None and kept["code_url"] is None
+
+
+def test_hf_api_item_with_bytes_that_are_not_utf8_costs_only_itself(replay: ReplayServer, live_settings: Settings) -> None:
+    from datetime import date
+
+    from paperwire.papers.record import ParsedItem, RecordError
+    from paperwire.sources.hf_api import fetch_daily
+    from paperwire.sources.http import PoliteClient
+
+    items = json.loads(fixture("hf_api_daily.json"))
+    items[1]["paper"]["title"] = "MARKER"
+    body = json.dumps(items).encode().replace(b"MARKER", b"caf\xe9")
+    replay.script("/api/daily_papers", Reply(200, body, {"Content-Type": "application/json"}))
+    with PoliteClient(live_settings) as client:
+        parsed = fetch_daily(client, live_settings, date(2025, 3, 17))
+    assert [type(item) for item in parsed] == [ParsedItem, RecordError, ParsedItem]
+    assert "invalid UTF-8 (byte 0xE9)" in parsed[1].reason
+
+
+def test_hf_api_answer_nested_too_deep_is_a_bad_answer_not_a_crash(replay: ReplayServer, live_settings: Settings) -> None:
+    from datetime import date
+
+    import pytest
+
+    from paperwire.errors import SourceUnavailable
+    from paperwire.sources.hf_api import fetch_daily
+    from paperwire.sources.http import PoliteClient
+
+    deep = b"[" * 100_000 + b"]" * 100_000
+    replay.script("/api/daily_papers", Reply(200, deep), Reply(200, deep))
+    with PoliteClient(live_settings) as client, pytest.raises(SourceUnavailable):
+        fetch_daily(client, live_settings, date(2025, 3, 17))
