@@ -174,6 +174,10 @@ class Settings(BaseSettings):
         0, ge=0, le=65535, description="Port on 127.0.0.1 where a job worker (`paperwire worker`, or the one inside "
         "`paperwire serve`) serves its own Prometheus metrics (jobs run, embedded papers); 0: none.",
     )
+    metrics_token: str | None = Field(
+        None, description="Token that /metrics asks of every client (`Authorization: Bearer <token>`); from the "
+        "environment only. Empty: /metrics answers loopback clients (127.0.0.0/8, ::1) only.",
+    )
     log_format: str = Field("text", pattern="^(text|json)$", description="Log lines as text or as JSON objects (one a line).")
     log_level: str = Field(
         "INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$", description="Least severe log level written to standard error."

@@ -8,12 +8,14 @@ the database and the search indexes, for a load balancer or an orchestrator's re
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DBAPIError
 
@@ -42,9 +44,40 @@ def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready", "database": "ok", "indexes": indexes})
 
 
+def is_loopback(host: str | None) -> bool:
+    """Whether a client address is this machine's (127.0.0.0/8, ::1, or IPv4 loopback mapped into IPv6)."""
+    try:
+        address = ipaddress.ip_address(host or "")
+    except ValueError:
+        return False  # a name (or no address at all, as on a Unix socket) is not trusted
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_loopback
+
+
+def metrics_refusal(request: Request) -> Response | None:
+    """Why this request may not read /metrics, or None when it may: with metrics_token set every client must
+    send it; without, only loopback clients are served."""
+    token = request.app.state.settings.metrics_token
+    if token:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
+            return None
+        return PlainTextResponse("401: /metrics needs the metrics token (Authorization: Bearer <token>)\n",
+                                 status_code=401, headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+    if is_loopback(request.client.host if request.client else None):
+        return None
+    return PlainTextResponse("403: /metrics answers loopback clients only; set PAPERWIRE_METRICS_TOKEN to scrape "
+                             "it from elsewhere\n", status_code=403)  # fmt: skip
+
+
 @router.get("/metrics")
 def metrics(request: Request) -> Response:
-    """The web workers' metrics in Prometheus text format, plus the job queue's depth read from the database."""
+    """The web workers' metrics in Prometheus text format, plus the job queue's depth read from the database.
+
+    Loopback clients only, or any client with the metrics token (settings.metrics_token)."""
+    refusal = metrics_refusal(request)
+    if refusal is not None:
+        return refusal
     body = generate_latest(registry())
     try:
         with request.app.state.store.read() as conn:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -22,6 +24,13 @@ def _total(name: str, **labels: str) -> float:
     """Sum of a metric's samples whose labels include `labels` (metrics are process-wide, so tests compare deltas)."""
     return sum(sample.value for family in REGISTRY.collect() for sample in family.samples
                if sample.name == name and labels.items() <= sample.labels.items())  # fmt: skip
+
+
+@pytest.fixture
+def local(app) -> Iterator[TestClient]:
+    """A client on the loopback address: the only one /metrics answers without a token (the default)."""
+    with TestClient(app, client=("127.0.0.1", 50000)) as test_client:
+        yield test_client
 
 
 def _closed_port() -> int:
@@ -67,7 +76,7 @@ def test_indexes_that_fail_to_load_are_503(app, client, monkeypatch) -> None:
                                "reason": "search indexes not loaded: index folder is not readable"}  # fmt: skip
 
 
-def test_request_latency_by_route_template_method_and_status(client) -> None:
+def test_request_latency_by_route_template_method_and_status(client, local) -> None:
     name = "paperwire_http_request_duration_seconds_count"
     template = {"route": "/api/papers/{paper_id}", "method": "GET"}
     ok, missing = _total(name, **template, status="200"), _total(name, **template, status="404")
@@ -77,7 +86,7 @@ def test_request_latency_by_route_template_method_and_status(client) -> None:
     assert client.get("/api/papers/2503.11742").status_code == 200
     assert client.get("/api/papers/2503.99999").status_code == 404
     assert client.get("/no/such/page").status_code == 404
-    response = client.get("/metrics")
+    response = local.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     assert _total(name, **template, status="200") == ok + 2
@@ -88,14 +97,14 @@ def test_request_latency_by_route_template_method_and_status(client) -> None:
     assert "/api/papers/{paper_id}" in exposed and "/api/papers/2503.11731" not in exposed
 
 
-def test_search_latency_by_mode(client) -> None:
+def test_search_latency_by_mode(client, local) -> None:
     name = "paperwire_search_duration_seconds_count"
     before = {mode: _total(name, mode=mode) for mode in ("keyword", "semantic", "hybrid")}
     for mode in ("keyword", "semantic", "hybrid"):
         assert client.get("/api/papers/search", params={"q": "language model", "mode": mode}).status_code == 200
     assert client.get("/api/papers/search", params={"q": "cat:cs.CL", "mode": "keyword"}).status_code == 200
     assert {mode: _total(name, mode=mode) - before[mode] for mode in before} == {"keyword": 2, "semantic": 1, "hybrid": 1}
-    assert "paperwire_search_duration_seconds_bucket" in client.get("/metrics").text
+    assert "paperwire_search_duration_seconds_bucket" in local.get("/metrics").text
 
 
 def test_emails_sent_and_failed(site_settings: Settings, smtp: SmtpSink) -> None:
@@ -120,7 +129,7 @@ def test_ingest_counts_added_and_updated(store: Store) -> None:
     assert _total(name, outcome="updated") == updated + first.updated + again.updated
 
 
-def test_job_queue_depth_is_read_from_the_database_at_each_scrape(client, site_store: Store) -> None:
+def test_job_queue_depth_is_read_from_the_database_at_each_scrape(local, site_store: Store) -> None:
     from datetime import UTC, datetime, timedelta
 
     from paperwire.store import jobs as rows
@@ -134,10 +143,10 @@ def test_job_queue_depth_is_read_from_the_database_at_each_scrape(client, site_s
         rows.enqueue(conn, "send", now)
         rows.enqueue(conn, "send", now)
         rows.enqueue(conn, "embed", now + timedelta(hours=1))
-    assert depth(client.get("/metrics").text) == {("send", "queued"): 2, ("embed", "waiting"): 1}
+    assert depth(local.get("/metrics").text) == {("send", "queued"): 2, ("embed", "waiting"): 1}
     with site_store.write() as conn:
         rows.claim(conn, "w", now, now + timedelta(minutes=1))
-    assert depth(client.get("/metrics").text) == {("send", "queued"): 1, ("send", "running"): 1, ("embed", "waiting"): 1}
+    assert depth(local.get("/metrics").text) == {("send", "queued"): 1, ("send", "running"): 1, ("embed", "waiting"): 1}
 
 
 def test_embedded_papers_are_counted_by_model(store: Store) -> None:
