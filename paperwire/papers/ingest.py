@@ -11,7 +11,13 @@ from typing import Any
 
 from paperwire import metrics
 from paperwire.errors import InvalidInput, PaperwireError
-from paperwire.papers.record import ListingEntry, PaperRecord, ParsedItem, RecordError, check_item
+from paperwire.papers.record import (
+    ListingEntry,
+    PaperRecord,
+    ParsedItem,
+    RecordError,
+    check_item,
+)
 from paperwire.store import Store
 from paperwire.store import papers as repo
 

@@ -43,7 +43,7 @@ def ingest_paths(
         size = path.stat().st_size
         with open_input(path) as (stream, raw), closing(iter_file(stream, str(path), file_format)) as items:
 
-            def progress(report: IngestReport, raw=raw, path=path, size=size) -> None:  # noqa: ANN001
+            def progress(report: IngestReport, raw=raw, path=path, size=size, total=total) -> None:
                 if on_progress:
                     on_progress(path, raw.tell(), size, total.processed + report.processed)
 

@@ -41,7 +41,7 @@ _BAD_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\U0010ff80-
 _NEW_ID = re.compile(r"^(\d{4}\.\d{4,5})(?:v(\d+))?$", re.ASCII)
 _OLD_ID = re.compile(r"^([a-z][a-z\-]{0,31}(?:\.[A-Z]{2})?/\d{7})(?:v(\d+))?$", re.ASCII)
 _ID_IN_URL = re.compile(
-    r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/(.+?)(?:\.pdf)?/?$", re.I | re.ASCII
+    r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/(.+?)(?:\.pdf)?/?$", re.IGNORECASE | re.ASCII
 )
 _VERSION_LABEL = re.compile(r"v(\d+)", re.ASCII)
 
@@ -65,8 +65,7 @@ def parse_arxiv_id(text: str) -> tuple[str, int | None]:
         raw = match.group(1)
     if raw.lower().startswith("arxiv:"):
         raw = raw[6:]
-    if raw.startswith("oai:arXiv.org:"):
-        raw = raw[len("oai:arXiv.org:"):]
+    raw = raw.removeprefix("oai:arXiv.org:")
     for pattern in (_NEW_ID, _OLD_ID):
         found = pattern.match(raw)
         if found:

@@ -9,10 +9,14 @@ import httpx
 
 from paperwire.config import Settings
 from paperwire.errors import InvalidInput
-from paperwire.papers.record import ParsedItem, RecordError, is_arxiv_category, parse_arxiv_id
+from paperwire.papers.record import (
+    ParsedItem,
+    RecordError,
+    is_arxiv_category,
+    parse_arxiv_id,
+)
 from paperwire.sources.arxiv_atom import AtomPage, parse_atom
 from paperwire.sources.http import PoliteClient
-
 
 
 def check_category(category: str) -> str:

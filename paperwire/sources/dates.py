@@ -45,6 +45,6 @@ def parse_datetime(raw: object, field: str) -> datetime | None:
 
 def _timestamp(text: str) -> datetime:
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return datetime.fromisoformat(text)  # takes "Z" since Python 3.11
     except ValueError:
         return parsedate_to_datetime(text)

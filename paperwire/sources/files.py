@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from paperwire.errors import InvalidInput, MalformedDocument, SourceUnavailable
-from paperwire.papers.record import MAX_RECORD_BYTES, ParsedItem, RecordError, parse_arxiv_id, shown
+from paperwire.papers.record import (
+    MAX_RECORD_BYTES,
+    ParsedItem,
+    RecordError,
+    parse_arxiv_id,
+    shown,
+)
 from paperwire.sources.geiger_tsv import iter_tsv, looks_like_tsv_header
 from paperwire.sources.jsonl import LineTooLong, iter_jsonl, looks_like_snapshot
 
@@ -42,7 +48,7 @@ def open_input(path: Path) -> Iterator[tuple[BinaryIO, BinaryIO]]:
         if magic.startswith(_GZIP):
             stream: BinaryIO = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
         elif magic.startswith(_XZ):
-            stream = lzma.LZMAFile(raw)  # type: ignore[assignment]
+            stream = lzma.LZMAFile(raw)  # type: ignore[assignment]  # noqa: SIM115 - raw is closed below
         else:
             stream = raw
         yield stream, raw
