@@ -59,7 +59,10 @@ def ingest(
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad record with exit code 3.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
 ) -> None:
-    """Ingest paper files (arXiv snapshot, API Atom, OAI-PMH, Hugging Face daily lists, plain JSONL)."""
+    """Ingest paper files (arXiv snapshot, API Atom, OAI-PMH, Hugging Face daily lists, plain JSONL).
+
+    Bad records are reported and skipped. Exit code 0 when records were read, 3 at the first bad record with --strict, 4 when not one could be read.
+    """
     from paperwire.papers.load import ingest_paths
 
     if fmt is not None and fmt not in FORMATS:

@@ -107,6 +107,7 @@ JSONL_ATTACKS = {
     "published-far-future": (_plain(2, published="2999-01-01"), "published"),
     "updated-overflowing": (_plain(2, updated=OVERFLOWING_DATE), "updated"),
     "nul-in-title": (_plain(2, title="Good\u0000paper"), "NUL"),
+    "bell-in-title": (_plain(2, title="Good\u0007paper"), "control character U+0007"),
     "lone-surrogate": (_plain(2, abstract="bad \ud800 text"), "surrogate"),
     "title-too-long": (_plain(2, title="t" * (MAX_TITLE_CHARS + 1)), "title"),
     "abstract-too-long": (_plain(2, abstract="a " * MAX_ABSTRACT_CHARS), "abstract"),
