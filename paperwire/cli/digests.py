@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -44,6 +45,7 @@ def subscriber_add(
     from paperwire.digest.subscriptions import (
         Preferences,
         add_subscriber,
+        check_address,
         request_subscription,
     )
     from paperwire.mail import Mailer
@@ -58,8 +60,9 @@ def subscriber_add(
         row = add_subscriber(store, email, prefs, confirmed=True)
         out.print(f"subscription {row['id']}: {row['email']} active ({_describe(row)})", markup=False)
         return
-    request_subscription(store, settings, Mailer(settings), email, ip=None, preferences=prefs)
-    out.print(f"confirmation link mailed to {email.strip().lower()} (valid {settings.subscription_expiry_hours} h)",
+    address = check_address(email)
+    request_subscription(store, settings, Mailer(settings), address, ip=None, preferences=prefs)
+    out.print(f"confirmation link mailed to {address} (valid {settings.subscription_expiry_hours} h)",
               markup=False)  # fmt: skip
 
 
@@ -137,7 +140,7 @@ def digest_preview(
     chosen = _period(period) or current_period(store, settings, subscription)
     digest = compose(store, settings, SearchEngine(settings, store), subscription, chosen)
     if digest.skipped_reason:
-        err.print(f"nothing would be sent for {digest.key}: {digest.skipped_reason}", highlight=False)
+        err.print(f"nothing would be sent for {digest.key}: {digest.skipped_reason}", highlight=False, markup=False)
         return
     message = render_digest(settings, store, digest)
     part = message.get_body(("html",) if html else ("plain",))
@@ -171,5 +174,5 @@ def digest_send(
         out.print(json.dumps(report.as_dict()), markup=False)
         return
     for error in report.errors:
-        err.print(f"[yellow]failed[/] {error}", highlight=False)
+        err.print(f"[yellow]failed[/] {escape(error)}", highlight=False)
     out.print(report.summary(), markup=False)

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from paperwire.cli.common import Group, err, open_store, out, settings_of
 from paperwire.errors import InvalidInput
@@ -37,7 +38,7 @@ def worker(
     configure_logging(settings)
     runner = Worker(settings, open_store(ctx), kinds=_kinds(kind))
     if not once and (port := serve_metrics(settings)):
-        err.print(f"metrics at http://127.0.0.1:{port}/metrics")
+        err.print(f"metrics at http://127.0.0.1:{port}/metrics", markup=False)
     if once:
         report = runner.run_due()
         for outcome in report.outcomes:
@@ -47,7 +48,7 @@ def worker(
         if report.failed:
             raise typer.Exit(1)
         return
-    err.print(f"worker {runner.name}: periodic jobs every {settings.scheduler_interval:g} s (Ctrl-C to stop)")
+    err.print(f"worker {runner.name}: periodic jobs every {settings.scheduler_interval:g} s (Ctrl-C to stop)", markup=False)
     stop = threading.Event()
     try:
         runner.run(stop)
@@ -79,9 +80,9 @@ def jobs_list(
     table = Table("id", "kind", "state", "attempts", "run at", "finished", "result or error")
     for job in recent:
         moment = job["finished_at"] or job["started_at"]
-        table.add_row(str(job["id"]), job["kind"], job["state"], f"{job['attempts']}/{job['max_attempts']}",
+        table.add_row(str(job["id"]), Text(job["kind"]), job["state"], f"{job['attempts']}/{job['max_attempts']}",
                       job["run_at"].strftime("%Y-%m-%d %H:%M:%S"), moment.strftime("%H:%M:%S") if moment else "",
-                      (job["error"] if job["state"] == "failed" else job["result"] or job["error"] or "")[:80])  # fmt: skip
+                      Text((job["error"] if job["state"] == "failed" else job["result"] or job["error"] or "")[:80]))  # fmt: skip
     out.print(table)
 
 

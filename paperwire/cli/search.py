@@ -129,11 +129,11 @@ def eval_command(
     if as_json:
         out.print(json.dumps({"documents": documents, "model": embedder.name, "results": results}), markup=False)
         return
-    out.print(f"{documents} documents, model {embedder.name}")
-    out.print(f"{'variant':<24} {'nDCG@10':>8} {'R@100':>8} {'MRR@10':>8} {'queries':>8}")
+    out.print(f"{documents} documents, model {embedder.name}", markup=False)
+    out.print(f"{'variant':<24} {'nDCG@10':>8} {'R@100':>8} {'MRR@10':>8} {'queries':>8}", markup=False)
     for label, metrics in results.items():
         out.print(f"{label:<24} {metrics['ndcg@10']:>8.4f} {metrics['recall@100']:>8.4f} "
-                  f"{metrics['mrr@10']:>8.4f} {metrics['queries']:>8}")  # fmt: skip
+                  f"{metrics['mrr@10']:>8.4f} {metrics['queries']:>8}", markup=False)  # fmt: skip
 
 
 @app.command()
@@ -155,10 +155,10 @@ def index(
     store = Store.open(settings)
     if export_file is not None:
         count = export_vectors(store, export_file, settings.embedding_model)
-        out.print(f"exported {count} vectors of {settings.embedding_model} to {export_file}")
+        out.print(f"exported {count} vectors of {settings.embedding_model} to {export_file}", markup=False)
         return
     if import_file is not None:
-        out.print(import_vectors(store, import_file, settings.embedding_model).summary())
+        out.print(import_vectors(store, import_file, settings.embedding_model).summary(), markup=False)
     engine = SearchEngine(settings, store)
     with progress_bar() as progress:
         task = progress.add_task("embedding", total=None, records=0)
@@ -168,10 +168,10 @@ def index(
 
         report = embed_pending(store, engine.embedder, batch_size=settings.embed_batch_size,
                                on_progress=on_progress, limit=limit)  # fmt: skip
-    out.print(report.summary())
+    out.print(report.summary(), markup=False)
     counts = engine.rebuild() if rebuild else engine.sync()
     out.print(f"search indexes: {counts['keyword']} keyword documents and {counts['vectors']} vectors "
-              + ("rebuilt" if rebuild else "updated"))  # fmt: skip
+              + ("rebuilt" if rebuild else "updated"), markup=False)  # fmt: skip
 
 
 @app.command()
@@ -184,4 +184,4 @@ def distill(
     from paperwire.search.indexer import distill_static
 
     path = distill_static(out_dir, base=base, dims=dims).resolve()  # the path is the model's stored name
-    out.print(f"static model written to {path}; use it with PAPERWIRE_EMBEDDING_MODEL={path}")
+    out.print(f"static model written to {path}; use it with PAPERWIRE_EMBEDDING_MODEL={path}", markup=False)

@@ -20,7 +20,7 @@ def migrate(ctx: typer.Context) -> None:
     store = Store.open(settings_of(ctx), migrate=False)
     applied = upgrade(store)
     out.print(f"database {store.url} at revision {current_revision(store)}"
-              + (f" (applied {', '.join(applied)})" if applied else " (already up to date)"))  # fmt: skip
+              + (f" (applied {', '.join(applied)})" if applied else " (already up to date)"), markup=False)  # fmt: skip
 
 
 @app.command()
@@ -53,7 +53,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     from paperwire.jobs.worker import start_background
 
     start_background(settings)  # a job worker in this process (off: scheduler_enabled, with `paperwire worker` elsewhere)
-    err.print(f"Paperwire at http://{host}:{port}/ (API docs at /docs)")
+    err.print(f"Paperwire at http://{host}:{port}/ (API docs at /docs)", markup=False)
     shared_metrics = None
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker writes its counters here, so /metrics on any worker reports all of them.
@@ -89,11 +89,11 @@ def demo(
     with store.read() as conn:
         totals = counts(conn)
         days = listing_days(conn)
-    out.print(f"demo corpus: {report.summary()}")
+    out.print(f"demo corpus: {report.summary()}", markup=False)
     out.print(f"{totals['papers']} papers, {totals['listings']} daily-list entries over {len(days)} days "
-              f"({days[-1][0]} to {days[0][0]}) in {store.url}")  # fmt: skip
+              f"({days[-1][0]} to {days[0][0]}) in {store.url}", markup=False)  # fmt: skip
     out.print(f"{vectors} precomputed vectors imported; search indexes updated "
-              f"({indexed['keyword']} keyword documents, {indexed['vectors']} vectors)")  # fmt: skip
+              f"({indexed['keyword']} keyword documents, {indexed['vectors']} vectors)", markup=False)  # fmt: skip
     if serve:
         _serve(settings, host, port, 1)
 
@@ -108,11 +108,11 @@ def status(ctx: typer.Context) -> None:
     with store.read() as conn:
         totals = counts(conn)
         days = listing_days(conn)
-    out.print(f"database: {store.url} (revision {current_revision(store)})")
+    out.print(f"database: {store.url} (revision {current_revision(store)})", markup=False)
     for name, value in totals.items():
-        out.print(f"{name}: {value}")
+        out.print(f"{name}: {value}", markup=False)
     if days:
-        out.print(f"daily lists: {len(days)} days, latest {days[0][0]} ({days[0][1]} papers)")
+        out.print(f"daily lists: {len(days)} days, latest {days[0][0]} ({days[0][1]} papers)", markup=False)
 
 
 @app.command()
