@@ -72,3 +72,10 @@ def test_a_long_query_is_refused_without_being_echoed(client) -> None:
                 continue  # the feeds take no sort
             response = client.get(path, params={name: LONG})
             assert response.status_code == 400 and "x" * 200 not in response.text, (path, name)
+
+
+def test_no_page_echoes_a_long_unknown_parameter(client) -> None:
+    for path in ("/papers/2503.11731", "/", "/?week=2025-W12", "/search?q=model&mode=keyword"):
+        joiner = "&" if "?" in path else "?"
+        response = client.get(f"{path}{joiner}junk={LONG}")
+        assert response.status_code == 200 and "x" * 1001 not in response.text, path
