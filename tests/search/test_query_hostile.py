@@ -17,6 +17,7 @@ from paperwire.config import Settings
 from paperwire.errors import InvalidInput
 from paperwire.papers.load import ingest_paths
 from paperwire.search.engine import SearchEngine
+from paperwire.search.highlight import highlight, math_spans, snippet
 from paperwire.search.query import MAX_AUTHOR_WORDS, MAX_QUERY, Filters, parse_query
 from paperwire.store import Store
 from tests.conftest import FIXTURES
@@ -139,3 +140,16 @@ def test_an_author_filter_from_an_option_goes_through_the_same_checks(engine: Se
 @given(text=HOSTILE)
 def test_fuzz_keyword_search(engine: SearchEngine, text: str) -> None:
     _outcome(text, _keyword(engine))
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(query=HOSTILE, text=st.text(max_size=200) | st.sampled_from(["<script>a</script> model", "$<b>$ a\"b", "a & b"]))
+def test_fuzz_highlighting_with_any_query(query: str, text: str) -> None:
+    """Whatever parses is marked in any text without an exception, and only <mark> comes out as a tag."""
+    try:
+        parsed = parse_query(query)
+    except InvalidInput:
+        return
+    marked = str(highlight(snippet(text, parsed), parsed))
+    assert "<" not in marked.replace("<mark>", "").replace("</mark>", "")
+    assert all(piece for _, piece in math_spans(text))
