@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.search.test_query_hostile import ATTACKS
+from tests.web.accounts_helpers import csrf_of, sign_in
 
 SEARCHES = ("/search", "/api/papers/search", "/feeds/search.rss", "/feeds/search.atom")
 LISTS = ("/", "/api/daily_papers", "/feeds/daily.rss", "/feeds/daily.atom")
@@ -79,3 +80,11 @@ def test_no_page_echoes_a_long_unknown_parameter(client) -> None:
         joiner = "&" if "?" in path else "?"
         response = client.get(f"{path}{joiner}junk={LONG}")
         assert response.status_code == 200 and "x" * 1001 not in response.text, path
+
+
+def test_form_errors_do_not_echo_a_long_action(client, smtp, site_store) -> None:
+    sign_in(client, smtp, "boss@example.org", store=site_store, admin=True)
+    for path in ("/settings", "/admin/papers", "/admin/users/999"):
+        response = client.post(path, data={"action": LONG, "csrf_token": csrf_of(client, "/settings")})
+        assert response.status_code == 400, (path, response.text[:300])
+        assert "unknown" in response.text and "x" * 41 not in response.text, path

@@ -141,5 +141,5 @@ def settings_save(request: Request, action: str = Form("name"), display_name: st
         request.session.clear()
         return RedirectResponse("/", status_code=303)
     else:
-        raise InvalidInput(f"unknown settings action {action!r}")
+        raise InvalidInput(f"unknown settings action {action[:40]!r}")
     return RedirectResponse("/settings", status_code=303)

@@ -45,7 +45,7 @@ def admin_paper(request: Request, paper_id: str = Form(""), action: str = Form("
     if _admin(request) is None:
         return signin_redirect(request, "/admin")
     if action not in ("hide", "unhide"):
-        raise InvalidInput(f"unknown action {action!r}: hide or unhide")
+        raise InvalidInput(f"unknown action {action[:40]!r}: hide or unhide")
     try:
         arxiv_id = moderation.hide_paper(request.app.state.store, paper_id, hidden=action == "hide")
     except PaperwireError as exc:
@@ -65,7 +65,7 @@ def admin_comment(request: Request, comment_id: int, action: str = Form("hide"))
     elif action == "delete":
         comments.delete_comment(store, admin, comment_id)
     else:
-        raise InvalidInput(f"unknown action {action!r}: hide, unhide or delete")
+        raise InvalidInput(f"unknown action {action[:40]!r}: hide, unhide or delete")
     return _done(request, f"Comment {comment_id}: {action} done.")
 
 
@@ -82,5 +82,5 @@ def admin_user(request: Request, user_id: int, action: str = Form("block")) -> R
     elif action in ("admin", "user"):
         users.set_role(store, user_id, action)
     else:
-        raise InvalidInput(f"unknown action {action!r}: block, unblock, admin or user")
+        raise InvalidInput(f"unknown action {action[:40]!r}: block, unblock, admin or user")
     return _done(request, f"User {user_id}: {action} done.")
