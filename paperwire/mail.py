@@ -5,6 +5,8 @@ from __future__ import annotations
 import smtplib
 import socket
 import ssl
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
 from types import TracebackType
@@ -18,6 +20,39 @@ class MailUnavailable(PaperwireError):
     """The SMTP server could not be reached, refused the login or refused the message."""
 
     status = 503
+
+
+class BadRecipient(PaperwireError):
+    """An address no valid To header can hold, or that the header would read as another mailbox (a stored
+    address from before addresses were validated): mail to it fails for good, and to it alone."""
+
+    status = 400
+
+    def __init__(self, address: str, reason: str) -> None:
+        super().__init__(f"not a valid address: {address[:80]!r}: {reason}")
+        self.reason = reason
+
+
+def recipient(address: str) -> Address:
+    """`address` as a To header holds it, or BadRecipient.
+
+    It must be printable ASCII (a Unicode domain is turned into its IDNA form; we do not speak SMTPUTF8) and
+    the email package's parser must read it back unchanged: a comma, comment, group or bracket, which would
+    name another mailbox or none, is refused instead of being dropped or split.
+    """
+    local, _, domain = address.rpartition("@")
+    if not local or not domain:
+        raise BadRecipient(address, "a local part, an @ and a domain are needed")
+    try:
+        spec = f"{local}@{domain.encode('idna').decode('ascii')}"
+        if not spec.isascii() or not spec.isprintable():
+            raise ValueError("characters other than printable ASCII")
+        parsed = Address(addr_spec=spec)
+    except (ValueError, UnicodeError, HeaderParseError, IndexError) as exc:  # IndexError: the parser on some junk
+        raise BadRecipient(address, str(exc) or type(exc).__name__) from None
+    if parsed.addr_spec != spec:
+        raise BadRecipient(address, f"a mail header reads it as {parsed.addr_spec!r}")
+    return parsed
 
 
 class Mailer:
@@ -40,7 +75,7 @@ class Mailer:
         """A message from mail_from with a text body and an optional HTML alternative."""
         message = EmailMessage()
         message["From"] = self.sender
-        message["To"] = to
+        message["To"] = recipient(to)
         message["Subject"] = subject
         domain = self.sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
         message["Message-ID"] = make_msgid(domain=domain)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from html import escape
@@ -19,6 +18,7 @@ from urllib.parse import quote, urlsplit
 from paperwire.config import Settings
 from paperwire.digest.compose import Digest, Pick
 from paperwire.digest.subscriptions import manage_url, unsubscribe_url
+from paperwire.mail import recipient
 from paperwire.store import Store
 
 MAX_AUTHORS = 6
@@ -53,7 +53,7 @@ def render_digest(settings: Settings, store: Store, digest: Digest, *, now: date
     sender = parseaddr(settings.mail_from)[1] or "paperwire@localhost"
     message = EmailMessage()
     message["From"] = settings.mail_from
-    message["To"] = Address(addr_spec=sub["email"])
+    message["To"] = recipient(sub["email"])  # BadRecipient for an address no header can hold
     message["Subject"] = subject(digest)
     message["Date"] = format_datetime(now or datetime.now(UTC))
     message["Message-ID"] = message_id(settings, digest)

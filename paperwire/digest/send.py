@@ -46,7 +46,7 @@ from paperwire.digest.render import render_digest
 from paperwire.digest.subscriptions import check_address, purge_expired
 from paperwire.errors import NotFound
 from paperwire.feed.lists import Period
-from paperwire.mail import Mailer, MailUnavailable
+from paperwire.mail import BadRecipient, Mailer, MailUnavailable
 from paperwire.processes import dead_here
 from paperwire.search.engine import SearchEngine
 from paperwire.store import Store
@@ -314,14 +314,25 @@ class _Run:
         digest = self._compose(subscription, period)
         if digest.skipped_reason:
             self.report.skipped += 1
-        else:
+            return
+        try:
             render_digest(self.settings, self.store, digest, now=self.now)
-            self.report.sent += 1
+        except BadRecipient as exc:
+            self.report.failed += 1
+            self._note(subscription, exc.message)
+            return
+        self.report.sent += 1
 
     def _deliver(self, delivery: int, digest: Digest) -> None:
         clock = time.perf_counter()
-        message = render_digest(self.settings, self.store, digest)
-        self.report.render_s += time.perf_counter() - clock
+        try:
+            message = render_digest(self.settings, self.store, digest)
+        except BadRecipient as exc:  # stored before addresses were validated: this subscriber only, for good
+            log.warning("digest for subscription %s: %s", digest.subscription["id"], exc.message)
+            self._failed(delivery, digest.subscription, exc.message, permanent=True)
+            return
+        finally:
+            self.report.render_s += time.perf_counter() - clock
         clock = time.perf_counter()
         retries, backoff = self.settings.digest_retries, self.settings.digest_retry_backoff
         for attempt in range(retries + 1):
@@ -353,8 +364,11 @@ class _Run:
             count = repo.mark_failed(conn, delivery, self.token, error, subscription_id=subscription["id"],
                                      permanent=permanent)  # fmt: skip
         self.report.failed += 1
-        if len(self.report.errors) < 20:
-            self.report.errors.append(f"{subscription['email']}: {error}")
+        self._note(subscription, error)
         if permanent and count >= self.settings.digest_max_permanent_failures:
             self.report.stopped += 1
             log.warning("digest: no more digests to %s after %d permanent failures", subscription["email"], count)
+
+    def _note(self, subscription: dict[str, Any], error: str) -> None:
+        if len(self.report.errors) < 20:
+            self.report.errors.append(f"{subscription['email']}: {error}")

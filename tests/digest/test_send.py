@@ -108,6 +108,32 @@ def _closed_port() -> int:
         return probe.getsockname()[1]
 
 
+# Addresses an older, looser check let into the store: no valid To header can hold them, or one would name another mailbox.
+OLD_ADDRESSES = ["a[/x]b@example.org", "x,victim@example.org", "jörg@example.org", "victim@example.org(c)",
+                 "a(c)@example.org", "g:victim@example.org;", "ctl\x01@example.org"]  # fmt: skip (NUL: PostgreSQL holds none)
+
+
+def test_an_address_no_header_can_hold_fails_alone(dsettings, dstore, engine, sink, caplog) -> None:
+    old = _subscribers(dstore, len(OLD_ADDRESSES), prefix="old")  # first in the run, then changed behind the validator
+    with dstore.write() as conn:
+        for sub, address in zip(old, OLD_ADDRESSES, strict=True):
+            repo.update_subscription(conn, sub["id"], email=address)
+    good = _subscribers(dstore, 3)
+    with dstore.write() as conn:  # a Unicode domain can be delivered: in its IDNA form
+        repo.update_subscription(conn, good[2]["id"], email="r2@exämple.org")
+    assert send_due(dstore, dsettings, engine, period=DAY, dry_run=True).failed == len(OLD_ADDRESSES)
+    report = send_due(dstore, dsettings, engine, period=DAY)
+    assert (report.sent, report.failed) == (3, len(OLD_ADDRESSES))
+    assert sorted(sink.per_address()) == ["r0@example.org", "r1@example.org", "r2@xn--exmple-cua.org"]  # not victim@
+    for sub, address in zip(old, OLD_ADDRESSES, strict=True):
+        [row] = _ledger(dstore, sub["id"])
+        assert row["status"] == "failed" and "not a valid address" in row["error"], address
+    assert all(_ledger(dstore, s["id"])[0]["status"] == "sent" for s in good)
+    rows = {row["id"]: row for row in list_subscribers(dstore)}
+    assert all(rows[s["id"]]["permanent_failures"] == 1 for s in old)
+    assert "not a valid address" in caplog.text
+
+
 def test_rate_limit_is_respected(dsettings, dstore, engine, sink) -> None:
     _subscribers(dstore, 6)
     settings = dsettings.model_copy(update={"digest_rate": 10.0})
