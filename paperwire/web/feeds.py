@@ -130,12 +130,13 @@ def _updated(entries: list[Entry]) -> datetime:
     return max((entry.when for entry in entries), default=datetime.now(UTC))
 
 
-def _respond(request: Request, fmt: str, title: str, page_path: str, description: str,
+def _respond(request: Request, fmt: str, feed_path: str, title: str, page_path: str, description: str,
              entries: list[Entry]) -> Response:  # fmt: skip
+    """`feed_path` is the feed's own URL rebuilt from the parameters it read and checked: never the request's
+    URL, whose unknown parameters (of any length) would be echoed into every reader's copy."""
     base = request.app.state.settings.site_url.rstrip("/")
-    self_url = base + request.url.path + (f"?{request.url.query}" if request.url.query else "")
     writer = render_rss if fmt == "rss" else render_atom
-    body = writer(base, title, base + page_path, self_url, description, entries)
+    body = writer(base, title, base + page_path, base + feed_path, description, entries)
     return Response(body, media_type=CONTENT_TYPES[fmt])
 
 
@@ -176,8 +177,11 @@ def daily_feed(
     plist = lists.build_list(store, settings, period, category=category, limit=DAILY_SIZE)
     entries = [_entry(vars(item), item.list_date) for item in plist.items]
     where = f" in {plist.category}" if plist.category else ""
-    page = f"/?{period.param}={period.key}" + (f"&category={quote(plist.category)}" if plist.category else "")
-    return _respond(request, fmt, f"Paperwire: papers of {period.label}{where}", page,
+    chosen = [f"category={quote(plist.category)}"] if plist.category else []
+    page = "/?" + "&".join([f"{period.param}={period.key}", *chosen])
+    known = ([f"{period.param}={period.key}"] if day or week or month else []) + chosen  # no period: latest day
+    feed = f"/feeds/daily.{fmt}" + ("?" + "&".join(known) if known else "")
+    return _respond(request, fmt, feed, f"Paperwire: papers of {period.label}{where}", page,
                     f"Trending papers of {period.label}{where}", entries)  # fmt: skip
 
 
@@ -187,8 +191,8 @@ def search_feed(request: Request, fmt: str, q: str = "") -> Response:
     _check_format(fmt)
     results = request.app.state.engine.search(q, limit=FEED_SIZE)
     entries = [_entry(vars(hit), None) for hit in results.hits]
-    return _respond(request, fmt, f"Paperwire: search for {q}", f"/search?q={quote(q)}",
-                    f"Papers matching {q}", entries)  # fmt: skip
+    return _respond(request, fmt, f"/feeds/search.{fmt}?q={quote(q)}", f"Paperwire: search for {q}",
+                    f"/search?q={quote(q)}", f"Papers matching {q}", entries)  # fmt: skip
 
 
 @router.get("/feeds/category/{category}.{fmt}", include_in_schema=False)
@@ -198,8 +202,8 @@ def category_feed(request: Request, category: str, fmt: str) -> Response:
     category = lists.check_category(category) or ""
     with request.app.state.store.read() as conn:
         ids = queries.newest_in_category(conn, category, limit=FEED_SIZE)
-    return _respond(request, fmt, f"Paperwire: new in {category}", f"/search?q={quote('cat:' + category)}",
-                    f"The newest papers in {category}", _entries_for(request, ids))  # fmt: skip
+    return _respond(request, fmt, f"/feeds/category/{quote(category)}.{fmt}", f"Paperwire: new in {category}",
+                    f"/search?q={quote('cat:' + category)}", f"The newest papers in {category}", _entries_for(request, ids))  # fmt: skip
 
 
 @router.get("/feeds/author/{name:path}.{fmt}", include_in_schema=False)
@@ -211,5 +215,5 @@ def author_feed(request: Request, name: str, fmt: str) -> Response:
         raise NotFound("no such author")
     with request.app.state.store.read() as conn:
         ids, _ = queries.author_papers(conn, key, limit=FEED_SIZE, offset=0)
-    return _respond(request, fmt, f"Paperwire: papers by {name}", f"/authors/{quote(name)}",
-                    f"The newest papers by {name}", _entries_for(request, ids))  # fmt: skip
+    return _respond(request, fmt, f"/feeds/author/{quote(name)}.{fmt}", f"Paperwire: papers by {name}",
+                    f"/authors/{quote(name)}", f"The newest papers by {name}", _entries_for(request, ids))  # fmt: skip

@@ -145,3 +145,26 @@ def test_author_feeds_for_names_with_slashes_and_dots(client, site_store, name: 
 def test_bad_feed_requests(client, path: str, status: int) -> None:
     response = client.get(path)
     assert response.status_code == status and "Traceback" not in response.text
+
+
+JUNK = "j" * 60_000  # httpx refuses URLs with a query component over 64 KB
+
+
+@pytest.mark.parametrize("fmt", ["rss", "atom"])
+def test_feeds_link_to_themselves_without_unknown_parameters(client, site_store, fmt: str) -> None:
+    """A 60 KB junk parameter on any feed URL is not echoed into the feed's self link (or anywhere)."""
+    add_paper(site_store, "2604.00004", "Junk test", authors=("Ada Lovelace",), categories=("cs.RO",),
+              published=date(2026, 4, 4))  # fmt: skip
+    feeds = {f"/feeds/daily.{fmt}": {}, f"/feeds/daily.{fmt}?date=2026-02-03": {"date": "2026-02-03"},
+             f"/feeds/daily.{fmt}?week=2026-W06&category=cs.CL": {"week": "2026-W06", "category": "cs.CL"},
+             f"/feeds/search.{fmt}?q=model": {"q": "model"}, f"/feeds/category/cs.RO.{fmt}": {},
+             f"/feeds/author/Ada%20Lovelace.{fmt}": {}}  # fmt: skip
+    for path, params in feeds.items():
+        plain = client.get(path)
+        junked = client.get(path.split("?")[0], params={**params, "junk": JUNK, "utm": "<x>"})
+        assert plain.status_code == junked.status_code == 200, (path, junked.text[:300])
+        assert len(junked.content) < len(plain.content) + 200, path
+        assert b"jjjjjjjjjj" not in junked.content and b"utm" not in junked.content, path
+        root = ET.fromstring(junked.content)
+        self_link = (root.find(f"channel/{A}link") if fmt == "rss" else root.find(f"{A}link[@rel='self']")).get("href")
+        assert self_link == "http://testserver" + path, path  # the given, known parameters only
