@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from paperwire.accounts import ratelimit
-from paperwire.accounts.users import hash_token, normalise_email
+from paperwire.accounts.users import hash_token, mailbox_key, normalise_email
 from paperwire.config import Settings
 from paperwire.errors import PaperwireError
 from paperwire.mail import Mailer
@@ -57,7 +57,8 @@ def request_link(
     now = now or datetime.now(UTC)
     if ip:
         ratelimit.hit(store, ratelimit.signin_per_ip(settings), ratelimit.client_key(ip), now=now.timestamp())
-    ratelimit.hit(store, ratelimit.signin_per_address(settings), address, now=now.timestamp())
+    # counted per mailbox: victim+1@ and victim+2@ reach victim@, and share its limit
+    ratelimit.hit(store, ratelimit.signin_per_address(settings), mailbox_key(address), now=now.timestamp())
     raw = secrets.token_urlsafe(32)
     minutes = settings.signin_link_minutes
     with store.write() as conn:

@@ -197,7 +197,7 @@ def request_subscription(store: Store, settings: Settings, mailer: Mailer, email
     prefs = _clean(preferences)
     per_address, per_ip = _limits(settings)
     if ip:
-        ratelimit.hit(store, per_ip, ip)
+        ratelimit.hit(store, per_ip, ratelimit.client_key(ip))  # as sign-in: IPv6 per /64
     ratelimit.hit(store, per_address, mailbox_key(address))
     now = datetime.now(UTC)
     with store.write() as conn:

@@ -11,6 +11,7 @@ import pytest
 
 from paperwire.accounts import signin
 from paperwire.accounts.ratelimit import RateLimited
+from paperwire.accounts.users import mailbox_key
 from paperwire.mail import Mailer
 from tests.web.accounts_helpers import link_token
 
@@ -78,3 +79,13 @@ def test_an_ipv6_client_cannot_escape_its_limit_by_changing_address_within_its_6
     sent = [_ask(store, mail_settings, f"v6-{i}@example.org", f"2001:db8:0:1::{i:x}", now) for i in range(per_ip + 5)]
     assert sent.count(True) == per_ip
     assert _ask(store, mail_settings, "next-door@example.org", "2001:db8:0:2::1", now)  # another /64
+
+
+def test_plus_tags_do_not_multiply_the_mails_one_mailbox_gets(store, mail_settings, smtp) -> None:
+    limit = mail_settings.signin_mails_per_address
+    start = _next_window(mail_settings.signin_link_minutes * 60)
+    tagged = [f"victim+{n}@example.org" for n in range(1, 31)] + ["Victim@example.org", VICTIM]
+    sent = [_ask(store, mail_settings, address, f"198.51.100.{n + 1}", start + timedelta(seconds=n))
+            for n, address in enumerate(tagged)]  # fmt: skip
+    assert sent.count(True) == limit
+    assert len([m for m in smtp.messages if mailbox_key(m["To"].addresses[0].addr_spec) == VICTIM]) == limit

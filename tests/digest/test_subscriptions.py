@@ -77,6 +77,24 @@ def test_rate_limits_per_address_and_ip(dsettings, dstore, sink) -> None:
     assert sink.count() == 3
 
 
+def test_an_ipv6_client_cannot_escape_the_limit_by_changing_address_within_its_64(dsettings, dstore, sink) -> None:
+    settings = dsettings.model_copy(update={"subscription_mails_per_ip": 3})
+    mailer = Mailer(settings)
+    sent = 0
+    for i in range(10):  # one /64, a new address and a new mailbox each time
+        try:
+            subs.request_subscription(dstore, settings, mailer, f"hop{i}@example.org", ip=f"2001:db8:0:1::{i + 1:x}")
+            sent += 1
+        except RateLimited:
+            pass
+    assert sent == 3 and sink.count() == 3
+    subs.request_subscription(dstore, settings, mailer, "next-door@example.org", ip="2001:db8:0:2::1")  # another /64
+    with pytest.raises(RateLimited, match="from your network"):  # an IPv4 client written as IPv6 is that client
+        for i in range(4):
+            subs.request_subscription(dstore, settings, mailer, f"v4-{i}@example.org",
+                                      ip="::ffff:198.51.100.7" if i % 2 else "198.51.100.7")  # fmt: skip
+
+
 def test_confirmation_links_expire_and_pending_subscriptions_are_purged(dsettings, dstore, sink, monkeypatch) -> None:
     real_time = time.time
     monkeypatch.setattr(time, "time", lambda: real_time() - 49 * 3600)  # the link was signed 49 hours ago
