@@ -62,13 +62,15 @@ class Settings(BaseSettings):
         1000, ge=10, description="Candidates kept by the binary first stage before full-precision rescoring."
     )
     fusion: str = Field(
-        "linear",
-        pattern="^(rrf|linear)$",
-        description="How hybrid search fuses its rankings: linear (min-max normalised sum; best on scifact-train) or rrf.",
+        "calibrated",
+        pattern="^(calibrated|linear|rrf)$",
+        description="How hybrid search fuses its rankings: calibrated (BM25 over the query's full-match score plus "
+        "cosine; best on scifact-train), linear (min-max normalised sum) or rrf.",
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant of hybrid search.")
     keyword_weight: float = Field(
-        0.5, ge=0, le=1, description="Weight of the keyword ranking when fusion is linear (semantic gets the rest)."
+        0.4, ge=0, le=1,
+        description="Weight of the keyword side when fusion is calibrated or linear (semantic gets the rest).",
     )
     index_sync_interval: float = Field(
         2.0, ge=0, description="Seconds between checks that the search indexes are up to date with the database."

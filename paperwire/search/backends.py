@@ -12,7 +12,7 @@ Scored = list[tuple[str, float]]  # (paper id, score), best first
 
 
 class KeywordBackend(Protocol):
-    """BM25-style keyword search over title (boosted), abstract and authors."""
+    """BM25-style keyword search over title, abstract and authors."""
 
     def sync(self) -> int:
         """Catch up with papers added or changed in the database since the last sync; returns how many."""
@@ -28,6 +28,10 @@ class KeywordBackend(Protocol):
 
     def ids_with_authors(self, names: tuple[str, ...]) -> set[str]:
         """Ids of papers that have, for each name, an author whose name contains all of its words."""
+
+    def full_match_score(self, query: Query) -> float | None:
+        """The score of a paper of average length holding each of the query's words once (BM25: the sum of the
+        words' idf), which calibrates this query's scores across queries; None where the engine cannot tell."""
 
 
 class VectorBackend(Protocol):
@@ -49,5 +53,8 @@ class VectorBackend(Protocol):
 
     def vector_of(self, paper_id: str) -> np.ndarray | None:
         """The stored vector of a paper, or None."""
+
+    def vectors_of(self, paper_ids: list[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of those papers that have one."""
 
     def __len__(self) -> int: ...

@@ -24,6 +24,7 @@ from paperwire.store import papers as repo
 MAX_LIMIT = 100
 MAX_DEPTH = 1000  # offset + limit: deeper pages are not useful and cost more than they give
 FUSION_DEPTH = 100  # candidates taken from each ranking before fusing
+KEYWORD_FILL_DEPTH = 300  # calibrated fusion: keyword scores this deep, so vector candidates keep theirs
 
 
 @dataclass
@@ -135,12 +136,16 @@ class SearchEngine:
         depth = offset + limit
         rankings: dict[str, Scored] = {}
         if mode in ("keyword", "hybrid"):
-            rankings["keyword"] = self.keyword.search(query, max(depth, FUSION_DEPTH if mode == "hybrid" else depth))
+            wanted = depth if mode == "keyword" else max(depth, FUSION_DEPTH)
+            if mode == "hybrid" and self.settings.fusion == "calibrated":
+                wanted = max(wanted, KEYWORD_FILL_DEPTH)
+            rankings["keyword"] = self.keyword.search(query, wanted)
         if mode in ("semantic", "hybrid"):
-            rankings["semantic"] = self._semantic(query, max(depth, FUSION_DEPTH if mode == "hybrid" else depth))
+            vector = self.embedder.embed([query.text])[0]
+            rankings["semantic"] = self.nearest(vector, max(depth, FUSION_DEPTH if mode == "hybrid" else depth),
+                                                query.filters, query=query)  # fmt: skip
         if mode == "hybrid":
-            ranked = fuse(rankings["keyword"], rankings["semantic"], method=self.settings.fusion,
-                          rrf_k=self.settings.rrf_k, keyword_weight=self.settings.keyword_weight)  # fmt: skip
+            ranked = self._fused(query, vector, rankings["keyword"], rankings["semantic"])
         else:
             ranked = rankings[mode]
         positions = {name: {pid: i for i, (pid, _) in enumerate(r, start=1)} for name, r in rankings.items()}
@@ -148,10 +153,18 @@ class SearchEngine:
         metrics.observe_search(mode, started)
         return SearchResults(query, mode, hits, offset, limit)
 
-    def _semantic(self, query: Query, depth: int) -> Scored:
-        """Vector search for the query's free text; phrases and excluded words are checked on the candidates."""
-        vector = self.embedder.embed([query.text])[0]
-        return self.nearest(vector, depth, query.filters, query=query)
+    def _fused(self, query: Query, vector: np.ndarray, keyword: Scored, semantic: Scored) -> Scored:
+        """The hybrid ranking. For the calibrated sum, the keyword candidates that the vector search did not
+        return get their own cosine (their vectors are at hand), so no candidate loses a side for being 101st."""
+        settings = self.settings
+        if settings.fusion != "calibrated":
+            return fuse(keyword, semantic, method=settings.fusion, rrf_k=settings.rrf_k,
+                        keyword_weight=settings.keyword_weight)  # fmt: skip
+        seen = {pid for pid, _ in semantic}
+        missing = [pid for pid, _ in keyword if pid not in seen]
+        filled = [(pid, float(v @ vector)) for pid, v in self.vectors.vectors_of(missing).items()] if missing else []
+        return fuse(keyword, semantic + filled, method="calibrated", keyword_weight=settings.keyword_weight,
+                    keyword_full=self.keyword.full_match_score(query))  # fmt: skip
 
     def nearest(self, vector: np.ndarray, depth: int, filters: Filters, *, query: Query | None = None,
                 exclude: set[str] | None = None) -> Scored:  # fmt: skip

@@ -40,20 +40,24 @@ DEFAULT_VARIANTS = (Variant("keyword", "keyword"), Variant("semantic", "semantic
 
 
 def parse_variant(text: str) -> Variant:
-    """`keyword`, `semantic`, `hybrid` (fused as the settings say), `rrf`, or `linear:W` (normalised sum, keyword
-    weight W)."""
+    """`keyword`, `semantic`, `hybrid` (fused as the settings say), `rrf`, `calibrated` or `linear` (with the
+    settings' keyword weight), or `calibrated:W` / `linear:W` (keyword weight W)."""
     if text in ("keyword", "semantic", "hybrid"):
         return Variant(text, text)
     if text == "rrf":
         return Variant("hybrid-rrf", "hybrid", "rrf")
-    if text.startswith("linear:"):
+    if text in ("calibrated", "linear"):
+        return Variant(f"hybrid-{text}", "hybrid", text)
+    if text.startswith(("linear:", "calibrated:")):
+        method, _, given = text.partition(":")
         try:
-            weight = float(text.split(":", 1)[1])
+            weight = float(given)
         except ValueError:
             weight = -1.0
         if 0 <= weight <= 1:
-            return Variant(f"hybrid-linear-{weight:g}", "hybrid", "linear", weight)
-    raise InvalidInput(f"unknown variant {text!r}: use keyword, semantic, hybrid, rrf or linear:0.3")
+            return Variant(f"hybrid-{method}-{weight:g}", "hybrid", method, weight)
+    raise InvalidInput(f"unknown variant {text!r}: use keyword, semantic, hybrid, rrf, calibrated, linear, "
+                       "calibrated:0.4 or linear:0.5")
 
 
 def _read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:

@@ -1,4 +1,4 @@
-"""Rank fusion: combine a keyword ranking and a semantic ranking into one (RRF or a normalised sum)."""
+"""Rank fusion: combine a keyword ranking and a semantic ranking into one (calibrated sum, normalised sum or RRF)."""
 
 from __future__ import annotations
 
@@ -30,8 +30,25 @@ def normalised_sum(rankings: Sequence[Scored], weights: Sequence[float]) -> Scor
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
-def fuse(keyword: Scored, semantic: Scored, *, method: str = "rrf", rrf_k: int = 60, keyword_weight: float = 0.5) -> Scored:
-    """The hybrid ranking of one query; `method` is "rrf" or "linear" (chosen on scifact-train, see README)."""
+def calibrated_sum(keyword: Scored, semantic: Scored, *, keyword_full: float | None, keyword_weight: float) -> Scored:
+    """keyword_weight x BM25 / `keyword_full` + (1 - keyword_weight) x cosine, a paper absent from a side getting 0
+    from it. Both terms mean the same for every query (how much of the query's words a paper holds; how close
+    its meaning is), unlike min-max normalisation, which calls the best of ten poor matches a perfect one; so a
+    side that found little weighs little. `keyword_full` is the query's full-match score
+    (KeywordBackend.full_match_score); without one the best keyword score stands in."""
+    full = keyword_full if keyword_full else max((score for _, score in keyword), default=1.0) or 1.0
+    scores = {paper_id: keyword_weight * score / full for paper_id, score in keyword}
+    for paper_id, score in semantic:
+        scores[paper_id] = scores.get(paper_id, 0.0) + (1.0 - keyword_weight) * score
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+def fuse(keyword: Scored, semantic: Scored, *, method: str = "calibrated", rrf_k: int = 60, keyword_weight: float = 0.4,
+         keyword_full: float | None = None) -> Scored:  # fmt: skip
+    """The hybrid ranking of one query; `method` is "calibrated", "linear" or "rrf" (chosen on scifact-train, see
+    README: calibrated 0.739 nDCG@10, linear 0.731 at its best weight 0.5, rrf 0.724 at its best k 10)."""
+    if method == "calibrated":
+        return calibrated_sum(keyword, semantic, keyword_full=keyword_full, keyword_weight=keyword_weight)
     if method == "linear":
         return normalised_sum([keyword, semantic], [keyword_weight, 1.0 - keyword_weight])
     return reciprocal_rank_fusion([keyword, semantic], k=rrf_k)

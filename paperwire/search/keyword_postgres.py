@@ -36,6 +36,10 @@ class PostgresKeywordIndex:
         with self.store.read() as conn:
             return count_visible(conn)
 
+    def full_match_score(self, query: Query) -> float | None:
+        """ts_rank_cd is not BM25 and has no such reference: None (hybrid then scales by the best keyword score)."""
+        return None
+
     def search(self, query: Query, limit: int) -> Scored:
         """Phrases required (phraseto_tsquery); papers with every term first, then any term; excluded words and
         filters in the WHERE clause."""

@@ -15,6 +15,7 @@ through tantivy's query-parser syntax, so any user text is safe. Filters are cla
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 from collections import Counter
@@ -208,6 +209,15 @@ class TantivyKeywordIndex:
         clauses += [(Occur.Must, Q.const_score_query(q, 0.0)) for q in self._filters(query.filters)]
         return self._run(Q.boolean_query(clauses), limit)
 
+    def full_match_score(self, query: Query) -> float | None:
+        """Sum of the idf of the query's words in the title + abstract field (tantivy's BM25 idf), the score a
+        paper of average length holding each word once gets; words that no paper holds count as the rarest."""
+        searcher = self._open().searcher()
+        total = searcher.num_docs
+        words = [word for text in (*query.terms, *query.phrases) for _at, word in _positioned(text)]
+        return sum(math.log(1 + (total - df + 0.5) / (df + 0.5))
+                   for df in (searcher.doc_freq("text", word) for word in words))  # fmt: skip
+
     def ids_with_authors(self, names: tuple[str, ...]) -> set[str]:
         """Ids of visible papers that have, for each name, one author whose name holds all of its words."""
         clauses = [(Occur.Must, q) for q in self._author_filters(names)]
@@ -231,7 +241,7 @@ class TantivyKeywordIndex:
 
     def _positive(self, query: Query) -> tantivy.Query | None:
         """Phrases must match (each in some field); terms are ORed and only add score when phrases exist."""
-        terms = [(Occur.Should, q) for term in query.terms for q in self._in_fields(term)]
+        terms = [(Occur.Should, q) for term in dict.fromkeys(query.terms) for q in self._in_fields(term, as_phrase=False)]
         phrases = []
         for phrase in query.phrases:
             fields = [(Occur.Should, q) for q in self._in_fields(phrase)]
@@ -241,18 +251,22 @@ class TantivyKeywordIndex:
             return Q.boolean_query(phrases + ([(Occur.Should, Q.boolean_query(terms))] if terms else []))
         return Q.boolean_query(terms) if terms else None
 
-    def _in_fields(self, text: str) -> list[tantivy.Query]:
-        """One query per text field for a word or phrase (analysed like the field), weighted as the field is."""
+    def _in_fields(self, text: str, *, as_phrase: bool = True) -> list[tantivy.Query]:
+        """Queries for a word or phrase in each text field (analysed like the field), weighted as the field is.
+
+        A phrase is one phrase query per field; a free term that the analyzer splits (`IL-6`, `0-dimensional`)
+        is a bag of its tokens instead, as a standard BM25 scores it (scifact-train nDCG@10 +0.012).
+        """
         found = []
         for field, analyzer, boost in TEXT_FIELDS:
             tokens = _positioned(text) if analyzer == "pw_en" else list(enumerate(_ANALYZERS[analyzer].analyze(text)))
-            if not tokens:
-                continue
-            if len(tokens) == 1:
-                query = Q.term_query(self.schema, field, tokens[0][1])
-            else:  # stop words keep their places: "state of the art" matches "state of the art", not "state art"
-                query = Q.phrase_query(self.schema, field, [(at - tokens[0][0], word) for at, word in tokens])
-            found.append(Q.boost_query(query, boost) if boost != 1.0 else query)
+            if len(tokens) == 1 or (tokens and not as_phrase):
+                queries = [Q.term_query(self.schema, field, word) for _at, word in tokens]
+            elif tokens:  # stop words keep their places: "state of the art" matches "state of the art", not "state art"
+                queries = [Q.phrase_query(self.schema, field, [(at - tokens[0][0], word) for at, word in tokens])]
+            else:
+                queries = []
+            found += [Q.boost_query(query, boost) if boost != 1.0 else query for query in queries]
         return found
 
     def _filters(self, filters: Filters) -> list[tantivy.Query]:

@@ -186,6 +186,14 @@ class BinaryVectorIndex:
         row = int(state.rows_of([paper_id])[0])
         return None if row < 0 else np.array(state.floats[row])
 
+    def vectors_of(self, paper_ids: list[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of those papers that have a live row."""
+        state = self._state
+        if state is None or not paper_ids:
+            return {}
+        rows = state.rows_of(paper_ids)
+        return {pid: np.array(state.floats[row]) for pid, row in zip(paper_ids, rows, strict=True) if row >= 0}
+
     def search(self, vector: np.ndarray, limit: int, filters: Filters, allowed: set[str] | None = None) -> Scored:
         """The `limit` nearest visible papers inside the filters (and `allowed`), best first, by cosine."""
         state = self._state

@@ -71,6 +71,10 @@ class PostgresVectorIndex:
         with self.store.read() as conn:
             return vectors_repo.vectors_of(conn, self.model, [paper_id]).get(paper_id)
 
+    def vectors_of(self, paper_ids: list[str]) -> dict[str, np.ndarray]:
+        with self.store.read() as conn:
+            return vectors_repo.vectors_of(conn, self.model, paper_ids)
+
     def search(
         self, vector: np.ndarray, limit: int, filters: Filters, allowed: set[str] | None = None
     ) -> list[tuple[str, float]]:

@@ -36,7 +36,7 @@ def test_every_variant_searches_with_the_fusion_it_names(store: Store, settings:
     ingest_paths(store, [PAPERS])
     import_vectors(store, FIXTURES / "papers-300.vectors.npz", default_embedder.name)
     queries, qrels = _labelled()
-    names = ["hybrid", "rrf", "linear:0.2", "linear:0.8", "keyword", "semantic"]
+    names = ["hybrid", "rrf", "linear:0.2", "linear:0.8", "calibrated:0.8", "keyword", "semantic"]
     figures = run_eval(store, settings, queries, qrels, default_embedder, [parse_variant(n) for n in names])
 
     def reference(mode: str, **fusion: object) -> dict[str, float]:
@@ -46,13 +46,15 @@ def test_every_variant_searches_with_the_fusion_it_names(store: Store, settings:
         runs = {q: [h.id for h in engine.search(plain_query(t), mode=mode, limit=100).hits] for q, t in queries.items()}
         return evaluate(runs, qrels)
 
-    assert figures["hybrid"] == reference("hybrid")  # the settings' own fusion (linear by default)
+    assert figures["hybrid"] == reference("hybrid")  # the settings' own fusion (calibrated by default)
     assert figures["hybrid-rrf"] == reference("hybrid", fusion="rrf")
     assert figures["hybrid-linear-0.2"] == reference("hybrid", fusion="linear", keyword_weight=0.2)
     assert figures["hybrid-linear-0.8"] == reference("hybrid", fusion="linear", keyword_weight=0.8)
+    assert figures["hybrid-calibrated-0.8"] == reference("hybrid", fusion="calibrated", keyword_weight=0.8)
     assert figures["keyword"] == reference("keyword")
     assert figures["semantic"] == reference("semantic")
     # And the choices do change the ranking on this set, so the checks above can tell variants apart.
-    assert settings.fusion == "linear"
+    assert settings.fusion == "calibrated"
     assert figures["hybrid"] != figures["hybrid-rrf"]
+    assert figures["hybrid"] != figures["hybrid-calibrated-0.8"]
     assert figures["hybrid-linear-0.2"] != figures["hybrid-linear-0.8"]

@@ -1,0 +1,102 @@
+"""Search quality on scifact-train against a standard BM25 (bm25s), and the fusion choices of hybrid search.
+
+    .venv/bin/python bench/relevance.py                  # about 2 minutes once the corpus vectors are cached
+    .venv/bin/python bench/relevance.py --vectors v.npz  # vectors made elsewhere (BEIR ids + vectors)
+
+What it does, in one run on ../shared/data/scifact-train (5,183 abstracts, 809 claims, 919 judgements):
+1. bm25s, English stemmer (PyStemmer) and bm25s's English stop words, one field = title + abstract: the
+   reference a keyword mode must at least match.
+2. The corpus into a temporary Paperwire home (the product's own ingest), its vectors from the default model
+   (embedded once through the product's embedder and cached in bench/.cache/, or --vectors), then
+   paperwire.search.evaluate.run_eval for keyword, semantic and hybrid as configured.
+3. The other fusions of paperwire.search.hybrid through the same engine: rrf (k 60), linear (min-max
+   normalised sum) at keyword weight 0.5 (its best) and 0.4, calibrated at 0.3 and 0.5 (the default is 0.4).
+Prints nDCG@10 / Recall@100 / MRR@10 per line, then one JSON line. Tune on this train split only.
+"""
+
+from __future__ import annotations
+
+from paperwire.threads import quiet_thread_pools  # noqa: E402 - as every entry point, before faiss or PyTorch load
+
+quiet_thread_pools()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from paperwire.config import load_settings  # noqa: E402
+from paperwire.search.embedder import load_embedder, paper_text  # noqa: E402
+from paperwire.search.evaluate import load_corpus, parse_variant, read_qrels, read_queries, run_eval  # noqa: E402
+from paperwire.search.metrics import evaluate  # noqa: E402
+from paperwire.store import Store  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact-train"
+CACHE = Path(__file__).resolve().parent / ".cache"
+
+
+def bm25s_reference(corpus: list[dict], queries: dict[str, str], qrels: dict) -> dict[str, float]:
+    import bm25s
+    import Stemmer
+
+    stemmer = Stemmer.Stemmer("english")
+    model = bm25s.BM25()
+    model.index(bm25s.tokenize([f"{d.get('title', '')} {d.get('text', '')}" for d in corpus], stopwords="en",
+                               stemmer=stemmer, show_progress=False), show_progress=False)  # fmt: skip
+    ids = [q for q in qrels if q in queries]
+    found, _ = model.retrieve(bm25s.tokenize([queries[q] for q in ids], stopwords="en", stemmer=stemmer,
+                                             show_progress=False), k=100, show_progress=False)  # fmt: skip
+    return evaluate({q: [corpus[i]["_id"] for i in found[n]] for n, q in enumerate(ids)}, qrels)
+
+
+def cached_vectors(corpus: list[dict], settings, given: Path | None) -> tuple[Path, float | None]:  # noqa: ANN001
+    if given:
+        return given, None
+    target = CACHE / "scifact-train-all-MiniLM-L6-v2.npz"
+    if target.is_file():
+        return target, None
+    embedder = load_embedder(settings)
+    start = time.perf_counter()
+    vectors = embedder.embed([paper_text(d.get("title", ""), d.get("text", "")) for d in corpus])
+    rate = len(corpus) / (time.perf_counter() - start)
+    CACHE.mkdir(exist_ok=True)
+    np.savez(target, ids=np.asarray([d["_id"] for d in corpus]), vectors=vectors)
+    return target, rate
+
+
+def line(label: str, m: dict[str, float]) -> str:
+    return f"{label:<28}{m['ndcg@10']:>9.4f}{m['recall@100']:>9.4f}{m['mrr@10']:>9.4f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--vectors", type=Path)
+    args = parser.parse_args()
+    corpus = [json.loads(row) for row in (args.data / "corpus.jsonl").open(encoding="utf-8")]
+    queries, qrels = read_queries(args.data / "queries.jsonl"), read_qrels(args.data / "qrels")
+    qrels = {q: r for q, r in qrels.items() if q in queries}
+    figures: dict[str, dict[str, float]] = {"bm25s": bm25s_reference(corpus, queries, qrels)}
+    with tempfile.TemporaryDirectory(prefix="paperwire-relevance-") as home:
+        settings = load_settings(home=Path(home))
+        vectors, rate = cached_vectors(corpus, settings, args.vectors)
+        store = Store.open(settings)
+        embedder = load_embedder(settings)
+        load_corpus(store, settings, args.data / "corpus.jsonl", embedder, vectors=vectors)
+        names = ["keyword", "semantic", "hybrid", "rrf", "linear:0.5", "linear:0.4", "calibrated:0.3",
+                 "calibrated:0.5"]
+        figures |= run_eval(store, settings, queries, qrels, embedder, [parse_variant(v) for v in names])
+        store.close()
+    print(f"scifact-train: {len(corpus)} documents, {len(qrels)} judged queries"
+          + (f"; corpus embedded at {rate:.0f} papers/s" if rate else ""))  # fmt: skip
+    print(f"{'':<28}{'nDCG@10':>9}{'R@100':>9}{'MRR@10':>9}")
+    for label, m in figures.items():
+        print(line(label, m))
+    print(json.dumps({"figures": figures, "embed_papers_per_s": rate}))
+
+
+if __name__ == "__main__":
+    main()
