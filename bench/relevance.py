@@ -9,7 +9,9 @@ What it does, in one run on ../shared/data/scifact-train (5,183 abstracts, 809 c
 2. The corpus into a temporary Paperwire home (the product's own ingest), its vectors from the default model
    (embedded once through the product's embedder and cached in bench/.cache/, or --vectors), then
    paperwire.search.evaluate.run_eval for keyword, semantic and hybrid as configured.
-3. The other fusions of paperwire.search.hybrid through the same engine: rrf (k 60), linear (min-max
+3. The relevance floor: the three modes again without it (nDCG must not move by more than 0.002), and the
+   share of queries judged to have close matches: the real claims, and generated nonsense.
+4. The other fusions of paperwire.search.hybrid through the same engine: rrf (k 60), linear (min-max
    normalised sum) at keyword weight 0.5 (its best) and 0.4, calibrated at 0.3 and 0.5 (the default is 0.4).
 Prints nDCG@10 / Recall@100 / MRR@10 per line, then one JSON line. Tune on this train split only.
 """
@@ -22,6 +24,8 @@ quiet_thread_pools()
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import random  # noqa: E402
+import string  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -30,8 +34,10 @@ import numpy as np  # noqa: E402
 
 from paperwire.config import load_settings  # noqa: E402
 from paperwire.search.embedder import load_embedder, paper_text  # noqa: E402
+from paperwire.search.engine import SearchEngine  # noqa: E402
 from paperwire.search.evaluate import load_corpus, parse_variant, read_qrels, read_queries, run_eval  # noqa: E402
 from paperwire.search.metrics import evaluate  # noqa: E402
+from paperwire.search.query import plain_query  # noqa: E402
 from paperwire.store import Store  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact-train"
@@ -67,6 +73,22 @@ def cached_vectors(corpus: list[dict], settings, given: Path | None) -> tuple[Pa
     return target, rate
 
 
+COMMON_WORDS = ("apple river chair window music garden yellow breakfast mountain pencil holiday guitar kitchen "
+                "blanket orange bicycle castle dragon wizard pillow sandwich umbrella tiger violin").split()
+
+
+def floor_rates(engine: SearchEngine, real: list[str]) -> dict[str, dict[str, float]]:
+    """Share of queries judged to have close matches: real claims, and 150 each of generated nonsense (random
+    letters, 1-3 'words'; 2-3 random common English words), per mode."""
+    rng = random.Random(5)
+    letters = [" ".join("".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(4, 9)))
+                        for _ in range(rng.randint(1, 3))) for _ in range(150)]  # fmt: skip
+    words = [" ".join(rng.sample(COMMON_WORDS, rng.randint(2, 3))) for _ in range(150)]
+    return {mode: {kind: sum(engine.search(q, mode=mode, limit=10).close for q in qs) / len(qs)
+                   for kind, qs in (("real", real), ("letters", letters), ("common words", words))}
+            for mode in ("hybrid", "semantic", "keyword")}  # fmt: skip
+
+
 def line(label: str, m: dict[str, float]) -> str:
     return f"{label:<28}{m['ndcg@10']:>9.4f}{m['recall@100']:>9.4f}{m['mrr@10']:>9.4f}"
 
@@ -89,13 +111,22 @@ def main() -> None:
         names = ["keyword", "semantic", "hybrid", "rrf", "linear:0.5", "linear:0.4", "calibrated:0.3",
                  "calibrated:0.5"]
         figures |= run_eval(store, settings, queries, qrels, embedder, [parse_variant(v) for v in names])
+        unfloored = settings.model_copy(update={"relevance_floor": False})
+        for label, metrics in run_eval(store, unfloored, queries, qrels, embedder,
+                                       [parse_variant(v) for v in ("keyword", "semantic", "hybrid")]).items():
+            figures[f"{label} (no floor)"] = metrics
+        engine = SearchEngine(settings, store, embedder=embedder)
+        engine.sync()
+        floor = floor_rates(engine, [plain_query(queries[q]) for q in qrels])
         store.close()
     print(f"scifact-train: {len(corpus)} documents, {len(qrels)} judged queries"
           + (f"; corpus embedded at {rate:.0f} papers/s" if rate else ""))  # fmt: skip
     print(f"{'':<28}{'nDCG@10':>9}{'R@100':>9}{'MRR@10':>9}")
     for label, m in figures.items():
         print(line(label, m))
-    print(json.dumps({"figures": figures, "embed_papers_per_s": rate}))
+    print("share of queries with close matches (the relevance floor): " + "; ".join(
+        f"{mode}: " + ", ".join(f"{kind} {share:.1%}" for kind, share in kinds.items()) for mode, kinds in floor.items()))
+    print(json.dumps({"figures": figures, "floor": floor, "embed_papers_per_s": rate}))
 
 
 if __name__ == "__main__":

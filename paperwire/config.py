@@ -72,6 +72,11 @@ class Settings(BaseSettings):
         0.4, ge=0, le=1,
         description="Weight of the keyword side when fusion is calibrated or linear (semantic gets the rest).",
     )
+    relevance_floor: bool = Field(
+        True,
+        description="A search that nothing answers closely says so (\"no close matches\", the nearest few labelled "
+        "weak; feeds and digest topics get none) instead of listing the best of the poor matches.",
+    )
     index_sync_interval: float = Field(
         2.0, ge=0, description="Seconds between checks that the search indexes are up to date with the database."
     )

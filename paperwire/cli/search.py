@@ -30,15 +30,18 @@ def _engine(ctx: typer.Context) -> Any:
     return SearchEngine(settings, Store.open(settings))
 
 
-def _print_hits(hits: list[Any], as_json: bool) -> None:
+def _print_hits(hits: list[Any], as_json: bool, *, close: bool = True) -> None:
     if as_json:
         out.print(json.dumps([hit.as_dict() for hit in hits], ensure_ascii=False), markup=False)
         return
-    if not hits:
+    if not close:
+        out.print("no close matches; the nearest papers:")
+    elif not hits:
         out.print("no results")
     for rank, hit in enumerate(hits, start=1):
         day = hit.published.isoformat() if hit.published else "----------"
-        out.print(f"{rank:>3}. {hit.id:<16} {day}  {' '.join(hit.categories[:3]):<20} {hit.score:.4f}  {hit.title}",
+        match = f" {hit.match:<7}" if hit.match else ""
+        out.print(f"{rank:>3}. {hit.id:<16} {day}  {' '.join(hit.categories[:3]):<20} {hit.score:.4f}{match}  {hit.title}",
                   markup=False)  # fmt: skip
 
 
@@ -65,7 +68,7 @@ def search(
     """Search papers by meaning and by keyword together (hybrid), with filters."""
     filters = _filters(category, author, since, until)
     results = _engine(ctx).search(query, mode=mode, limit=limit, offset=offset, filters=filters)
-    _print_hits(results.hits, as_json)
+    _print_hits(results.hits, as_json, close=results.close)
 
 
 @app.command()

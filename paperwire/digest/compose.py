@@ -160,8 +160,9 @@ class Composer:
     def _search(self, source: _Source, period: Period) -> list[Hit]:
         within = Filters(since=period.start, until=period.end)
         if source.kind == "topic":
-            return self.engine.search(source.value, mode=self.settings.digest_topic_mode, limit=PER_SOURCE,
-                                      filters=within).hits  # fmt: skip
+            results = self.engine.search(source.value, mode=self.settings.digest_topic_mode, limit=PER_SOURCE,
+                                         filters=within)  # fmt: skip
+            return results.hits if results.close else []  # a topic nothing matched this period picks nothing
         extra = Filters(authors=(source.value,)) if source.kind == "author" else Filters(categories=(source.value,))
         return self.engine.search("", limit=PER_SOURCE, filters=within.merged(extra)).hits
 

@@ -18,6 +18,7 @@ from paperwire.search.backends import KeywordBackend, Scored, VectorBackend
 from paperwire.search.embedder import Embedder, load_embedder
 from paperwire.search.hybrid import fuse
 from paperwire.search.query import MODES, Filters, Query, parse_query, shown
+from paperwire.search.relevance import NEAREST_SHOWN, WEAK, Evidence
 from paperwire.store import Store
 from paperwire.store import papers as repo
 
@@ -39,11 +40,17 @@ class Hit:
     published: date | None
     abstract: str
     ranks: dict[str, int] = field(default_factory=dict)  # position in the keyword / semantic rankings
+    match: str = ""  # strong / partial / weak (paperwire.search.relevance); empty for a listing
+
+    @property
+    def found_by(self) -> list[str]:
+        """Which sides found it among their candidates: keyword, semantic or both."""
+        return sorted(self.ranks)
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "score": round(self.score, 6), "title": self.title, "authors": self.authors,
                 "categories": self.categories, "published": self.published.isoformat() if self.published else None,
-                "ranks": self.ranks}  # fmt: skip
+                "ranks": self.ranks, "match": self.match}  # fmt: skip
 
 
 @dataclass
@@ -53,6 +60,7 @@ class SearchResults:
     hits: list[Hit]
     offset: int
     limit: int
+    close: bool = True  # False: nothing passed the relevance floor; hits are the nearest few, labelled weak
 
 
 class SearchEngine:
@@ -144,27 +152,47 @@ class SearchEngine:
             vector = self.embedder.embed([query.text])[0]
             rankings["semantic"] = self.nearest(vector, max(depth, FUSION_DEPTH if mode == "hybrid" else depth),
                                                 query.filters, query=query)  # fmt: skip
+        # Semantic mode asks the keyword index too, for the floor only: a short query's cosines are low even
+        # where every word is in the paper ("robot learning and control": 0.32 on papers about just that).
+        keyword_full = self.keyword.full_match_score(query)
+        literal = rankings.get("keyword")
+        if literal is None and keyword_full:  # (an engine without full-match scores could not judge it anyway)
+            literal = self.keyword.search(query, KEYWORD_FILL_DEPTH)
+        cosines = rankings.get("semantic")
         if mode == "hybrid":
-            ranked = self._fused(query, vector, rankings["keyword"], rankings["semantic"])
+            cosines = rankings["semantic"] + self._cosines_missing(vector, rankings["keyword"], rankings["semantic"])
+            method, weight = self.settings.fusion, self.settings.keyword_weight
+            ranked = (fuse(rankings["keyword"], cosines, method=method, keyword_weight=weight, keyword_full=keyword_full)
+                      if method == "calibrated"  # the other fusions see only what each side returned
+                      else fuse(rankings["keyword"], rankings["semantic"], method=method, rrf_k=self.settings.rrf_k,
+                                keyword_weight=weight))  # fmt: skip
         else:
             ranked = rankings[mode]
+        evidence = Evidence.of(literal, keyword_full, cosines)
+        close = (not self.settings.relevance_floor or evidence.any_close(ranked[:FUSION_DEPTH])
+                 or self._names_an_author(query, ranked))  # fmt: skip
+        if not close:  # say so, and show only the nearest few, as such
+            ranked = ranked[:NEAREST_SHOWN] if offset == 0 else []
         positions = {name: {pid: i for i, (pid, _) in enumerate(r, start=1)} for name, r in rankings.items()}
         hits = self.hydrate(ranked[offset:depth], positions)
+        for hit in hits:
+            hit.match = evidence.strength(hit.id) if close else WEAK
         metrics.observe_search(mode, started)
-        return SearchResults(query, mode, hits, offset, limit)
+        return SearchResults(query, mode, hits, offset, limit, close=close)
 
-    def _fused(self, query: Query, vector: np.ndarray, keyword: Scored, semantic: Scored) -> Scored:
-        """The hybrid ranking. For the calibrated sum, the keyword candidates that the vector search did not
-        return get their own cosine (their vectors are at hand), so no candidate loses a side for being 101st."""
-        settings = self.settings
-        if settings.fusion != "calibrated":
-            return fuse(keyword, semantic, method=settings.fusion, rrf_k=settings.rrf_k,
-                        keyword_weight=settings.keyword_weight)  # fmt: skip
+    def _cosines_missing(self, vector: np.ndarray, keyword: Scored, semantic: Scored) -> Scored:
+        """Cosines of the keyword candidates that the vector search did not return (their vectors are at hand),
+        so that no candidate loses its semantic side for being 101st."""
         seen = {pid for pid, _ in semantic}
         missing = [pid for pid, _ in keyword if pid not in seen]
-        filled = [(pid, float(v @ vector)) for pid, v in self.vectors.vectors_of(missing).items()] if missing else []
-        return fuse(keyword, semantic + filled, method="calibrated", keyword_weight=settings.keyword_weight,
-                    keyword_full=self.keyword.full_match_score(query))  # fmt: skip
+        return [(pid, float(v @ vector)) for pid, v in self.vectors.vectors_of(missing).items()] if missing else []
+
+    def _names_an_author(self, query: Query, ranked: Scored) -> bool:
+        """A short query that is an author's name (all its words in one author's name) matches those papers,
+        however far their text is from the words."""
+        if not ranked or query.phrases or not 1 <= len(query.terms) <= 4:
+            return False
+        return bool(self.keyword.ids_with_authors((query.text,)) & {pid for pid, _ in ranked[:FUSION_DEPTH]})
 
     def nearest(self, vector: np.ndarray, depth: int, filters: Filters, *, query: Query | None = None,
                 exclude: set[str] | None = None) -> Scored:  # fmt: skip

@@ -190,7 +190,7 @@ def search_feed(request: Request, fmt: str, q: str = "") -> Response:
     """The best matches of a search query (the query language of the search page)."""
     _check_format(fmt)
     results = request.app.state.engine.search(q, limit=FEED_SIZE)
-    entries = [_entry(vars(hit), None) for hit in results.hits]
+    entries = [_entry(vars(hit), None) for hit in results.hits] if results.close else []  # no near misses in a feed
     return _respond(request, fmt, f"/feeds/search.{fmt}?q={quote(q)}", f"Paperwire: search for {q}",
                     f"/search?q={quote(q)}", f"Papers matching {q}", entries)  # fmt: skip
 

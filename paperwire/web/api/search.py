@@ -26,12 +26,16 @@ class SearchResult(BaseModel):
     paper: PaperSummary
     score: float = Field(description="Relevance in the chosen mode (higher is better; 0 for a filter-only listing)")
     categories: list[str]
+    match: str = Field(description="How close the paper is to the query: strong, partial or weak; when nothing is "
+                       "close the results are the nearest few papers, all weak. Empty for a filter-only listing.")
+    foundBy: list[str] = Field(description="Which rankings had the paper among their candidates: keyword, semantic")  # noqa: N815
 
 
 def result_of(hit: Hit) -> SearchResult:
     paper = PaperSummary(id=hit.id, title=hit.title, summary=hit.abstract, authors=[Author(name=n) for n in hit.authors],
                          publishedAt=iso_z(hit.published))  # fmt: skip
-    return SearchResult(paper=paper, score=round(hit.score, 6), categories=hit.categories)
+    return SearchResult(paper=paper, score=round(hit.score, 6), categories=hit.categories, match=hit.match,
+                        foundBy=hit.found_by)
 
 
 @router.get(

@@ -62,7 +62,8 @@ def search_page(request: Request, q: str = "", mode: str = "hybrid", category: s
     """Search results, or the empty form with the syntax help when there is nothing to search for."""
     given = {"q": q, "mode": mode, "category": category, "author": author, "since": since, "until": until}
     form = {name: value[:MAX_QUERY] for name, value in given.items()}  # echoed: never more than a query may hold
-    context = {"form": form, "modes": MODES, "nav_query": form["q"], "rows": [], "searched": False, "error": None}
+    context = {"form": form, "modes": MODES, "nav_query": form["q"], "rows": [], "searched": False, "error": None,
+               "close": True}
     try:
         if mode not in MODES:
             raise InvalidInput(f"mode: choose one of {', '.join(MODES)}")
@@ -89,5 +90,5 @@ def search_page(request: Request, q: str = "", mode: str = "hybrid", category: s
     context.update(rows=rows, searched=True, page=number, first=offset + 1 if hits else 0, last=offset + len(hits),
                    prev_url=link(number - 1) if number > 1 else None, next_url=link(number + 1) if more else None,
                    mode_urls={m: "/search?" + urlencode({**kept, "mode": m}) for m in MODES},
-                   listing=not query.has_text)  # fmt: skip
+                   listing=not query.has_text, close=results.close)  # fmt: skip
     return render(request, "search.html", **context)
