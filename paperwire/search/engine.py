@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -25,6 +26,7 @@ from paperwire.store import papers as repo
 MAX_LIMIT = 100
 MAX_DEPTH = 1000  # offset + limit: deeper pages are not useful and cost more than they give
 FUSION_DEPTH = 100  # candidates taken from each ranking before fusing
+QUERY_CACHE_SIZE = 1024  # query vectors kept (1.5 KB each)
 KEYWORD_FILL_DEPTH = 300  # calibrated fusion: keyword scores this deep, so vector candidates keep theirs
 
 
@@ -74,6 +76,8 @@ class SearchEngine:
         self._vectors: VectorBackend | None = None
         self._synced_at = float("-inf")
         self._loading = threading.Lock()
+        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     @property
     def embedder(self) -> Embedder:
@@ -81,6 +85,21 @@ class SearchEngine:
             if self._embedder is None:
                 self._embedder = load_embedder(self.settings)
         return self._embedder
+
+    def query_vector(self, text: str) -> np.ndarray:
+        """The embedding of a query's text, from a small LRU cache: digest topics and feeds repeat their queries."""
+        with self._cache_lock:
+            vector = self._query_vectors.get(text)
+            if vector is not None:
+                self._query_vectors.move_to_end(text)
+                return vector
+        vector = self.embedder.embed([text])[0]
+        vector.setflags(write=False)
+        with self._cache_lock:
+            self._query_vectors[text] = vector
+            if len(self._query_vectors) > QUERY_CACHE_SIZE:
+                self._query_vectors.popitem(last=False)
+        return vector
 
     @property
     def model(self) -> str:
@@ -149,7 +168,7 @@ class SearchEngine:
                 wanted = max(wanted, KEYWORD_FILL_DEPTH)
             rankings["keyword"] = self.keyword.search(query, wanted)
         if mode in ("semantic", "hybrid"):
-            vector = self.embedder.embed([query.text])[0]
+            vector = self.query_vector(query.text)
             rankings["semantic"] = self.nearest(vector, max(depth, FUSION_DEPTH if mode == "hybrid" else depth),
                                                 query.filters, query=query)  # fmt: skip
         # Semantic mode asks the keyword index too, for the floor only: a short query's cosines are low even

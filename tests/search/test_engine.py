@@ -167,3 +167,22 @@ def test_recommendations_follow_the_liked_set(engine: SearchEngine) -> None:
     assert ids == _brute_force(engine, target, {*liked, *disliked}, 10)
     with pytest.raises(InvalidInput):
         recommend(engine, [])
+
+
+def test_repeated_queries_are_embedded_once(store: Store, settings: Settings, default_embedder) -> None:  # noqa: ANN001
+    class Counting:
+        name, dim = default_embedder.name, default_embedder.dim
+        calls: list[list[str]] = []
+
+        def embed(self, texts):  # noqa: ANN001, ANN202
+            self.calls.append(list(texts))
+            return default_embedder.embed(texts)
+
+    counting = Counting()
+    ingest_paths(store, [PAPERS])
+    import_vectors(store, VECTORS, default_embedder.name)
+    engine = SearchEngine(settings, store, embedder=counting)
+    engine.sync()
+    first = [h.id for h in engine.search("video diffusion models", mode="semantic").hits]
+    again = [h.id for h in engine.search("video diffusion models", mode="hybrid").hits]
+    assert counting.calls == [["video diffusion models"]] and first and again
