@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -167,17 +169,30 @@ def build_graph(location: str) -> bytes:
 
 def cached_graph(location: str, cache: Path) -> Path:
     """The ONNX file for the model folder, built on first use into `cache` (keyed by the weights' path, size and
-    time and the graph's version, so a changed model or builder is rebuilt); written under a temporary name and renamed, so that several
-    processes starting together never read a half-written file."""
+    time and the graph's version, so a changed model or builder is rebuilt).
+
+    The build runs in a child process: it holds the weights twice for a moment (about 300 MB), and a web
+    worker that built it in-process would keep that high-water mark for its lifetime."""
     weights = Path(location) / "model.safetensors"
     stat = weights.stat()
-    key = hashlib.sha256(f"{weights.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{OPSET}|{GRAPH_VERSION}".encode()).hexdigest()[:16]
-    target = cache / f"{Path(location).name or 'model'}-{key}.onnx"
+    key = hashlib.sha256(f"{weights.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{OPSET}|{GRAPH_VERSION}".encode())
+    target = cache / f"{Path(location).name or 'model'}-{key.hexdigest()[:16]}.onnx"
     if target.is_file():
         return target
     cache.mkdir(parents=True, exist_ok=True)
+    built = subprocess.run([sys.executable, "-m", "paperwire.search.bert_onnx", location, str(target)],
+                           capture_output=True, text=True)  # fmt: skip
+    if built.returncode != 0 or not target.is_file():
+        detail = (built.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ConfigError(f"cannot build the ONNX graph of {location}: {detail}")
+    return target
+
+
+def write_graph(location: str, target: Path) -> None:
+    """Build the graph and write it under a temporary name, then rename: processes starting together never
+    read a half-written file, and the last rename wins with identical content."""
     data = build_graph(location)
-    fd, temporary = tempfile.mkstemp(dir=cache, prefix=".building-", suffix=".onnx")
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".building-", suffix=".onnx")
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
@@ -185,7 +200,6 @@ def cached_graph(location: str, cache: Path) -> Path:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return target
 
 
 class OnnxEmbedder:
@@ -197,7 +211,7 @@ class OnnxEmbedder:
 
         try:
             path = cached_graph(location, cache)
-        except (OSError, KeyError, ValueError) as exc:
+        except OSError as exc:
             raise ConfigError(f"cannot build the ONNX graph of embedding model {name!r}: {exc}") from None
         options = ort.SessionOptions()
         options.intra_op_num_threads = thread_count()
@@ -230,3 +244,7 @@ class OnnxEmbedder:
                 mask[row, :len(tokens)] = 1
             out[chunk] = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         return out
+
+
+if __name__ == "__main__":  # the child process of cached_graph
+    write_graph(sys.argv[1], Path(sys.argv[2]))
