@@ -54,7 +54,7 @@ class Settings(BaseSettings):
         "auto",
         pattern="^(auto|onnx|torch)$",
         description="What runs a sentence-transformers model: onnx (ONNX Runtime on the CPU, no PyTorch; BERT-family "
-        "models with mean pooling, such as the default), torch (sentence-transformers; needs the `torch` extra), or "
+        "models with mean pooling, such as the default), torch (sentence-transformers on PyTorch), or "
         "auto (onnx where it can, else torch; torch when embedding_device is cuda).",
     )
     embed_batch_size: int = Field(32, ge=1, description="Papers embedded per model call.")

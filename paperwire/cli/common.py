@@ -9,9 +9,12 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
+    ProgressColumn,
+    Task,
     DownloadColumn,
     Progress,
     TaskProgressColumn,
@@ -88,14 +91,27 @@ def parse_day(text: str | None, option: str) -> date | None:
         raise InvalidInput(f"{option}: expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
-def progress_bar() -> Progress:
+class RateColumn(ProgressColumn):
+    """Items a second (Rich's own speed column counts bytes)."""
+
+    def __init__(self, unit: str) -> None:
+        super().__init__()
+        self.unit = unit
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.1f} {self.unit}/s" if speed else f"- {self.unit}/s")
+
+
+def progress_bar(unit: str | None = None) -> Progress:
+    """A progress bar on stderr: bytes read and their speed, or, given a `unit`, items and items a second; ETA."""
+    counted = [RateColumn(unit)] if unit else [DownloadColumn(), TransferSpeedColumn()]
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         TaskProgressColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TextColumn("{task.fields[records]} records"),
+        *counted,
+        TextColumn("{task.fields[records]} records" if not unit else f"{{task.fields[records]}} {unit}"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=err,

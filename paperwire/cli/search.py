@@ -120,7 +120,7 @@ def eval_command(
                                            "embedding_model": model or base.embedding_model})  # fmt: skip
         store = Store.open(settings)
         embedder = load_embedder(settings)
-        with progress_bar() as progress:
+        with progress_bar(unit="papers") as progress:
             task = progress.add_task("embedding corpus", total=None, records=0)
 
             def on_progress(done: int, total: int) -> None:
@@ -163,14 +163,15 @@ def index(
     if import_file is not None:
         out.print(import_vectors(store, import_file, settings.embedding_model).summary(), markup=False)
     engine = SearchEngine(settings, store)
-    with progress_bar() as progress:
+    embedder = engine.embedder
+    with progress_bar(unit="papers") as progress:
         task = progress.add_task("embedding", total=None, records=0)
 
         def on_progress(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total, records=done)
 
-        report = embed_pending(store, engine.embedder, batch_size=settings.embed_batch_size,
-                               on_progress=on_progress, limit=limit)  # fmt: skip
+        report = embed_pending(store, embedder, batch_size=settings.embed_batch_size, on_progress=on_progress,
+                               limit=limit)  # fmt: skip
     out.print(report.summary(), markup=False)
     counts = engine.rebuild() if rebuild else engine.sync()
     out.print(f"search indexes: {counts['keyword']} keyword documents and {counts['vectors']} vectors "
