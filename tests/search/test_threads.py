@@ -5,7 +5,6 @@ BLAS's OpenMP workers spin-waited against one another on two cores)."""
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import pytest
 from paperwire.config import load_settings
 from paperwire.search.engine import SearchEngine
 from paperwire.store import Store
+from tests.serving import served
 
 QUERIES = ["binary quantised embeddings", "retrieval augmented generation for code", "video diffusion models",
            "reinforcement learning from human feedback", "vision language model hallucination",
@@ -51,28 +51,9 @@ def test_values_given_by_the_operator_win() -> None:
     assert _pools_seen(given) == ["ACTIVE", "1", "4", "4"]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _served_p50(home: Path, mode: str) -> float:
-    port = _free_port()
     env = _clean_env(PAPERWIRE_HOME=str(home), PAPERWIRE_SCHEDULER_ENABLED="false")
-    server = subprocess.Popen([sys.executable, "-m", "paperwire", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, "serve did not start"
-            time.sleep(0.3)
+    with served(env) as base:
         times: list[float] = []
         with httpx.Client(base_url=base, timeout=60) as client:
             for query in QUERIES:  # warm: the model loads on the first one
@@ -84,9 +65,6 @@ def _served_p50(home: Path, mode: str) -> float:
                     times.append(time.perf_counter() - start)
                     assert answer.status_code == 200
         return statistics.median(times) * 1000
-    finally:
-        server.terminate()
-        server.communicate(timeout=60)
 
 
 @pytest.mark.slow

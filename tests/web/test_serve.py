@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.serving import served
 
 
 def _requests_counted(text: str, route: str) -> float:
@@ -24,28 +16,12 @@ def _requests_counted(text: str, route: str) -> float:
 
 
 def test_two_web_workers_report_their_requests_together(tmp_path) -> None:  # noqa: ANN001
-    port = _free_port()
     env = os.environ | {"PAPERWIRE_HOME": str(tmp_path), "PAPERWIRE_SCHEDULER_ENABLED": "false"}
     env.pop("PAPERWIRE_DATABASE_URL", None)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    server = subprocess.Popen([sys.executable, "-m", "paperwire", "serve", "--workers", "2", "--port", str(port)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, "serve did not start"
-            time.sleep(0.3)
+    with served(env, "--workers", "2") as base:
         with httpx.Client(base_url=base, timeout=30) as one_connection_each:
             for _ in range(30):
                 assert one_connection_each.get("/api/daily_papers", headers={"Connection": "close"}).status_code == 200
         scrapes = [httpx.get(f"{base}/metrics", headers={"Connection": "close"}, timeout=30).text for _ in range(6)]
         assert [_requests_counted(text, "/api/daily_papers") for text in scrapes] == [30.0] * 6
-    finally:
-        server.terminate()
-        server.communicate(timeout=60)
