@@ -171,12 +171,7 @@ class SearchEngine:
             vector = self.query_vector(query.text)
             rankings["semantic"] = self.nearest(vector, max(depth, FUSION_DEPTH if mode == "hybrid" else depth),
                                                 query.filters, query=query)  # fmt: skip
-        # Semantic mode asks the keyword index too, for the floor only: a short query's cosines are low even
-        # where every word is in the paper ("robot learning and control": 0.32 on papers about just that).
         keyword_full = self.keyword.full_match_score(query)
-        literal = rankings.get("keyword")
-        if literal is None and keyword_full:  # (an engine without full-match scores could not judge it anyway)
-            literal = self.keyword.search(query, KEYWORD_FILL_DEPTH)
         cosines = rankings.get("semantic")
         if mode == "hybrid":
             cosines = rankings["semantic"] + self._cosines_missing(vector, rankings["keyword"], rankings["semantic"])
@@ -187,9 +182,14 @@ class SearchEngine:
                                 keyword_weight=weight))  # fmt: skip
         else:
             ranked = rankings[mode]
-        evidence = Evidence.of(literal, keyword_full, cosines)
-        close = (not self.settings.relevance_floor or evidence.any_close(ranked[:FUSION_DEPTH])
-                 or self._names_an_author(query, ranked))  # fmt: skip
+        evidence = Evidence.of(rankings.get("keyword"), keyword_full, cosines)
+        close = not self.settings.relevance_floor or evidence.any_close(ranked[:FUSION_DEPTH])
+        if not close and "keyword" not in rankings:
+            # Semantic mode asks the keyword index before saying so: a short query's cosines are low even where
+            # every word is in the paper ("robot learning and control": 0.32 on papers about just that).
+            evidence = Evidence.of(self.keyword.search(query, KEYWORD_FILL_DEPTH), keyword_full, cosines)
+            close = evidence.any_close(ranked[:FUSION_DEPTH])
+        close = close or self._names_an_author(query, ranked)
         if not close:  # say so, and show only the nearest few, as such
             ranked = ranked[:NEAREST_SHOWN] if offset == 0 else []
         positions = {name: {pid: i for i, (pid, _) in enumerate(r, start=1)} for name, r in rankings.items()}

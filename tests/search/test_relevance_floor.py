@@ -51,7 +51,6 @@ def engine(store: Store, settings: Settings, default_embedder) -> SearchEngine: 
     return search
 
 
-@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("mode", ["hybrid", "semantic", "keyword"])
 def test_real_queries_keep_their_results(engine: SearchEngine, mode: str) -> None:
     queries = _real_queries(mode)
