@@ -28,8 +28,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from paperwire.threads import POOL_VARIABLES  # noqa: E402 - only names; it loads nothing
+
 ROOT = Path(__file__).resolve().parents[1]
-_POOL_VARIABLES = ("OMP_WAIT_POLICY", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "PAPERWIRE_THREADS")
 
 
 def child(rows: int, rounds: int, quiet: bool) -> dict[str, float]:
@@ -94,7 +95,7 @@ def child(rows: int, rounds: int, quiet: bool) -> dict[str, float]:
 
 
 def run_child(rows: int, rounds: int, quiet: bool) -> dict[str, float]:
-    env = {k: v for k, v in os.environ.items() if k not in _POOL_VARIABLES}
+    env = {k: v for k, v in os.environ.items() if k not in POOL_VARIABLES}
     out = subprocess.run([sys.executable, __file__, "--child", "quiet" if quiet else "default", "--rows", str(rows),
                           "--rounds", str(rounds)], env=env, check=True, capture_output=True, text=True)  # fmt: skip
     return json.loads(out.stdout.strip().splitlines()[-1])

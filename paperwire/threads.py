@@ -14,6 +14,7 @@ import os
 
 THREADS_VARIABLE = "PAPERWIRE_THREADS"
 _POOL_SIZES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+POOL_VARIABLES = ("OMP_WAIT_POLICY", *_POOL_SIZES, THREADS_VARIABLE)  # every variable that shapes the pools
 
 
 def thread_count() -> int:

@@ -146,9 +146,9 @@ def build_graph(location: str) -> bytes:
 
     # Mean of the real tokens' vectors, then unit length (sentence-transformers' Pooling + Normalize).
     mask3 = node("Unsqueeze", [mask, const("axis2", np.array([2], np.int64))], "mask3")
-    total = node("ReduceSum", [node("Mul", [x, mask3], "masked"), "one_i_axes"], "summed_tokens", keepdims=0)
-    const("one_i_axes", np.array([1], np.int64))
-    count = node("Max", [node("ReduceSum", [mask3, "one_i_axes"], "count", keepdims=0),
+    tokens_axis = const("axis1", np.array([1], np.int64))
+    total = node("ReduceSum", [node("Mul", [x, mask3], "masked"), tokens_axis], "summed_tokens", keepdims=0)
+    count = node("Max", [node("ReduceSum", [mask3, tokens_axis], "count", keepdims=0),
                          const("tiny", np.array(1e-9, np.float32))], "count_safe")  # fmt: skip
     mean = node("Div", [total, count], "mean")
     norm = node("Max", [node("ReduceL2", [mean], "norm", axes=[1], keepdims=1),

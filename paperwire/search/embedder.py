@@ -120,11 +120,11 @@ def load_embedder(settings: Settings, name: str | None = None) -> Embedder:
     location = default_model_path() if name in _DEFAULT_ALIASES else name
     if is_static_model(location):
         return StaticEmbedder(name, location)
-    backend = settings.embedding_backend
+    backend, runnable = settings.embedding_backend, is_bert_sentence_model(location)
     if backend == "auto":
-        backend = "onnx" if settings.embedding_device != "cuda" and is_bert_sentence_model(location) else "torch"
+        backend = "onnx" if settings.embedding_device != "cuda" and runnable else "torch"
     if backend == "onnx":
-        if not is_bert_sentence_model(location):
+        if not runnable:
             raise ConfigError(f"embedding model {name!r} is not a local BERT sentence-transformers folder with mean "
                               "pooling, which is what the onnx backend runs: set PAPERWIRE_EMBEDDING_BACKEND=torch")
         return OnnxEmbedder(name, location, settings.home / "models", settings.embed_batch_size)

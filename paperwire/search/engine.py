@@ -171,7 +171,7 @@ class SearchEngine:
             vector = self.query_vector(query.text)
             rankings["semantic"] = self.nearest(vector, max(depth, FUSION_DEPTH if mode == "hybrid" else depth),
                                                 query.filters, query=query)  # fmt: skip
-        keyword_full = self.keyword.full_match_score(query)
+        keyword_full = self.keyword.full_match_score(query) if "keyword" in rankings else None
         cosines = rankings.get("semantic")
         if mode == "hybrid":
             cosines = rankings["semantic"] + self._cosines_missing(vector, rankings["keyword"], rankings["semantic"])
@@ -187,7 +187,8 @@ class SearchEngine:
         if not close and "keyword" not in rankings:
             # Semantic mode asks the keyword index before saying so: a short query's cosines are low even where
             # every word is in the paper ("robot learning and control": 0.32 on papers about just that).
-            evidence = Evidence.of(self.keyword.search(query, KEYWORD_FILL_DEPTH), keyword_full, cosines)
+            evidence = Evidence.of(self.keyword.search(query, KEYWORD_FILL_DEPTH), self.keyword.full_match_score(query),
+                                   cosines)  # fmt: skip
             close = evidence.any_close(ranked[:FUSION_DEPTH])
         close = close or self._names_an_author(query, ranked)
         if not close:  # say so, and show only the nearest few, as such

@@ -17,6 +17,7 @@ import pytest
 from paperwire.config import load_settings
 from paperwire.search.engine import SearchEngine
 from paperwire.store import Store
+from paperwire.threads import POOL_VARIABLES
 from tests.serving import served
 
 QUERIES = ["binary quantised embeddings", "retrieval augmented generation for code", "video diffusion models",
@@ -24,11 +25,10 @@ QUERIES = ["binary quantised embeddings", "retrieval augmented generation for co
            "sparse attention for long context", "speech recognition in low resource languages",
            "graph neural networks for molecules", "diffusion policy for robot manipulation",
            "chain of thought reasoning in math"]  # fmt: skip
-_POOL_VARIABLES = ("OMP_WAIT_POLICY", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "PAPERWIRE_THREADS")
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _POOL_VARIABLES and k != "PAPERWIRE_DATABASE_URL"}
+    env = {k: v for k, v in os.environ.items() if k not in POOL_VARIABLES and k != "PAPERWIRE_DATABASE_URL"}
     return env | extra
 
 
