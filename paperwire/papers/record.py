@@ -99,6 +99,16 @@ def clean_text(text: str | None) -> str:
     return "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())
 
 
+def text_field(obj: dict, key: str, label: str | None = None) -> str | None:
+    """obj[key] as cleaned text; None when absent or empty; InvalidInput naming `label` (or key) when not a string."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"{label or key}: expected a string, got {type(value).__name__}")
+    return clean_text(value) or None
+
+
 def text_problem(text: str) -> str | None:
     """What makes `text` unfit to store (undecodable bytes, a NUL, a control character), or None."""
     found = _BAD_CHARACTER.search(text)

@@ -17,6 +17,7 @@ from paperwire.papers.record import (
     parse_arxiv_id,
     shown,
     split_authors,
+    text_field,
     text_problem,
 )
 from paperwire.sources.dates import parse_date
@@ -92,18 +93,8 @@ def _bad_text(item: dict) -> str | None:
     return None
 
 
-def _text(obj: dict, key: str, label: str | None = None) -> str | None:
-    """obj[key] as cleaned text; None when absent or empty; InvalidInput when not a string."""
-    value = obj.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidInput(f"{label or key}: expected a string, got {type(value).__name__}")
-    return clean_text(value) or None
-
-
 def _required_title(obj: dict, key: str = "title", label: str | None = None) -> str:
-    title = _text(obj, key, label)
+    title = text_field(obj, key, label)
     if not title:
         raise InvalidInput("missing title")
     return title
@@ -134,16 +125,16 @@ def _parse_api_item(item: dict, name: str, index: int) -> ParsedItem:
         submitter = submitter.get("user") or submitter.get("name") or submitter.get("fullname")
     if submitter is not None and not isinstance(submitter, str):
         raise InvalidInput(f"submittedBy: expected a name, got {type(submitter).__name__}")
-    title = _text(paper, "title", "paper.title") or _required_title(item)
+    title = text_field(paper, "title", "paper.title") or _required_title(item)
     record = PaperRecord(
         arxiv_id=arxiv_id,
         version=version,
         title=title,
-        abstract=_text(paper, "summary", "paper.summary") or "",
+        abstract=text_field(paper, "summary", "paper.summary") or "",
         authors=_names(paper, "authors"),
         published=published,
-        code_url=_text(paper, "githubRepo", "paper.githubRepo"),
-        project_url=_text(paper, "projectPage", "paper.projectPage"),
+        code_url=text_field(paper, "githubRepo", "paper.githubRepo"),
+        project_url=text_field(paper, "projectPage", "paper.projectPage"),
     )
     listing = ListingEntry(
         list_date=list_day,
@@ -171,7 +162,7 @@ def _parse_archive_item(item: dict, name: str, index: int, list_day: object) -> 
         title=_required_title(item),
         abstract=clean_text(abstract),
         authors=_names(item, "authors"),
-        code_url=_text(item, "github_url"),
+        code_url=text_field(item, "github_url"),
     )
     listing = ListingEntry(day, arxiv_id, SOURCE, upvotes=_upvotes(item.get("upvotes")))
     return ParsedItem(record, name, index, listing)
@@ -186,7 +177,7 @@ def _parse_keyed_item(item: dict, name: str, index: int, key: str) -> ParsedItem
         arxiv_id=arxiv_id,
         version=version,
         title=_required_title(item),
-        abstract=_text(item, "abstract") or "",
+        abstract=text_field(item, "abstract") or "",
         authors=_names(item, "authors"),
         published=published,
     )

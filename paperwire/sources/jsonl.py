@@ -13,12 +13,12 @@ from paperwire.papers.record import (
     ParsedItem,
     RecordError,
     VersionInfo,
-    clean_text,
     parse_arxiv_id,
     parse_version_label,
     shown,
     split_authors,
     split_categories,
+    text_field,
 )
 from paperwire.sources.dates import parse_date, parse_datetime
 
@@ -73,17 +73,8 @@ def iter_jsonl(lines: Iterable[str | bytes | LineTooLong], name: str, kind: str)
             yield RecordError(name, number, exc.message)
 
 
-def _text_field(obj: dict, key: str) -> str | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidInput(f"{key}: expected a string, got {type(value).__name__}")
-    return clean_text(value) or None
-
-
 def _require(obj: dict, key: str) -> str:
-    value = _text_field(obj, key)
+    value = text_field(obj, key)
     if not value:
         raise InvalidInput(f"missing {key}")
     return value
@@ -100,17 +91,17 @@ def parse_snapshot_record(obj: dict) -> PaperRecord:
     return PaperRecord(
         arxiv_id=arxiv_id,
         title=_require(obj, "title"),
-        abstract=_text_field(obj, "abstract") or "",
+        abstract=text_field(obj, "abstract") or "",
         authors=authors,
         categories=split_categories(obj.get("categories")),
         version=versions[-1].version if versions else None,
         published=first.date() if first else None,
         updated=last.date() if last else parse_date(obj.get("update_date"), "update_date"),
-        doi=_text_field(obj, "doi"),
-        journal_ref=_text_field(obj, "journal-ref"),
-        comments=_text_field(obj, "comments"),
-        license=_text_field(obj, "license"),
-        submitter=_text_field(obj, "submitter"),
+        doi=text_field(obj, "doi"),
+        journal_ref=text_field(obj, "journal-ref"),
+        comments=text_field(obj, "comments"),
+        license=text_field(obj, "license"),
+        submitter=text_field(obj, "submitter"),
         versions=versions,
     )
 
@@ -150,7 +141,7 @@ def parse_plain_record(obj: dict) -> PaperRecord:
     """
     arxiv_id, version = parse_arxiv_id(_require(obj, "id"))
     title = _require(obj, "title")
-    abstract = _text_field(obj, "abstract") if "abstract" in obj else _text_field(obj, "summary")
+    abstract = text_field(obj, "abstract") if "abstract" in obj else text_field(obj, "summary")
     if abstract is None:
         raise InvalidInput("missing abstract")
     return PaperRecord(
@@ -162,13 +153,13 @@ def parse_plain_record(obj: dict) -> PaperRecord:
         version=version,
         published=_plain_date(obj, "published"),
         updated=_plain_date(obj, "updated"),
-        doi=_text_field(obj, "doi"),
-        journal_ref=_text_field(obj, "journal_ref"),
-        comments=_text_field(obj, "comments") or _text_field(obj, "comment"),
-        license=_text_field(obj, "license"),
-        pdf_url=_text_field(obj, "pdf_url"),
-        code_url=_text_field(obj, "code_url"),
-        project_url=_text_field(obj, "project_url"),
+        doi=text_field(obj, "doi"),
+        journal_ref=text_field(obj, "journal_ref"),
+        comments=text_field(obj, "comments") or text_field(obj, "comment"),
+        license=text_field(obj, "license"),
+        pdf_url=text_field(obj, "pdf_url"),
+        code_url=text_field(obj, "code_url"),
+        project_url=text_field(obj, "project_url"),
     )
 
 
