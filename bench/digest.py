@@ -24,7 +24,7 @@ at its peak, to show memory is flat in the number of subscribers.
 
 from __future__ import annotations
 
-from paperwire.threads import quiet_thread_pools  # noqa: E402 - as every entry point, before faiss or PyTorch load
+from paperwire.threads import quiet_thread_pools
 
 quiet_thread_pools()
 
@@ -47,17 +47,60 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 DATA = REPO.parent / "shared" / "data" / "arxiv-daily-2025-2026" / "papers.jsonl.xz"
-_STOP = set("with from that this their using based towards toward into over under via without through about than "
-            "when what which while where more most less very also only such these those have been being each".split())  # fmt: skip
+_STOP = set(
+    [
+        "with",
+        "from",
+        "that",
+        "this",
+        "their",
+        "using",
+        "based",
+        "towards",
+        "toward",
+        "into",
+        "over",
+        "under",
+        "via",
+        "without",
+        "through",
+        "about",
+        "than",
+        "when",
+        "what",
+        "which",
+        "while",
+        "where",
+        "more",
+        "most",
+        "less",
+        "very",
+        "also",
+        "only",
+        "such",
+        "these",
+        "those",
+        "have",
+        "been",
+        "being",
+        "each",
+    ]
+)
 _WORD = re.compile(r"[a-z][a-z\-]{3,}")
 
 
 def _settings(home: Path, port: int = 25, mode: str = "keyword") -> Any:
     from paperwire.config import load_settings
 
-    return load_settings(home=home, smtp_port=port, digest_rate=0.0, digest_topic_mode=mode,
-                         site_url="https://papers.example.org", secret_key="bench-secret",
-                         embedding_device="cpu")  # fmt: skip
+    return load_settings(
+        home=home,
+        smtp_port=port,
+        digest_rate=0.0,
+        digest_topic_mode=mode,
+        site_url="https://papers.example.org",
+        secret_key="bench-secret",
+        embedding_device="cpu",
+    )
 
 
 def prepare(home: Path) -> dict[str, Any]:
@@ -119,8 +162,12 @@ def child(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     interests = topics_for(args.subscribers, titles, random.Random(args.seed))
     for i, topics in enumerate(interests):
-        add_subscriber(store, f"reader{i:05d}@bench.example.org", Preferences(top_n=10, topics=tuple(topics),
-                                                                              use_upvotes=False), confirmed=True)  # fmt: skip
+        add_subscriber(
+            store,
+            f"reader{i:05d}@bench.example.org",
+            Preferences(top_n=10, topics=tuple(topics), use_upvotes=False),
+            confirmed=True,
+        )
     subscribe_s = time.perf_counter() - started
     del titles
     engine = SearchEngine(settings, store)
@@ -136,15 +183,28 @@ def child(args: argparse.Namespace) -> None:
     sampler.join()
     peak = max(samples)
     distinct = len({t.casefold() for topics in interests for t in topics})
-    print(json.dumps({
-        "subscribers": args.subscribers, "sent": report.sent, "skipped": report.skipped, "failed": report.failed,
-        "seconds": round(report.seconds, 2), "messages_per_s": round(report.sent / report.seconds, 1),
-        "compose_s": round(report.compose_s, 2), "render_s": round(report.render_s, 2),
-        "smtp_s": round(report.send_s, 2), "ledger_s": round(report.ledger_s, 2), "subscribe_s": round(subscribe_s, 1),
-        "topics": sum(len(t) for t in interests), "distinct_topics": distinct,
-        "rss_before_send_mb": round(rss_before, 1), "peak_rss_mb": round(peak, 1),
-        "process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "subscribers": args.subscribers,
+                "sent": report.sent,
+                "skipped": report.skipped,
+                "failed": report.failed,
+                "seconds": round(report.seconds, 2),
+                "messages_per_s": round(report.sent / report.seconds, 1),
+                "compose_s": round(report.compose_s, 2),
+                "render_s": round(report.render_s, 2),
+                "smtp_s": round(report.send_s, 2),
+                "ledger_s": round(report.ledger_s, 2),
+                "subscribe_s": round(subscribe_s, 1),
+                "topics": sum(len(t) for t in interests),
+                "distinct_topics": distinct,
+                "rss_before_send_mb": round(rss_before, 1),
+                "peak_rss_mb": round(peak, 1),
+                "process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            }
+        )
+    )
 
 
 def _sample(samples: list[float], stop: threading.Event) -> None:
@@ -204,19 +264,39 @@ def main() -> None:
         setup = prepare(home)
         print(f"corpus: {setup}", flush=True)
         port = _free_port()
-        sink = subprocess.Popen([sys.executable, "-c", SINK, str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        sink = subprocess.Popen(
+            [sys.executable, "-c", SINK, str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
         assert sink.stdout is not None and sink.stdin is not None and sink.stdout.readline().strip() == "ready"
         runs = []
         for count in [n for n in (args.small, args.subscribers) if n]:
-            command = [sys.executable, __file__, "--child", "--home", str(home), "--port", str(port), "--day", args.day,
-                       "--mode", args.mode, "--seed", str(args.seed), "--subscribers", str(count)]  # fmt: skip
+            command = [
+                sys.executable,
+                __file__,
+                "--child",
+                "--home",
+                str(home),
+                "--port",
+                str(port),
+                "--day",
+                args.day,
+                "--mode",
+                args.mode,
+                "--seed",
+                str(args.seed),
+                "--subscribers",
+                str(count),
+            ]
             done = subprocess.run(command, capture_output=True, text=True, check=True)
             run = json.loads(done.stdout.strip().splitlines()[-1])
             runs.append(run)
-            print(f"{count:>6} subscribers: {run['sent']} sent, {run['skipped']} skipped in {run['seconds']} s "
-                  f"({run['messages_per_s']} messages/s); compose {run['compose_s']} s, render {run['render_s']} s, "
-                  f"SMTP {run['smtp_s']} s, ledger {run['ledger_s']} s; RSS {run['rss_before_send_mb']} MB before "
-                  f"sending, peak {run['peak_rss_mb']} MB while sending", flush=True)  # fmt: skip
+            print(
+                f"{count:>6} subscribers: {run['sent']} sent, {run['skipped']} skipped in {run['seconds']} s "
+                f"({run['messages_per_s']} messages/s); compose {run['compose_s']} s, render {run['render_s']} s, "
+                f"SMTP {run['smtp_s']} s, ledger {run['ledger_s']} s; RSS {run['rss_before_send_mb']} MB before "
+                f"sending, peak {run['peak_rss_mb']} MB while sending",
+                flush=True,
+            )
         sink.stdin.write("count\n")
         sink.stdin.flush()
         received = int(sink.stdout.readline())
@@ -225,11 +305,25 @@ def main() -> None:
         big = runs[-1]
         total = big["seconds"]
         shares = {k: round(big[f"{k}_s"] / total, 3) for k in ("compose", "render", "smtp", "ledger")}
-        print(f"sink received {received} messages (sent: {sum(r['sent'] for r in runs)}); time shares at "
-              f"{big['subscribers']}: {shares}; topics searched as {args.mode}")  # fmt: skip
-        print(json.dumps({"bench": "digest", "mode": args.mode, "day": args.day, "setup": setup, "runs": runs,
-                          "shares": shares, "sink_received": received, "target_s": 120,
-                          "within_target": total < 120}))  # fmt: skip
+        print(
+            f"sink received {received} messages (sent: {sum(r['sent'] for r in runs)}); time shares at "
+            f"{big['subscribers']}: {shares}; topics searched as {args.mode}"
+        )
+        print(
+            json.dumps(
+                {
+                    "bench": "digest",
+                    "mode": args.mode,
+                    "day": args.day,
+                    "setup": setup,
+                    "runs": runs,
+                    "shares": shares,
+                    "sink_received": received,
+                    "target_s": 120,
+                    "within_target": total < 120,
+                }
+            )
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

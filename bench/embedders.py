@@ -25,7 +25,7 @@ Published reference (BEIR SciFact *test* split): all-MiniLM-L6-v2 nDCG@10 0.645;
 
 from __future__ import annotations
 
-from paperwire.threads import quiet_thread_pools  # noqa: E402 - as every entry point, before faiss or PyTorch load
+from paperwire.threads import quiet_thread_pools
 
 quiet_thread_pools()
 
@@ -44,11 +44,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from paperwire.config import load_settings  # noqa: E402
-from paperwire.demo import DATA  # noqa: E402
-from paperwire.search.embedder import DEFAULT_MODEL, Embedder, StaticEmbedder, load_embedder, paper_text  # noqa: E402
-from paperwire.search.indexer import distill_static  # noqa: E402
-from paperwire.search.metrics import evaluate  # noqa: E402
+from paperwire.config import load_settings
+from paperwire.demo import DATA
+from paperwire.search.embedder import DEFAULT_MODEL, Embedder, StaticEmbedder, load_embedder, paper_text
+from paperwire.search.indexer import distill_static
+from paperwire.search.metrics import evaluate
 
 OUT = REPO / "bench" / "out"
 SCIFACT = REPO.parent / "shared" / "data" / "scifact-train"
@@ -154,12 +154,16 @@ def main() -> None:
             **{k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()},
         }
     base = results["default"]
-    print(f"\nEmbedders on {os.cpu_count()} CPU cores (torch threads {_torch_threads()}), "
-          f"throughput over {len(texts)} demo abstracts, SciFact train ({base['queries']} queries)")  # fmt: skip
+    print(
+        f"\nEmbedders on {os.cpu_count()} CPU cores (torch threads {_torch_threads()}), "
+        f"throughput over {len(texts)} demo abstracts, SciFact train ({base['queries']} queries)"
+    )
     print(f"{'model':<12} {'dim':>4} {'papers/s':>9} {'x default':>9} {'nDCG@10':>8} {'R@100':>6} {'MRR@10':>7}")
     for slug, row in results.items():
-        print(f"{slug:<12} {row['dim']:>4} {row['papers_per_s']:>9.1f} {row['papers_per_s'] / base['papers_per_s']:>9.1f} "
-              f"{row['ndcg@10']:>8.3f} {row['recall@100']:>6.3f} {row['mrr@10']:>7.3f}")  # fmt: skip
+        print(
+            f"{slug:<12} {row['dim']:>4} {row['papers_per_s']:>9.1f} {row['papers_per_s'] / base['papers_per_s']:>9.1f} "
+            f"{row['ndcg@10']:>8.3f} {row['recall@100']:>6.3f} {row['mrr@10']:>7.3f}"
+        )
     print(json.dumps({"bench": "embedders", "cpus": os.cpu_count(), "papers": len(texts), "results": results}))
 
 

@@ -16,29 +16,37 @@ Prints a table per part, then one JSON line.
 
 from __future__ import annotations
 
-from paperwire.threads import quiet_thread_pools  # noqa: E402 - as every entry point, before faiss or PyTorch load
+from paperwire.threads import quiet_thread_pools
 
 quiet_thread_pools()
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import lzma  # noqa: E402
-import os  # noqa: E402
-import shutil  # noqa: E402
-import socket  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import json
+import lzma
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-QUERIES = ["binary quantised embeddings", "retrieval augmented generation for code", "video diffusion models",
-           "reinforcement learning from human feedback", "vision language model hallucination",
-           "sparse attention long context", "speech recognition low resource", "graph neural networks molecules",
-           "diffusion policy robot manipulation", "chain of thought reasoning math"]  # fmt: skip
+QUERIES = [
+    "binary quantised embeddings",
+    "retrieval augmented generation for code",
+    "video diffusion models",
+    "reinforcement learning from human feedback",
+    "vision language model hallucination",
+    "sparse attention long context",
+    "speech recognition low resource",
+    "graph neural networks molecules",
+    "diffusion policy robot manipulation",
+    "chain of thought reasoning math",
+]
 
 
 def rss_mb(pid: int | str = "self") -> float:
@@ -89,10 +97,14 @@ def child(backend: str, papers: int, out: Path) -> dict[str, float]:
             vectors = embedder.embed(texts)
             rates.append(len(texts) / (time.perf_counter() - began))
         np.save(out, vectors)
-        return {"load_s": round(loaded, 2), "rss_loaded_mb": round(memory_loaded), "rss_after_mb": round(rss_mb()),
-                "query_p50_ms": round(1000 * statistics.median(times), 1),
-                "query_p95_ms": round(1000 * float(np.percentile(times, 95)), 1),
-                "papers_per_s": round(statistics.median(rates), 1)}  # fmt: skip
+        return {
+            "load_s": round(loaded, 2),
+            "rss_loaded_mb": round(memory_loaded),
+            "rss_after_mb": round(rss_mb()),
+            "query_p50_ms": round(1000 * statistics.median(times), 1),
+            "query_p95_ms": round(1000 * float(np.percentile(times, 95)), 1),
+            "papers_per_s": round(statistics.median(rates), 1),
+        }
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
@@ -102,11 +114,18 @@ def in_process(papers: int) -> dict[str, dict[str, float]]:
     with tempfile.TemporaryDirectory() as folder:
         for backend in ("torch", "onnx"):
             out = Path(folder) / f"{backend}.npy"
-            done = subprocess.run([sys.executable, __file__, "--child", backend, "--papers", str(papers), "--out",
-                                   str(out)], check=True, capture_output=True, text=True)  # fmt: skip
+            done = subprocess.run(
+                [sys.executable, __file__, "--child", backend, "--papers", str(papers), "--out", str(out)],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             results[backend] = json.loads(done.stdout.strip().splitlines()[-1])
         cosines = (np.load(Path(folder) / "torch.npy") * np.load(Path(folder) / "onnx.npy")).sum(axis=1)
-    results["agreement"] = {"min_cosine": round(float(cosines.min()), 7), "mean_cosine": round(float(cosines.mean()), 7)}
+    results["agreement"] = {
+        "min_cosine": round(float(cosines.min()), 7),
+        "mean_cosine": round(float(cosines.mean()), 7),
+    }
     return results
 
 
@@ -124,13 +143,17 @@ def served() -> dict[str, dict[str, float]]:
     env = {k: v for k, v in os.environ.items() if k != "PAPERWIRE_DATABASE_URL"}
     env |= {"PAPERWIRE_HOME": str(home), "PAPERWIRE_SCHEDULER_ENABLED": "false"}
     try:
-        subprocess.run([sys.executable, "-m", "paperwire", "demo", "--no-serve"], env=env, check=True,
-                       capture_output=True)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-m", "paperwire", "demo", "--no-serve"], env=env, check=True, capture_output=True
+        )
         for backend in ("torch", "onnx"):
             port = _free_port()
-            server = subprocess.Popen([sys.executable, "-m", "paperwire", "serve", "--port", str(port)],
-                                      env=env | {"PAPERWIRE_EMBEDDING_BACKEND": backend},
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+            server = subprocess.Popen(
+                [sys.executable, "-m", "paperwire", "serve", "--port", str(port)],
+                env=env | {"PAPERWIRE_EMBEDDING_BACKEND": backend},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             base = f"http://127.0.0.1:{port}"
             try:
                 deadline = time.monotonic() + 120

@@ -46,7 +46,7 @@ recovery waits). Working files go under bench/out/faults-*.
 
 from __future__ import annotations
 
-from paperwire.threads import quiet_thread_pools  # noqa: E402 - as every entry point, before faiss or PyTorch load
+from paperwire.threads import quiet_thread_pools
 
 quiet_thread_pools()
 
@@ -62,15 +62,32 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from loadgen import (OUT, REPO, Postgres, Sample, Server, Site, check_votes, error_window, failures,  # noqa: E402
-                     load_average, log, prepare_site, print_routes, print_votes, route_table, run_load, site_env)  # fmt: skip
-
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
+from loadgen import (
+    OUT,
+    REPO,
+    Postgres,
+    Sample,
+    Server,
+    Site,
+    check_votes,
+    error_window,
+    failures,
+    load_average,
+    log,
+    prepare_site,
+    print_routes,
+    print_votes,
+    route_table,
+    run_load,
+    site_env,
+)
 
 DATA = REPO.parent / "shared" / "data" / "arxiv-daily-2025-2026" / "papers.jsonl.xz"
 STATIC_MODEL = OUT / "m2v-384"
@@ -102,19 +119,33 @@ def database(args: argparse.Namespace, backend: str, pg: Postgres | None, name: 
 
 def report_load(title: str, result: Any, args: argparse.Namespace, before: str, after: str) -> None:
     dump = OUT / f"faults-samples-{title.split(' (')[0].replace(' ', '-')}.json"
-    dump.write_text(json.dumps({"events": result.events, "samples": [[round(s.t, 3), s.route, s.status, round(s.ms, 1),
-                                s.error[:100]] for s in result.samples]}))  # fmt: skip
-    print(f"\n== {title}: {args.users} users, think {args.think} s, {result.duration:.0f} s; {before} before, "
-          f"{after} after ==")  # fmt: skip
+    dump.write_text(
+        json.dumps(
+            {
+                "events": result.events,
+                "samples": [[round(s.t, 3), s.route, s.status, round(s.ms, 1), s.error[:100]] for s in result.samples],
+            }
+        )
+    )
+    print(
+        f"\n== {title}: {args.users} users, think {args.think} s, {result.duration:.0f} s; {before} before, "
+        f"{after} after =="
+    )
     for at, name in result.events:
         print(f"  t={at:6.2f} s  {name}")
     print_routes(route_table(result))
 
 
-def loaded(scenario: str, backend: str, args: argparse.Namespace, pg: Postgres | None,
-           **env: str) -> tuple[Site, Server]:  # fmt: skip
-    site = prepare_site(backend, OUT / f"faults-{scenario}-{backend}" / "home", database(args, backend, pg, scenario),
-                        args.users, seed=args.seed)  # fmt: skip
+def loaded(
+    scenario: str, backend: str, args: argparse.Namespace, pg: Postgres | None, **env: str
+) -> tuple[Site, Server]:
+    site = prepare_site(
+        backend,
+        OUT / f"faults-{scenario}-{backend}" / "home",
+        database(args, backend, pg, scenario),
+        args.users,
+        seed=args.seed,
+    )
     site.env.update(env)
     return site, Server(site.env, OUT / f"faults-{scenario}-{backend}.log", workers=args.workers)
 
@@ -155,8 +186,15 @@ def worker_kill(args: argparse.Namespace, backend: str, pg: Postgres | None) -> 
     try:
         server.warm_up(site)
         before = load_average()
-        result = run_load(server.base, site, users=args.users, duration=args.duration, think=args.think,
-                          seed=args.seed, actions=[(args.duration / 3, "worker-kill", kill)])  # fmt: skip
+        result = run_load(
+            server.base,
+            site,
+            users=args.users,
+            duration=args.duration,
+            think=args.think,
+            seed=args.seed,
+            actions=[(args.duration / 3, "worker-kill", kill)],
+        )
         after = load_average()
         workers_after = server.worker_pids()
     finally:
@@ -178,14 +216,21 @@ def worker_kill(args: argparse.Namespace, backend: str, pg: Postgres | None) -> 
         why.append("failures before the kill")
     if not check["exact"]:
         why.append("votes not exact")
-    verdict(f"worker-kill ({backend})", not why, {
-        "failed requests": window["failed"], "by status": statuses(failed),
-        "failure window": f"{window['first_s']}-{window['last_s']} s (kill at {kill_at:.2f} s)",
-        "replacement started after": f"{(replaced_at - kill_at):.2f} s" if replaced_at is not None else "never",
-        "served by the other workers meanwhile": len(served), "workers at the end": len(workers_after),
-        "votes": f"{check['votes_in_db']} in db = {check['votes_believed']} believed, lost {check['n_lost']}, "
-                 f"extra {check['n_extra']}, ambiguous settled {result.votes.resolved}/{result.votes.ambiguous_seen}",
-    }, why)  # fmt: skip
+    verdict(
+        f"worker-kill ({backend})",
+        not why,
+        {
+            "failed requests": window["failed"],
+            "by status": statuses(failed),
+            "failure window": f"{window['first_s']}-{window['last_s']} s (kill at {kill_at:.2f} s)",
+            "replacement started after": f"{(replaced_at - kill_at):.2f} s" if replaced_at is not None else "never",
+            "served by the other workers meanwhile": len(served),
+            "workers at the end": len(workers_after),
+            "votes": f"{check['votes_in_db']} in db = {check['votes_believed']} believed, lost {check['n_lost']}, "
+            f"extra {check['n_extra']}, ambiguous settled {result.votes.resolved}/{result.votes.ambiguous_seen}",
+        },
+        why,
+    )
 
 
 # --- b. kill -9 the embedding worker ------------------------------------------------------------------
@@ -205,12 +250,26 @@ def embed_kill(args: argparse.Namespace, backend: str, pg: Postgres | None, rest
                 break
             dst.write(line)
     model = str(STATIC_MODEL.resolve()) if STATIC_MODEL.exists() else "all-MiniLM-L6-v2"
-    env = site_env(home, database(args, backend, pg, "embed-kill"), PAPERWIRE_EMBEDDING_MODEL=model,
-                   PAPERWIRE_JOB_LEASE="10", PAPERWIRE_JOB_POLL_INTERVAL="1", PAPERWIRE_SCHEDULER_INTERVAL="3600",
-                   PAPERWIRE_SCHEDULER_FETCH="false", PAPERWIRE_SCHEDULER_EMBED_LIMIT=str(args.embed_papers),
-                   PAPERWIRE_EMBED_BATCH_SIZE=str(args.embed_batch), PAPERWIRE_LOG_LEVEL="INFO")  # fmt: skip
-    subprocess.run([sys.executable, "-m", "paperwire", "ingest", str(corpus)], cwd=REPO, env=env, check=True,
-                   capture_output=True, timeout=1800)  # fmt: skip
+    env = site_env(
+        home,
+        database(args, backend, pg, "embed-kill"),
+        PAPERWIRE_EMBEDDING_MODEL=model,
+        PAPERWIRE_JOB_LEASE="10",
+        PAPERWIRE_JOB_POLL_INTERVAL="1",
+        PAPERWIRE_SCHEDULER_INTERVAL="3600",
+        PAPERWIRE_SCHEDULER_FETCH="false",
+        PAPERWIRE_SCHEDULER_EMBED_LIMIT=str(args.embed_papers),
+        PAPERWIRE_EMBED_BATCH_SIZE=str(args.embed_batch),
+        PAPERWIRE_LOG_LEVEL="INFO",
+    )
+    subprocess.run(
+        [sys.executable, "-m", "paperwire", "ingest", str(corpus)],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=1800,
+    )
     from paperwire.config import load_settings
     from paperwire.store import Store
     from paperwire.store.schema import embeddings, jobs, papers
@@ -261,27 +320,47 @@ def embed_kill(args: argparse.Namespace, backend: str, pg: Postgres | None, rest
             second.kill()
     after = vectors()
     with store.read() as conn:
-        rows = conn.execute(sa.select(sa.func.count(), sa.func.count(sa.distinct(embeddings.c.paper_id)))
-                            .select_from(embeddings)).one()  # fmt: skip
-        job_rows = [dict(r._mapping) for r in conn.execute(
-            sa.select(jobs.c.id, jobs.c.state, jobs.c.attempts, jobs.c.locked_by, jobs.c.result).where(jobs.c.kind == "embed"))]
+        rows = conn.execute(
+            sa.select(sa.func.count(), sa.func.count(sa.distinct(embeddings.c.paper_id))).select_from(embeddings)
+        ).one()
+        job_rows = [
+            dict(r._mapping)
+            for r in conn.execute(
+                sa.select(jobs.c.id, jobs.c.state, jobs.c.attempts, jobs.c.locked_by, jobs.c.result).where(
+                    jobs.c.kind == "embed"
+                )
+            )
+        ]
     store.close()
     recomputed = [pid for pid, moment in before.items() if after.get(pid) != moment]
     why = []
     if not 0 < len(before) < total:
         why.append(f"the kill did not land mid-run ({len(before)} of {total} committed)")
     if len(after) != total or rows[0] != total or rows[1] != total:
-        why.append(f"{len(after)} papers with vectors, {rows[0]} vector rows, {rows[1]} distinct papers, expected {total}")
+        why.append(
+            f"{len(after)} papers with vectors, {rows[0]} vector rows, {rows[1]} distinct papers, expected {total}"
+        )
     if recomputed:
         why.append(f"{len(recomputed)} vectors committed before the kill were made again")
-    verdict(f"embed-kill ({backend}, paperwire worker --kind embed, restarted {'on the same host' if restart == 'same-host' else 'as another host'})", not why, {
-        "papers": total, "committed at the kill": len(before), "kill at": f"{killed_at:.1f} s",
-        "restarted worker committed its first vector at": f"{resumed_at:.1f} s ({resumed_at - killed_at:.1f} s after the kill)"
-        if resumed_at else "never",
-        "all embedded at": f"{done_at:.1f} s", "vectors before the kill recomputed": len(recomputed),
-        "vector rows / distinct papers": f"{rows[0]} / {rows[1]}",
-        "embed jobs": "; ".join(f"#{j['id']} {j['state']} after {j['attempts']} attempts ({j['result']})" for j in job_rows),
-    }, why)  # fmt: skip
+    verdict(
+        f"embed-kill ({backend}, paperwire worker --kind embed, restarted {'on the same host' if restart == 'same-host' else 'as another host'})",
+        not why,
+        {
+            "papers": total,
+            "committed at the kill": len(before),
+            "kill at": f"{killed_at:.1f} s",
+            "restarted worker committed its first vector at": f"{resumed_at:.1f} s ({resumed_at - killed_at:.1f} s after the kill)"
+            if resumed_at
+            else "never",
+            "all embedded at": f"{done_at:.1f} s",
+            "vectors before the kill recomputed": len(recomputed),
+            "vector rows / distinct papers": f"{rows[0]} / {rows[1]}",
+            "embed jobs": "; ".join(
+                f"#{j['id']} {j['state']} after {j['attempts']} attempts ({j['result']})" for j in job_rows
+            ),
+        },
+        why,
+    )
 
 
 # --- c. restart PostgreSQL ----------------------------------------------------------------------------
@@ -298,8 +377,15 @@ def pg_restart(args: argparse.Namespace, pg: Postgres) -> None:
     try:
         server.warm_up(site)
         before = load_average()
-        result = run_load(server.base, site, users=args.users, duration=args.duration, think=args.think,
-                          seed=args.seed, actions=[(args.duration / 3, "pg_ctl restart -m fast", restart)])  # fmt: skip
+        result = run_load(
+            server.base,
+            site,
+            users=args.users,
+            duration=args.duration,
+            think=args.think,
+            seed=args.seed,
+            actions=[(args.duration / 3, "pg_ctl restart -m fast", restart)],
+        )
         after = load_average()
     finally:
         server.stop()
@@ -326,21 +412,29 @@ def pg_restart(args: argparse.Namespace, pg: Postgres) -> None:
         why.append(f"{len(five_hundreds)} answers were 500s (a database outage should be a 503)")
     if not check["exact"]:
         why.append("votes not exact")
-    verdict("pg-restart", not why, {
-        "restart took": f"{up_at - restart_at:.2f} s (from {restart_at:.2f} s)", "failed requests": window["failed"],
-        "by status": statuses(failed), "failure window": f"{window['first_s']}-{window['last_s']} s "
-        f"({window['span_s']} s, {window['seconds_with_failures']} distinct seconds)",
-        "failures in the last 30 %": len(tail_failed),
-        "votes": f"{check['votes_in_db']} in db = {check['votes_believed']} believed, lost {check['n_lost']}, "
-                 f"extra {check['n_extra']}, ambiguous settled {result.votes.resolved}/{result.votes.ambiguous_seen}",
-    }, why)  # fmt: skip
+    verdict(
+        "pg-restart",
+        not why,
+        {
+            "restart took": f"{up_at - restart_at:.2f} s (from {restart_at:.2f} s)",
+            "failed requests": window["failed"],
+            "by status": statuses(failed),
+            "failure window": f"{window['first_s']}-{window['last_s']} s "
+            f"({window['span_s']} s, {window['seconds_with_failures']} distinct seconds)",
+            "failures in the last 30 %": len(tail_failed),
+            "votes": f"{check['votes_in_db']} in db = {check['votes_believed']} believed, lost {check['n_lost']}, "
+            f"extra {check['n_extra']}, ambiguous settled {result.votes.resolved}/{result.votes.ambiguous_seen}",
+        },
+        why,
+    )
 
 
 # --- d. read-only database and full disk ----------------------------------------------------------------
 
 
-def _fault_checks(result: Any, fault_on: float, fault_off: float, message: str, settle: float,
-                  after: float | None = None) -> tuple[dict, list[str]]:  # fmt: skip
+def _fault_checks(
+    result: Any, fault_on: float, fault_off: float, message: str, settle: float, after: float | None = None
+) -> tuple[dict, list[str]]:
     """Figures and failed checks common to read-only and disk-full: reads work, writes get the clear 503.
 
     Judged on the requests sent `settle` s after the fault began and answered before it ended; "afterwards"
@@ -358,10 +452,11 @@ def _fault_checks(result: Any, fault_on: float, fault_off: float, message: str, 
     figures = {
         "reads while faulty": f"{len(reads_ok)}/{len(reads)} answered 200",
         "votes while faulty": f"{len(votes_clear)} clear 503s, {len(votes_ok)} succeeded, {len(votes_other)} other "
-                              f"{statuses(votes_other)}",
+        f"{statuses(votes_other)}",
         "votes after": f"{sum(s.status == 200 for s in later)}/{len(later)} answered 200",
-        "500s": len(five_hundreds), "failures overall": statuses(failed),
-    }  # fmt: skip
+        "500s": len(five_hundreds),
+        "failures overall": statuses(failed),
+    }
     why = []
     if five_hundreds:
         why.append(f"{len(five_hundreds)} answers were 500s: {five_hundreds[0].route} {five_hundreds[0].error[:120]}")
@@ -379,7 +474,9 @@ def _fault_checks(result: Any, fault_on: float, fault_off: float, message: str, 
 def read_only_pg(args: argparse.Namespace, pg: Postgres) -> None:
     site, server = loaded("read-only", "postgresql", args, pg)
     name = sa.engine.make_url(site.settings.database_url).database
-    end_sessions = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid()"
+    end_sessions = (
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid()"
+    )
     server.start()
     on_at, off_at = args.duration / 4, args.duration * 0.65
 
@@ -395,8 +492,15 @@ def read_only_pg(args: argparse.Namespace, pg: Postgres) -> None:
     try:
         server.warm_up(site)
         before = load_average()
-        result = run_load(server.base, site, users=args.users, duration=args.duration, think=args.think,
-                          seed=args.seed, actions=[(on_at, "read-only", read_only)])  # fmt: skip
+        result = run_load(
+            server.base,
+            site,
+            users=args.users,
+            duration=args.duration,
+            think=args.think,
+            seed=args.seed,
+            actions=[(on_at, "read-only", read_only)],
+        )
         after = load_average()
     finally:
         server.stop()
@@ -410,8 +514,13 @@ def read_only_pg(args: argparse.Namespace, pg: Postgres) -> None:
     check = exact_votes(site, result)
     if not check["exact"]:
         why.append("votes not exact")
-    figures.update({"consistency": check_text, "votes": f"{check['votes_in_db']} in db = {check['votes_believed']} "
-                    f"believed, lost {check['n_lost']}, extra {check['n_extra']}"})  # fmt: skip
+    figures.update(
+        {
+            "consistency": check_text,
+            "votes": f"{check['votes_in_db']} in db = {check['votes_believed']} "
+            f"believed, lost {check['n_lost']}, extra {check['n_extra']}",
+        }
+    )
     verdict("read-only (postgresql)", not why, figures, why)
 
 
@@ -421,22 +530,52 @@ def _pg_consistency(pg: Postgres, database: str) -> tuple[bool, str]:
     from pgserver._commands import POSTGRES_BIN_PATH
 
     info = pg.server.get_postmaster_info()
-    dump = subprocess.run([str(POSTGRES_BIN_PATH / "pg_dump"), "-h", str(info.socket_dir), "-U", "postgres",
-                           "-d", database, "-f", os.devnull], capture_output=True, text=True, timeout=600)  # fmt: skip
+    dump = subprocess.run(
+        [
+            str(POSTGRES_BIN_PATH / "pg_dump"),
+            "-h",
+            str(info.socket_dir),
+            "-U",
+            "postgres",
+            "-d",
+            database,
+            "-f",
+            os.devnull,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if dump.returncode != 0:
         return False, f"pg_dump failed: {dump.stderr.strip()[:300]}"
-    engine = sa.create_engine(pg.url(database).replace("postgresql://", "postgresql+psycopg://", 1), poolclass=sa.pool.NullPool)
+    engine = sa.create_engine(
+        pg.url(database).replace("postgresql://", "postgresql+psycopg://", 1), poolclass=sa.pool.NullPool
+    )
     differ = []
     try:
         with engine.connect() as conn:
-            tables = conn.execute(sa.text("SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
-                                          "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                                          "WHERE i.indisprimary AND n.nspname = 'public'")).scalars().all()  # fmt: skip
+            tables = (
+                conn.execute(
+                    sa.text(
+                        "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+                        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        "WHERE i.indisprimary AND n.nspname = 'public'"
+                    )
+                )
+                .scalars()
+                .all()
+            )
             for table in tables:
-                conn.execute(sa.text("SET enable_indexscan = off; SET enable_indexonlyscan = off; SET enable_bitmapscan = off"))
+                conn.execute(
+                    sa.text("SET enable_indexscan = off; SET enable_indexonlyscan = off; SET enable_bitmapscan = off")
+                )
                 heap = conn.execute(sa.text(f'SELECT count(*) FROM "{table}"')).scalar_one()
-                conn.execute(sa.text("SET enable_seqscan = off; SET enable_indexscan = on; SET enable_indexonlyscan = on; "
-                                     "SET enable_bitmapscan = on"))  # fmt: skip
+                conn.execute(
+                    sa.text(
+                        "SET enable_seqscan = off; SET enable_indexscan = on; SET enable_indexonlyscan = on; "
+                        "SET enable_bitmapscan = on"
+                    )
+                )
                 index = conn.execute(sa.text(f'SELECT count(*) FROM "{table}"')).scalar_one()
                 conn.execute(sa.text("RESET ALL"))
                 if heap != index:
@@ -495,8 +634,16 @@ def read_only_sqlite(args: argparse.Namespace) -> None:
     try:
         server.warm_up(site)
         before = load_average()
-        result = run_load(server.base, site, users=args.users, duration=args.duration, think=args.think,
-                          seed=args.seed, actions=[(on_at, "read-only", read_only)], after_actions=args.duration / 3)  # fmt: skip
+        result = run_load(
+            server.base,
+            site,
+            users=args.users,
+            duration=args.duration,
+            think=args.think,
+            seed=args.seed,
+            actions=[(on_at, "read-only", read_only)],
+            after_actions=args.duration / 3,
+        )
         after = load_average()
     finally:
         server.stop()
@@ -517,8 +664,13 @@ def read_only_sqlite(args: argparse.Namespace) -> None:
     check = exact_votes(site, result)
     if not check["exact"]:
         why.append("votes not exact")
-    figures.update({"integrity_check": integrity, "votes": f"{check['votes_in_db']} in db = {check['votes_believed']} "
-                    f"believed, lost {check['n_lost']}, extra {check['n_extra']}"})  # fmt: skip
+    figures.update(
+        {
+            "integrity_check": integrity,
+            "votes": f"{check['votes_in_db']} in db = {check['votes_believed']} "
+            f"believed, lost {check['n_lost']}, extra {check['n_extra']}",
+        }
+    )
     verdict("read-only (sqlite)", not why, figures, why)
 
 
@@ -537,7 +689,9 @@ def disk_full(args: argparse.Namespace) -> None:
     mount.mkdir(exist_ok=True)
     used = sum(p.stat().st_size for p in home.rglob("*") if p.is_file())
     size_mb = int(used / 1e6) + 64
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", str(mount)], capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", str(mount)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         print(f"SKIP disk-full (sqlite): cannot mount a size-limited tmpfs here ({done.stderr.strip()}); needs root")
         verdicts.append({"scenario": "disk-full (sqlite)", "pass": None, "skipped": done.stderr.strip()})
@@ -568,8 +722,15 @@ def disk_full(args: argparse.Namespace) -> None:
         try:
             server.warm_up(site)
             before = load_average()
-            result = run_load(server.base, site, users=args.users, duration=args.duration, think=args.think,
-                              seed=args.seed, actions=[(on_at, "fill the quota", fill)])  # fmt: skip
+            result = run_load(
+                server.base,
+                site,
+                users=args.users,
+                duration=args.duration,
+                think=args.think,
+                seed=args.seed,
+                actions=[(on_at, "fill the quota", fill)],
+            )
             after = load_average()
         finally:
             server.stop()
@@ -584,8 +745,13 @@ def disk_full(args: argparse.Namespace) -> None:
         check = exact_votes(site, result)
         if not check["exact"]:
             why.append("votes not exact")
-        figures.update({"integrity_check": integrity, "votes": f"{check['votes_in_db']} in db = "
-                        f"{check['votes_believed']} believed, lost {check['n_lost']}, extra {check['n_extra']}"})  # fmt: skip
+        figures.update(
+            {
+                "integrity_check": integrity,
+                "votes": f"{check['votes_in_db']} in db = "
+                f"{check['votes_believed']} believed, lost {check['n_lost']}, extra {check['n_extra']}",
+            }
+        )
         verdict("disk-full (sqlite)", not why, figures, why)
     finally:
         subprocess.run(["umount", str(mount)], check=False)
@@ -597,26 +763,41 @@ SCENARIOS = ("worker-kill", "embed-kill", "pg-restart", "read-only", "disk-full"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", action="append", choices=SCENARIOS, help="repeatable; default all")
-    parser.add_argument("--backend", action="append", choices=["postgresql", "sqlite"],
-                        help="backends for worker-kill and read-only (repeatable); default both")  # fmt: skip
+    parser.add_argument(
+        "--backend",
+        action="append",
+        choices=["postgresql", "sqlite"],
+        help="backends for worker-kill and read-only (repeatable); default both",
+    )
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--duration", type=float, default=40.0, help="seconds of load per scenario")
     parser.add_argument("--think", type=float, default=2.0)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--max-outage", type=float, default=10.0, help="pg-restart: longest acceptable failure window (s)")
+    parser.add_argument(
+        "--max-outage", type=float, default=10.0, help="pg-restart: longest acceptable failure window (s)"
+    )
     parser.add_argument("--embed-papers", type=int, default=8000)
     parser.add_argument("--embed-batch", type=int, default=64)
     parser.add_argument("--embed-backend", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--embed-restart", choices=["same-host", "other-host", "both"], default="both",
-                        help="embed-kill: restart the worker on the same host, as another host (needs unshare), or both")  # fmt: skip
-    parser.add_argument("--kill-fraction", type=float, default=0.3, help="embed-kill: kill once this share is committed")
+    parser.add_argument(
+        "--embed-restart",
+        choices=["same-host", "other-host", "both"],
+        default="both",
+        help="embed-kill: restart the worker on the same host, as another host (needs unshare), or both",
+    )
+    parser.add_argument(
+        "--kill-fraction", type=float, default=0.3, help="embed-kill: kill once this share is committed"
+    )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     scenarios = args.scenario or list(SCENARIOS)
     backends = args.backend or ["postgresql", "sqlite"]
     print(f"bench/faults.py on {os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M')}, {load_average()}")
-    needs_pg = ("postgresql" in backends and {"worker-kill", "read-only"} & set(scenarios)) or "pg-restart" in scenarios \
-        or ("embed-kill" in scenarios and args.embed_backend == "postgresql")  # fmt: skip
+    needs_pg = (
+        ("postgresql" in backends and {"worker-kill", "read-only"} & set(scenarios))
+        or "pg-restart" in scenarios
+        or ("embed-kill" in scenarios and args.embed_backend == "postgresql")
+    )
     pg = Postgres(OUT / "pg-faults") if needs_pg else None
     try:
         for scenario in scenarios:
@@ -625,7 +806,7 @@ def main() -> None:
                 for backend in backends:
                     worker_kill(args, backend, pg)
             elif scenario == "embed-kill":
-                for restart in (["same-host", "other-host"] if args.embed_restart == "both" else [args.embed_restart]):
+                for restart in ["same-host", "other-host"] if args.embed_restart == "both" else [args.embed_restart]:
                     embed_kill(args, args.embed_backend, pg, restart)
             elif scenario == "pg-restart":
                 pg_restart(args, pg)
@@ -639,10 +820,24 @@ def main() -> None:
     finally:
         if pg:
             pg.close()
-    print("\n" + "\n".join(f"{'PASS' if v['pass'] else 'SKIP' if v['pass'] is None else 'FAIL'} {v['scenario']}"
-                           for v in verdicts))  # fmt: skip
-    print(json.dumps({"bench": "faults", "cores": os.cpu_count(), "users": args.users, "duration_s": args.duration,
-                      "verdicts": verdicts}, default=str))  # fmt: skip
+    print(
+        "\n"
+        + "\n".join(
+            f"{'PASS' if v['pass'] else 'SKIP' if v['pass'] is None else 'FAIL'} {v['scenario']}" for v in verdicts
+        )
+    )
+    print(
+        json.dumps(
+            {
+                "bench": "faults",
+                "cores": os.cpu_count(),
+                "users": args.users,
+                "duration_s": args.duration,
+                "verdicts": verdicts,
+            },
+            default=str,
+        )
+    )
 
 
 if __name__ == "__main__":

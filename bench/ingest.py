@@ -35,7 +35,7 @@ noisy machine hits them alike.
 
 from __future__ import annotations
 
-from paperwire.threads import quiet_thread_pools  # noqa: E402 - as every entry point, before faiss or PyTorch load
+from paperwire.threads import quiet_thread_pools
 
 quiet_thread_pools()
 
@@ -73,7 +73,7 @@ def _vm_kb(field: str) -> int:
     return 0
 
 
-def _settings(spec: dict[str, Any]):  # noqa: ANN202
+def _settings(spec: dict[str, Any]):
     from paperwire.config import load_settings
 
     return load_settings(home=spec["home"], database_url=spec["url"])
@@ -111,10 +111,13 @@ def run_paperwire(spec: dict[str, Any]) -> dict[str, Any]:
     report = ingest()
     ingest_s = time.perf_counter() - t0
     out = {
-        "ingest_s": ingest_s, "papers": report.added + report.updated + report.unchanged,
-        "added": report.added, "skipped": report.skipped,
-        "rss_start_mb": start_kb / 1024, "peak_rss_mb": _vm_kb("VmHWM") / 1024,
-    }  # fmt: skip
+        "ingest_s": ingest_s,
+        "papers": report.added + report.updated + report.unchanged,
+        "added": report.added,
+        "skipped": report.skipped,
+        "rss_start_mb": start_kb / 1024,
+        "peak_rss_mb": _vm_kb("VmHWM") / 1024,
+    }
     if spec.get("reingest"):
         t0 = time.perf_counter()
         again = ingest()
@@ -134,8 +137,12 @@ def _baseline_rows(path: Path, limit: int | None) -> dict[str, list[dict[str, An
 
     now = datetime.now(UTC)
     rows: dict[str, list[dict[str, Any]]] = {
-        "papers": [], "paper_authors": [], "paper_categories": [], "paper_versions": [], "paper_sources": [],
-    }  # fmt: skip
+        "papers": [],
+        "paper_authors": [],
+        "paper_categories": [],
+        "paper_versions": [],
+        "paper_sources": [],
+    }
     seen: set[str] = set()
     with _items(path, limit) as (fmt, items):
         for item in items:
@@ -176,8 +183,7 @@ def _as_tuples(table: Any, rows: list[dict[str, Any]], dialect: Any) -> tuple[st
 
 def run_baseline(spec: dict[str, Any]) -> dict[str, Any]:
     """Parse (untimed), then time one transaction of bare executemany calls on the DB-API connection."""
-    from paperwire.store import Store
-    from paperwire.store import schema
+    from paperwire.store import Store, schema
 
     store = Store.open(_settings(spec))
     dialect = store.engine.dialect
@@ -205,9 +211,12 @@ def run_baseline(spec: dict[str, Any]) -> dict[str, Any]:
     pooled.close()
     store.close()
     return {
-        "write_s": write_s, "parse_s": parse_s, "papers": len(rows["papers"]),
-        "rows": sum(len(r) for r in rows.values()), "peak_rss_mb": _vm_kb("VmHWM") / 1024,
-    }  # fmt: skip
+        "write_s": write_s,
+        "parse_s": parse_s,
+        "papers": len(rows["papers"]),
+        "rows": sum(len(r) for r in rows.values()),
+        "peak_rss_mb": _vm_kb("VmHWM") / 1024,
+    }
 
 
 def worker_main(spec_json: str) -> None:
@@ -234,7 +243,7 @@ class Postgres:
             url = self._server.get_uri()
         self.url = sa.engine.make_url(url.replace("postgresql+psycopg://", "postgresql://", 1))
 
-    def _admin(self):  # noqa: ANN202
+    def _admin(self):
         import psycopg
 
         return psycopg.connect(self._libpq(self.url.database or "postgres"), autocommit=True)
@@ -265,8 +274,11 @@ def run_one(kind: str, backend: str, data: Path, limit: int | None, pg: Postgres
         try:
             done = subprocess.run(
                 [sys.executable, __file__, "--worker", json.dumps(spec)],
-                capture_output=True, text=True, cwd=REPO, env={**os.environ, "PYTHONWARNINGS": "ignore"},
-            )  # fmt: skip
+                capture_output=True,
+                text=True,
+                cwd=REPO,
+                env={**os.environ, "PYTHONWARNINGS": "ignore"},
+            )
         finally:
             if name:
                 pg.drop(name)
@@ -332,8 +344,15 @@ def summarise(runs: dict[str, list[dict]], sizes: list[int], total: int) -> dict
             "peak_rss_mb": med(r["peak_rss_mb"] for r in runs[f"flat_{n}"]),
         }
         for n in sizes
-    ] + [{"records": total, "papers": papers, "ingest_s": out["ingest_s"],
-          "rss_start_mb": out["rss_start_mb"], "peak_rss_mb": out["peak_rss_mb"]}]  # fmt: skip
+    ] + [
+        {
+            "records": total,
+            "papers": papers,
+            "ingest_s": out["ingest_s"],
+            "rss_start_mb": out["rss_start_mb"],
+            "peak_rss_mb": out["peak_rss_mb"],
+        }
+    ]
     for row in out["flat"]:
         row["papers_per_s"] = row["papers"] / row["ingest_s"]
         row["growth_mb"] = row["peak_rss_mb"] - row["rss_start_mb"]

@@ -25,7 +25,7 @@ What is measured (single thread, one query at a time, after one warm-up pass ove
 
 from __future__ import annotations
 
-from paperwire.threads import quiet_thread_pools  # noqa: E402 - as every entry point, before faiss or PyTorch load
+from paperwire.threads import quiet_thread_pools
 
 quiet_thread_pools()
 
@@ -41,7 +41,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -50,15 +50,50 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from paperwire.config import load_settings  # noqa: E402
-from paperwire.search.keyword_tantivy import TantivyKeywordIndex  # noqa: E402
-from paperwire.search.query import Filters, parse_query  # noqa: E402
+from paperwire.config import load_settings
+from paperwire.search.keyword_tantivy import TantivyKeywordIndex
+from paperwire.search.query import Filters, parse_query
 
 DATA = REPO.parent / "shared" / "data" / "arxiv-daily-2025-2026" / "papers.jsonl.xz"
 LIMIT = 100
 _STOP = set(
-    "with from that this their using based towards toward into over under via without through about than "
-    "when what which while where more most less very also only such these those have been being each".split()
+    [
+        "with",
+        "from",
+        "that",
+        "this",
+        "their",
+        "using",
+        "based",
+        "towards",
+        "toward",
+        "into",
+        "over",
+        "under",
+        "via",
+        "without",
+        "through",
+        "about",
+        "than",
+        "when",
+        "what",
+        "which",
+        "while",
+        "where",
+        "more",
+        "most",
+        "less",
+        "very",
+        "also",
+        "only",
+        "such",
+        "these",
+        "those",
+        "have",
+        "been",
+        "being",
+        "each",
+    ]
 )
 _TOKEN = re.compile(r"[a-z][a-z0-9\-]+")
 
@@ -75,7 +110,11 @@ def make_queries(real: list[dict[str, Any]], count: int, seed: int) -> list[str]
     rng = random.Random(seed)
     queries: list[str] = []
     while len(queries) < count:
-        words = [w for w in dict.fromkeys(_TOKEN.findall(rng.choice(real)["title"].lower())) if len(w) >= 4 and w not in _STOP]
+        words = [
+            w
+            for w in dict.fromkeys(_TOKEN.findall(rng.choice(real)["title"].lower()))
+            if len(w) >= 4 and w not in _STOP
+        ]
         size = rng.randint(2, 4)
         if len(words) >= size:
             queries.append(" ".join(rng.sample(words, size)))
@@ -125,10 +164,14 @@ class TextModel:
             days = rng.integers(0, 7 * 365, size=size).tolist()
             batch = [
                 {
-                    "id": f"syn.{offset + i:07d}", "title": titles[i], "abstract": abstracts[i],
-                    "authors": self.real[donors[i]]["authors"], "categories": self.real[donors[i]]["categories"],
-                    "published": date.fromordinal(start_day + days[i]), "hidden": False,
-                }  # fmt: skip
+                    "id": f"syn.{offset + i:07d}",
+                    "title": titles[i],
+                    "abstract": abstracts[i],
+                    "authors": self.real[donors[i]]["authors"],
+                    "categories": self.real[donors[i]]["categories"],
+                    "published": date.fromordinal(start_day + days[i]),
+                    "hidden": False,
+                }
                 for i in range(size)
             ]
             clock[0] += time.perf_counter() - began
@@ -156,7 +199,9 @@ def timed(run: Any, items: list[Any]) -> dict[str, float]:
 
 def bench_fts5(rows: Iterable[dict[str, Any]], queries: list[str], folder: Path) -> dict[str, Any]:
     db = sqlite3.connect(folder / "fts5.db")
-    db.execute('CREATE VIRTUAL TABLE docs USING fts5(title, abstract, authors, tokenize="porter unicode61 remove_diacritics 2")')
+    db.execute(
+        'CREATE VIRTUAL TABLE docs USING fts5(title, abstract, authors, tokenize="porter unicode61 remove_diacritics 2")'
+    )
     ids: list[str] = []
 
     def values() -> Iterator[tuple[int, str, str, str]]:
@@ -237,20 +282,26 @@ def main() -> None:
             result[f"{name}_{len(rows)}"] = {"fts5": fts5, "tantivy": tantivy}
             print(f"\n{name}, {len(rows):,} papers" + (f" (text made in {made:.0f} s)" if made else ""))
             for engine, figures in (("SQLite FTS5", fts5), ("tantivy", tantivy)):
-                print(f"  {engine:12s} build {figures['build_s']:6.1f} s   p50 {figures['p50_ms']:7.2f} ms   "
-                      f"p95 {figures['p95_ms']:7.2f} ms")  # fmt: skip
+                print(
+                    f"  {engine:12s} build {figures['build_s']:6.1f} s   p50 {figures['p50_ms']:7.2f} ms   "
+                    f"p95 {figures['p95_ms']:7.2f} ms"
+                )
             del rows
 
         if args.big_docs:
             clock = [0.0]
-            big = bench_tantivy(model.papers(args.big_docs, args.seed + 1, clock), queries, work / "tantivy-big", category)
+            big = bench_tantivy(
+                model.papers(args.big_docs, args.seed + 1, clock), queries, work / "tantivy-big", category
+            )
             big["build_s"] = round(big["build_s"] - clock[0], 1)
             big["category_share"] = round(share, 3)
             result[f"tantivy_synthetic_{big['docs']}"] = big
             print(f"\ntantivy, {big['docs']:,} synthetic papers (text made in {clock[0]:.0f} s, not counted)")
             print(f"  build {big['build_s']:.1f} s   p50 {big['p50_ms']:.2f} ms   p95 {big['p95_ms']:.2f} ms")
-            print(f"  with cat:{category} (passed by {share:.0%} of papers): p50 {big['p50_ms_cat']:.2f} ms   "
-                  f"p95 {big['p95_ms_cat']:.2f} ms; {big['cat_results_full']:.0%} of queries filled all {LIMIT}")  # fmt: skip
+            print(
+                f"  with cat:{category} (passed by {share:.0%} of papers): p50 {big['p50_ms_cat']:.2f} ms   "
+                f"p95 {big['p95_ms_cat']:.2f} ms; {big['cat_results_full']:.0%} of queries filled all {LIMIT}"
+            )
     print(json.dumps(result))
 
 

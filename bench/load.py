@@ -19,7 +19,7 @@ Loopback only; bounded by --duration per phase plus loading (about 1-2 minutes a
 
 from __future__ import annotations
 
-from paperwire.threads import quiet_thread_pools  # noqa: E402 - as every entry point, before faiss or PyTorch load
+from paperwire.threads import quiet_thread_pools
 
 quiet_thread_pools()
 
@@ -32,8 +32,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from loadgen import (OUT, Postgres, Server, check_votes, error_window, failures, load_average, log,  # noqa: E402
-                     prepare_site, print_routes, print_votes, route_table, run_load)  # fmt: skip
+from loadgen import (
+    OUT,
+    Postgres,
+    Server,
+    check_votes,
+    error_window,
+    failures,
+    load_average,
+    log,
+    prepare_site,
+    print_routes,
+    print_votes,
+    route_table,
+    run_load,
+)
 
 
 def phase(backend: str, args: argparse.Namespace, pg: Postgres | None) -> dict:
@@ -54,23 +67,38 @@ def phase(backend: str, args: argparse.Namespace, pg: Postgres | None) -> dict:
     check = check_votes(store, site, result.votes)
     store.close()
     table = route_table(result)
-    print(f"\n== {backend}: paperwire serve --workers {args.workers}, {args.users} users, think {args.think} s, "
-          f"{args.duration:.0f} s; {before} before, {after} after; load generator CPU {result.client_cpu_s:.1f} s ==")  # fmt: skip
+    print(
+        f"\n== {backend}: paperwire serve --workers {args.workers}, {args.users} users, think {args.think} s, "
+        f"{args.duration:.0f} s; {before} before, {after} after; load generator CPU {result.client_cpu_s:.1f} s =="
+    )
     print_routes(table)
     window = error_window(failures(result))
     print(f"failed requests (no answer or 5xx): {window['failed']}")
     print_votes(check, result.votes)
     print(f"VOTES {'EXACT' if check['exact'] else 'NOT EXACT'} ({backend})")
-    return {"backend": backend, "users": args.users, "duration_s": args.duration, "think_s": args.think,
-            "workers": args.workers, "load_before": before, "load_after": after,
-            "client_cpu_s": round(result.client_cpu_s, 1), "routes": table, "errors": window,
-            "votes": {k: v for k, v in check.items() if k not in ("lost", "extra", "papers_mismatched")}}  # fmt: skip
+    return {
+        "backend": backend,
+        "users": args.users,
+        "duration_s": args.duration,
+        "think_s": args.think,
+        "workers": args.workers,
+        "load_before": before,
+        "load_after": after,
+        "client_cpu_s": round(result.client_cpu_s, 1),
+        "routes": table,
+        "errors": window,
+        "votes": {k: v for k, v in check.items() if k not in ("lost", "extra", "papers_mismatched")},
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", action="append", choices=["postgresql", "sqlite"],
-                        help="backend to measure (repeatable); default both, PostgreSQL first")  # fmt: skip
+    parser.add_argument(
+        "--backend",
+        action="append",
+        choices=["postgresql", "sqlite"],
+        help="backend to measure (repeatable); default both, PostgreSQL first",
+    )
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load per backend")
     parser.add_argument("--think", type=float, default=2.0, help="mean think time between a user's requests (s)")

@@ -13,7 +13,7 @@ database must hold exactly the votes the users believe they have (`check_votes`)
 
 from __future__ import annotations
 
-from paperwire.threads import quiet_thread_pools  # noqa: E402 - as every entry point, before faiss or PyTorch load
+from paperwire.threads import quiet_thread_pools
 
 quiet_thread_pools()
 
@@ -39,17 +39,63 @@ REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "out"
 sys.path.insert(0, str(REPO))
 
-import httpx  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
+import httpx
+import sqlalchemy as sa
 
-from paperwire.config import Settings, load_settings  # noqa: E402
-from paperwire.store import Store  # noqa: E402
+from paperwire.config import Settings, load_settings
+from paperwire.store import Store
 
-ROUTES = ("home day", "home week", "paper", "search keyword", "search hybrid", "api daily", "api paper",
-          "api search", "api vote")  # fmt: skip
+ROUTES = (
+    "home day",
+    "home week",
+    "paper",
+    "search keyword",
+    "search hybrid",
+    "api daily",
+    "api paper",
+    "api search",
+    "api vote",
+)
 WEIGHTS = (12, 4, 20, 10, 10, 10, 10, 6, 18)  # % of a user's actions
-_STOP = set("with from that this their using based towards toward into over under via without through about than "
-            "when what which while where more most less very also only such these those have been being each".split())  # fmt: skip
+_STOP = set(
+    [
+        "with",
+        "from",
+        "that",
+        "this",
+        "their",
+        "using",
+        "based",
+        "towards",
+        "toward",
+        "into",
+        "over",
+        "under",
+        "via",
+        "without",
+        "through",
+        "about",
+        "than",
+        "when",
+        "what",
+        "which",
+        "while",
+        "where",
+        "more",
+        "most",
+        "less",
+        "very",
+        "also",
+        "only",
+        "such",
+        "these",
+        "those",
+        "have",
+        "been",
+        "being",
+        "each",
+    ]
+)
 _TOKEN = re.compile(r"[a-z][a-z\-]{3,}")
 
 
@@ -60,7 +106,7 @@ def free_port() -> int:
 
 
 def load_average() -> str:
-    return "load average %.2f, %.2f, %.2f" % os.getloadavg()
+    return "load average {:.2f}, {:.2f}, {:.2f}".format(*os.getloadavg())
 
 
 def log(message: str) -> None:
@@ -85,12 +131,18 @@ class Postgres:
 
     def admin(self) -> sa.Engine:
         """An AUTOCOMMIT engine on the maintenance database."""
-        return sa.create_engine(self.url().replace("postgresql://", "postgresql+psycopg://", 1),
-                                isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)  # fmt: skip
+        return sa.create_engine(
+            self.url().replace("postgresql://", "postgresql+psycopg://", 1),
+            isolation_level="AUTOCOMMIT",
+            poolclass=sa.pool.NullPool,
+        )
 
     def sql(self, statement: str, database: str = "postgres", **params: Any) -> list[Any]:
-        engine = sa.create_engine(self.url(database).replace("postgresql://", "postgresql+psycopg://", 1),
-                                  isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)  # fmt: skip
+        engine = sa.create_engine(
+            self.url(database).replace("postgresql://", "postgresql+psycopg://", 1),
+            isolation_level="AUTOCOMMIT",
+            poolclass=sa.pool.NullPool,
+        )
         try:
             with engine.connect() as conn:
                 result = conn.execute(sa.text(statement), params)
@@ -142,9 +194,15 @@ class Site:
 def site_env(home: Path, database_url: str = "", **extra: str) -> dict[str, str]:
     """The environment of every paperwire process of a bench site: scheduler off, vote limit out of the way."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERWIRE_")}
-    env.update(PAPERWIRE_HOME=str(home), PAPERWIRE_DATABASE_URL=database_url, PAPERWIRE_EMBEDDING_DEVICE="cpu",
-               PAPERWIRE_SCHEDULER_ENABLED="false", PAPERWIRE_VOTES_PER_HOUR="1000000",
-               PAPERWIRE_LOG_LEVEL="WARNING", PAPERWIRE_SITE_URL="http://127.0.0.1")  # fmt: skip
+    env.update(
+        PAPERWIRE_HOME=str(home),
+        PAPERWIRE_DATABASE_URL=database_url,
+        PAPERWIRE_EMBEDDING_DEVICE="cpu",
+        PAPERWIRE_SCHEDULER_ENABLED="false",
+        PAPERWIRE_VOTES_PER_HOUR="1000000",
+        PAPERWIRE_LOG_LEVEL="WARNING",
+        PAPERWIRE_SITE_URL="http://127.0.0.1",
+    )
     env.update(extra)
     return env
 
@@ -160,8 +218,14 @@ def prepare_site(backend: str, home: Path, database_url: str, users: int, seed: 
     home.mkdir(parents=True)
     env = site_env(home, database_url)
     started = time.perf_counter()
-    demo = subprocess.run([sys.executable, "-m", "paperwire", "demo", "--no-serve"], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=1800)  # fmt: skip
+    demo = subprocess.run(
+        [sys.executable, "-m", "paperwire", "demo", "--no-serve"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     if demo.returncode != 0:
         raise SystemExit(f"paperwire demo failed:\n{demo.stdout}\n{demo.stderr}")
     log(f"{backend}: demo loaded in {time.perf_counter() - started:.0f} s: " + demo.stdout.strip().replace("\n", "; "))
@@ -187,8 +251,10 @@ def prepare_site(backend: str, home: Path, database_url: str, users: int, seed: 
         size = rng.randint(2, 3)
         if len(words) >= size:
             queries.append(" ".join(rng.sample(words, size)))
-    log(f"{backend}: {len(made)} users with tokens; {len(hot)} papers on the {len(recent)} latest lists get the votes; "
-        f"{len(with_vectors)} papers with vectors")  # fmt: skip
+    log(
+        f"{backend}: {len(made)} users with tokens; {len(hot)} papers on the {len(recent)} latest lists get the votes; "
+        f"{len(with_vectors)} papers with vectors"
+    )
     return Site(backend, env, settings, made, hot, with_vectors, [d.isoformat() for d in days], weeks, queries)
 
 
@@ -203,8 +269,9 @@ def _iso_week(day: date) -> str:
 class Server:
     """`paperwire serve --workers N` on 127.0.0.1 in its own process group; its output goes to a log file."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, *, workers: int = 4,
-                 preexec: Callable[[], None] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, env: dict[str, str], log_path: Path, *, workers: int = 4, preexec: Callable[[], None] | None = None
+    ) -> None:
         self.env, self.log_path, self.workers, self.preexec = env, log_path, workers, preexec
         log_path.write_bytes(b"")
         self.port = free_port()
@@ -213,13 +280,19 @@ class Server:
 
     def start(self, timeout: float = 300) -> None:
         log_file = self.log_path.open("ab")  # appended: a restarted server adds to the same log
-        def setup() -> None:  # noqa: E306 - run in the child before exec
+
+        def setup() -> None:
             os.setsid()
             if self.preexec:
                 self.preexec()
+
         self.process = subprocess.Popen(
             [sys.executable, "-m", "paperwire", "serve", "--workers", str(self.workers), "--port", str(self.port)],
-            cwd=REPO, env=self.env, stdout=log_file, stderr=subprocess.STDOUT, preexec_fn=setup,
+            cwd=REPO,
+            env=self.env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            preexec_fn=setup,
         )
         deadline = time.monotonic() + timeout
         while len(self.worker_pids()) < self.workers or not self._ready():
@@ -256,8 +329,13 @@ class Server:
 
     def warm_up(self, site: Site, rounds: int = 3) -> None:
         """Load templates, indexes and the embedder in every worker before anything is measured."""
-        paths = ["/", f"/papers/{site.papers[0]}", "/search?q=language+models&mode=hybrid",
-                 "/api/papers/search?q=diffusion+video", f"/api/daily_papers?date={site.days[0]}"]  # fmt: skip
+        paths = [
+            "/",
+            f"/papers/{site.papers[0]}",
+            "/search?q=language+models&mode=hybrid",
+            "/api/papers/search?q=diffusion+video",
+            f"/api/daily_papers?date={site.days[0]}",
+        ]
 
         async def go() -> None:
             async with httpx.AsyncClient(base_url=self.base, timeout=120) as client:
@@ -363,10 +441,20 @@ def _path(route: str, site: Site, rng: random.Random) -> str:
     raise ValueError(route)
 
 
-async def _user(base: str, site: Site, user: tuple[int, str], rng: random.Random, stop_at: list[float], think: float,
-                votes: Votes, record: Callable) -> None:  # fmt: skip
+async def _user(
+    base: str,
+    site: Site,
+    user: tuple[int, str],
+    rng: random.Random,
+    stop_at: list[float],
+    think: float,
+    votes: Votes,
+    record: Callable,
+) -> None:
     limits = httpx.Limits(max_connections=2, max_keepalive_connections=2)
-    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:  # long: a timed-out vote could still commit later
+    async with httpx.AsyncClient(
+        base_url=base, timeout=120, limits=limits
+    ) as client:  # long: a timed-out vote could still commit later
         await asyncio.sleep(rng.uniform(0, think))  # users arrive spread over one think time
         while time.perf_counter() < stop_at[0] or stop_at[1] > 0:  # [1]: actions still running
             route = rng.choices(ROUTES, WEIGHTS)[0]
@@ -396,9 +484,17 @@ async def _resolve(base: str, site: Site, votes: Votes, record: Callable, deadli
                 await asyncio.sleep(1)
 
 
-def run_load(base: str, site: Site, *, users: int, duration: float, think: float, seed: int = 1,
-             actions: list[tuple[float, str, Callable[[Callable[[str], float]], Any]]] = (),
-             after_actions: float = 0.0) -> LoadResult:  # fmt: skip
+def run_load(
+    base: str,
+    site: Site,
+    *,
+    users: int,
+    duration: float,
+    think: float,
+    seed: int = 1,
+    actions: list[tuple[float, str, Callable[[Callable[[str], float]], Any]]] = (),
+    after_actions: float = 0.0,
+) -> LoadResult:
     """`users` simulated users for `duration` s, and at least `after_actions` s after the last action ended;
     each (at, name, action) runs in a thread `at` s in, and calls the `mark(name)` it is given to note a
     moment (seconds since the start) in `events`."""
@@ -429,8 +525,12 @@ def run_load(base: str, site: Site, *, users: int, duration: float, think: float
 
     async def main() -> None:
         rng = random.Random(seed)
-        tasks = [_user(base, site, site.users[i % len(site.users)], random.Random(rng.random()), stop_at, think,
-                       votes, record) for i in range(users)]  # fmt: skip
+        tasks = [
+            _user(
+                base, site, site.users[i % len(site.users)], random.Random(rng.random()), stop_at, think, votes, record
+            )
+            for i in range(users)
+        ]
         tasks += [act(at, name, action) for at, name, action in actions]
         await asyncio.gather(*tasks)
         await _resolve(base, site, votes, record, time.perf_counter() + 120)
@@ -459,11 +559,16 @@ def route_table(result: LoadResult) -> dict[str, dict[str, Any]]:
     for route in [*ROUTES, "all"]:
         rows = by_route.get(route, [])
         ok = [s.ms for s in rows if s.status is not None and s.status < 400]
-        failed = Counter("no answer" if s.status is None else str(s.status) for s in rows
-                         if s.status is None or s.status >= 400)  # fmt: skip
-        table[route] = {"n": len(rows), "rps": round(len(rows) / result.duration, 1),
-                        "p50_ms": round(statistics.median(ok), 1) if ok else None,
-                        "p95_ms": round(_pct(ok, 0.95), 1) if ok else None, "failed": dict(failed)}  # fmt: skip
+        failed = Counter(
+            "no answer" if s.status is None else str(s.status) for s in rows if s.status is None or s.status >= 400
+        )
+        table[route] = {
+            "n": len(rows),
+            "rps": round(len(rows) / result.duration, 1),
+            "p50_ms": round(statistics.median(ok), 1) if ok else None,
+            "p95_ms": round(_pct(ok, 0.95), 1) if ok else None,
+            "failed": dict(failed),
+        }
     return table
 
 
@@ -484,8 +589,13 @@ def error_window(failed: list[Sample]) -> dict[str, Any]:
     if not failed:
         return {"failed": 0, "first_s": None, "last_s": None, "span_s": 0.0, "seconds_with_failures": 0}
     first, last = min(s.end for s in failed), max(s.end for s in failed)
-    return {"failed": len(failed), "first_s": round(first, 2), "last_s": round(last, 2), "span_s": round(last - first, 2),
-            "seconds_with_failures": len({int(s.end) for s in failed})}  # fmt: skip
+    return {
+        "failed": len(failed),
+        "first_s": round(first, 2),
+        "last_s": round(last, 2),
+        "span_s": round(last - first, 2),
+        "seconds_with_failures": len({int(s.end) for s in failed}),
+    }
 
 
 def check_votes(store: Store, site: Site, votes: Votes) -> dict[str, Any]:
@@ -494,25 +604,42 @@ def check_votes(store: Store, site: Site, votes: Votes) -> dict[str, Any]:
 
     ids = [user_id for user_id, _ in site.users]
     with store.read() as conn:
-        rows = {(row[0], row[1]) for row in conn.execute(sa.select(votes_table.c.user_id, votes_table.c.paper_id)
-                                                         .where(votes_table.c.user_id.in_(ids)))}  # fmt: skip
+        rows = {
+            (row[0], row[1])
+            for row in conn.execute(
+                sa.select(votes_table.c.user_id, votes_table.c.paper_id).where(votes_table.c.user_id.in_(ids))
+            )
+        }
     believed = {key for key, voted in votes.state.items() if voted}
     lost = believed - rows  # a 200 said voted, the database has no vote
     extra = rows - believed  # the database has a vote nobody was told about (or was told was withdrawn)
     per_db, per_client = Counter(p for _, p in rows), Counter(p for _, p in believed)
     mismatched = {p: (per_db[p], per_client[p]) for p in set(per_db) | set(per_client) if per_db[p] != per_client[p]}
-    return {"votes_in_db": len(rows), "votes_believed": len(believed), "papers_voted": len(per_db),
-            "lost": sorted(lost)[:20], "extra": sorted(extra)[:20], "n_lost": len(lost), "n_extra": len(extra),
-            "papers_mismatched": dict(sorted(mismatched.items())[:20]), "n_papers_mismatched": len(mismatched),
-            "unresolved": len(votes.ambiguous), "exact": not lost and not extra and not votes.ambiguous}  # fmt: skip
+    return {
+        "votes_in_db": len(rows),
+        "votes_believed": len(believed),
+        "papers_voted": len(per_db),
+        "lost": sorted(lost)[:20],
+        "extra": sorted(extra)[:20],
+        "n_lost": len(lost),
+        "n_extra": len(extra),
+        "papers_mismatched": dict(sorted(mismatched.items())[:20]),
+        "n_papers_mismatched": len(mismatched),
+        "unresolved": len(votes.ambiguous),
+        "exact": not lost and not extra and not votes.ambiguous,
+    }
 
 
 def print_votes(check: dict[str, Any], votes: Votes) -> None:
-    print(f"votes: {votes.answered} answered (200), {votes.ambiguous_seen} ambiguous answers, {votes.resolved} "
-          f"resolved by voting again, {check['unresolved']} unresolved")  # fmt: skip
-    print(f"database: {check['votes_in_db']} votes on {check['papers_voted']} papers; the users' answers imply "
-          f"{check['votes_believed']}; lost {check['n_lost']}, extra {check['n_extra']}, papers whose count differs "
-          f"{check['n_papers_mismatched']}")  # fmt: skip
+    print(
+        f"votes: {votes.answered} answered (200), {votes.ambiguous_seen} ambiguous answers, {votes.resolved} "
+        f"resolved by voting again, {check['unresolved']} unresolved"
+    )
+    print(
+        f"database: {check['votes_in_db']} votes on {check['papers_voted']} papers; the users' answers imply "
+        f"{check['votes_believed']}; lost {check['n_lost']}, extra {check['n_extra']}, papers whose count differs "
+        f"{check['n_papers_mismatched']}"
+    )
     for paper, (db, client) in check["papers_mismatched"].items():
         print(f"  MISMATCH {paper}: database {db}, answers imply {client}")
     for user_id, paper in check["lost"]:

@@ -27,7 +27,7 @@ Figures are medians over --repeat; the load average is printed before and after.
 
 from __future__ import annotations
 
-from paperwire.threads import quiet_thread_pools  # noqa: E402 - as every entry point, before faiss or PyTorch load
+from paperwire.threads import quiet_thread_pools
 
 quiet_thread_pools()
 
@@ -76,10 +76,23 @@ def _work(spec: dict[str, Any]) -> dict[str, Any]:
     migrated = time.perf_counter()
     report = migrate_database(source, target, batch_size=spec["batch_size"])
     seconds = time.perf_counter() - began
-    return {"seconds": seconds, "schema_seconds": migrated - began, "fresh": report.fresh,
-            "tables": {t.name: {"rows": t.rows, "seconds": t.seconds, "inserted": t.inserted, "updated": t.updated,
-                                "deleted": t.deleted} for t in report.tables},
-            "rss_start_mb": start_kb / 1024, "rss_peak_mb": _vm_kb("VmHWM") / 1024}  # fmt: skip
+    return {
+        "seconds": seconds,
+        "schema_seconds": migrated - began,
+        "fresh": report.fresh,
+        "tables": {
+            t.name: {
+                "rows": t.rows,
+                "seconds": t.seconds,
+                "inserted": t.inserted,
+                "updated": t.updated,
+                "deleted": t.deleted,
+            }
+            for t in report.tables
+        },
+        "rss_start_mb": start_kb / 1024,
+        "rss_peak_mb": _vm_kb("VmHWM") / 1024,
+    }
 
 
 def _bare_copy(source: Any, target_url: str) -> dict[str, Any]:
@@ -139,7 +152,10 @@ def build_source(data: Path, limit: int | None, vectors: str) -> Path:
     elif vectors == "all":
         rng = np.random.default_rng(7)
         with store.read() as conn:
-            rows = [dict(r._mapping) for r in conn.execute(__import__("sqlalchemy").text("SELECT id, content_hash FROM papers"))]
+            rows = [
+                dict(r._mapping)
+                for r in conn.execute(__import__("sqlalchemy").text("SELECT id, content_hash FROM papers"))
+            ]
         for start in range(0, len(rows), 5000):
             part = rows[start : start + 5000]
             matrix = rng.standard_normal((len(part), 384)).astype(np.float32)
@@ -169,7 +185,7 @@ class Postgres:
             url = self._server.get_uri()
         self.url = sa.engine.make_url(url.replace("postgresql+psycopg://", "postgresql://", 1))
 
-    def _admin(self):  # noqa: ANN202
+    def _admin(self):
         import psycopg
 
         return psycopg.connect(self.url.render_as_string(hide_password=False), autocommit=True)
@@ -191,15 +207,16 @@ class Postgres:
 
 
 def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, __file__, "--worker", json.dumps(spec)], cwd=REPO, capture_output=True,
-                          text=True, timeout=3600)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, __file__, "--worker", json.dumps(spec)], cwd=REPO, capture_output=True, text=True, timeout=3600
+    )
     if done.returncode != 0:
         raise RuntimeError(f"worker failed: {done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _load() -> str:
-    return "load average %.2f, %.2f, %.2f" % os.getloadavg()
+    return "load average {:.2f}, {:.2f}, {:.2f}".format(*os.getloadavg())
 
 
 def main() -> None:
@@ -232,9 +249,12 @@ def main() -> None:
             assert first["fresh"] and not rerun["fresh"]
             changed = sum(t["inserted"] + t["updated"] + t["deleted"] for t in rerun["tables"].values())
             runs.append({"bare": bare, "first": first, "rerun": rerun, "rerun_changed": changed})
-            print(f"repeat {repeat + 1}: migrate-db {first['seconds']:.1f} s (papers table "
-                  f"{first['tables']['papers']['seconds']:.1f} s), rerun {rerun['seconds']:.1f} s, "
-                  f"bare COPY of papers {bare['seconds']:.1f} s; {_load()}", flush=True)  # fmt: skip
+            print(
+                f"repeat {repeat + 1}: migrate-db {first['seconds']:.1f} s (papers table "
+                f"{first['tables']['papers']['seconds']:.1f} s), rerun {rerun['seconds']:.1f} s, "
+                f"bare COPY of papers {bare['seconds']:.1f} s; {_load()}",
+                flush=True,
+            )
     finally:
         pg.close()
     median = statistics.median
@@ -250,11 +270,17 @@ def main() -> None:
         "rerun_changed_rows": max(r["rerun_changed"] for r in runs),
         "papers_table_s": median(r["first"]["tables"]["papers"]["seconds"] for r in runs),
         "bare_copy_papers_s": median(r["bare"]["seconds"] for r in runs),
-        "ratio_papers_vs_bare_copy": median(r["first"]["tables"]["papers"]["seconds"] / r["bare"]["seconds"] for r in runs),
+        "ratio_papers_vs_bare_copy": median(
+            r["first"]["tables"]["papers"]["seconds"] / r["bare"]["seconds"] for r in runs
+        ),
         "rss_peak_mb": max(r["first"]["rss_peak_mb"] for r in runs),
         "rss_start_mb": runs[0]["first"]["rss_start_mb"],
-        "tables_s": {name: median(r["first"]["tables"][name]["seconds"] for r in runs) for name in runs[0]["first"]["tables"]},
-        "rerun_tables_s": {name: median(r["rerun"]["tables"][name]["seconds"] for r in runs) for name in runs[0]["rerun"]["tables"]},
+        "tables_s": {
+            name: median(r["first"]["tables"][name]["seconds"] for r in runs) for name in runs[0]["first"]["tables"]
+        },
+        "rerun_tables_s": {
+            name: median(r["rerun"]["tables"][name]["seconds"] for r in runs) for name in runs[0]["rerun"]["tables"]
+        },
         "repeats": len(runs),
         "load_before": load_before,
         "load_after": _load(),
@@ -262,17 +288,23 @@ def main() -> None:
     if args.json:
         print(json.dumps(figures))
         return
-    print(f"\n{figures['papers']:,} papers, {figures['rows']:,} rows in all, {figures['vectors']:,} vectors; "
-          f"medians of {figures['repeats']} repeats")
-    print(f"migrate-db (schema + copy + verify): {figures['migrate_s']:.1f} s = {figures['papers_per_s']:,.0f} papers/s "
-          f"(schema {figures['schema_s']:.1f} s); peak RSS {figures['rss_peak_mb']:.0f} MB (at start {figures['rss_start_mb']:.0f} MB)")
+    print(
+        f"\n{figures['papers']:,} papers, {figures['rows']:,} rows in all, {figures['vectors']:,} vectors; "
+        f"medians of {figures['repeats']} repeats"
+    )
+    print(
+        f"migrate-db (schema + copy + verify): {figures['migrate_s']:.1f} s = {figures['papers_per_s']:,.0f} papers/s "
+        f"(schema {figures['schema_s']:.1f} s); peak RSS {figures['rss_peak_mb']:.0f} MB (at start {figures['rss_start_mb']:.0f} MB)"
+    )
     print(f"rerun (nothing changed): {figures['rerun_s']:.1f} s, rows written {figures['rerun_changed_rows']}")
-    print(f"papers table: migrate-db {figures['papers_table_s']:.1f} s vs bare COPY {figures['bare_copy_papers_s']:.1f} s "
-          f"= ratio {figures['ratio_papers_vs_bare_copy']:.2f}")
+    print(
+        f"papers table: migrate-db {figures['papers_table_s']:.1f} s vs bare COPY {figures['bare_copy_papers_s']:.1f} s "
+        f"= ratio {figures['ratio_papers_vs_bare_copy']:.2f}"
+    )
     for label, times in (("copy", figures["tables_s"]), ("rerun", figures["rerun_tables_s"])):
         slowest = sorted(times.items(), key=lambda kv: -kv[1])[:5]
         print(f"slowest tables ({label}): " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in slowest))
-    print(f"{figures['load_before']} before, {figures['load_after']} after")  # fmt: skip
+    print(f"{figures['load_before']} before, {figures['load_after']} after")
 
 
 if __name__ == "__main__":

@@ -18,27 +18,27 @@ Prints nDCG@10 / Recall@100 / MRR@10 per line, then one JSON line. Tune on this 
 
 from __future__ import annotations
 
-from paperwire.threads import quiet_thread_pools  # noqa: E402 - as every entry point, before faiss or PyTorch load
+from paperwire.threads import quiet_thread_pools
 
 quiet_thread_pools()
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import random  # noqa: E402
-import string  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import json
+import random
+import string
+import tempfile
+import time
+from pathlib import Path
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from paperwire.config import load_settings  # noqa: E402
-from paperwire.search.embedder import load_embedder, paper_text  # noqa: E402
-from paperwire.search.engine import SearchEngine  # noqa: E402
-from paperwire.search.evaluate import load_corpus, parse_variant, read_qrels, read_queries, run_eval  # noqa: E402
-from paperwire.search.metrics import evaluate  # noqa: E402
-from paperwire.search.query import plain_query  # noqa: E402
-from paperwire.store import Store  # noqa: E402
+from paperwire.config import load_settings
+from paperwire.search.embedder import load_embedder, paper_text
+from paperwire.search.engine import SearchEngine
+from paperwire.search.evaluate import load_corpus, parse_variant, read_qrels, read_queries, run_eval
+from paperwire.search.metrics import evaluate
+from paperwire.search.query import plain_query
+from paperwire.store import Store
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact-train"
 CACHE = Path(__file__).resolve().parent / ".cache"
@@ -50,15 +50,25 @@ def bm25s_reference(corpus: list[dict], queries: dict[str, str], qrels: dict) ->
 
     stemmer = Stemmer.Stemmer("english")
     model = bm25s.BM25()
-    model.index(bm25s.tokenize([f"{d.get('title', '')} {d.get('text', '')}" for d in corpus], stopwords="en",
-                               stemmer=stemmer, show_progress=False), show_progress=False)  # fmt: skip
+    model.index(
+        bm25s.tokenize(
+            [f"{d.get('title', '')} {d.get('text', '')}" for d in corpus],
+            stopwords="en",
+            stemmer=stemmer,
+            show_progress=False,
+        ),
+        show_progress=False,
+    )
     ids = [q for q in qrels if q in queries]
-    found, _ = model.retrieve(bm25s.tokenize([queries[q] for q in ids], stopwords="en", stemmer=stemmer,
-                                             show_progress=False), k=100, show_progress=False)  # fmt: skip
+    found, _ = model.retrieve(
+        bm25s.tokenize([queries[q] for q in ids], stopwords="en", stemmer=stemmer, show_progress=False),
+        k=100,
+        show_progress=False,
+    )
     return evaluate({q: [corpus[i]["_id"] for i in found[n]] for n, q in enumerate(ids)}, qrels)
 
 
-def cached_vectors(corpus: list[dict], settings, given: Path | None) -> tuple[Path, float | None]:  # noqa: ANN001
+def cached_vectors(corpus: list[dict], settings, given: Path | None) -> tuple[Path, float | None]:
     if given:
         return given, None
     target = CACHE / "scifact-train-all-MiniLM-L6-v2.npz"
@@ -73,20 +83,53 @@ def cached_vectors(corpus: list[dict], settings, given: Path | None) -> tuple[Pa
     return target, rate
 
 
-COMMON_WORDS = ("apple river chair window music garden yellow breakfast mountain pencil holiday guitar kitchen "
-                "blanket orange bicycle castle dragon wizard pillow sandwich umbrella tiger violin").split()
+COMMON_WORDS = [
+    "apple",
+    "river",
+    "chair",
+    "window",
+    "music",
+    "garden",
+    "yellow",
+    "breakfast",
+    "mountain",
+    "pencil",
+    "holiday",
+    "guitar",
+    "kitchen",
+    "blanket",
+    "orange",
+    "bicycle",
+    "castle",
+    "dragon",
+    "wizard",
+    "pillow",
+    "sandwich",
+    "umbrella",
+    "tiger",
+    "violin",
+]
 
 
 def floor_rates(engine: SearchEngine, real: list[str]) -> dict[str, dict[str, float]]:
     """Share of queries judged to have close matches: real claims, and 150 each of generated nonsense (random
     letters, 1-3 'words'; 2-3 random common English words), per mode."""
     rng = random.Random(5)
-    letters = [" ".join("".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(4, 9)))
-                        for _ in range(rng.randint(1, 3))) for _ in range(150)]  # fmt: skip
+    letters = [
+        " ".join(
+            "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(4, 9)))
+            for _ in range(rng.randint(1, 3))
+        )
+        for _ in range(150)
+    ]
     words = [" ".join(rng.sample(COMMON_WORDS, rng.randint(2, 3))) for _ in range(150)]
-    return {mode: {kind: sum(engine.search(q, mode=mode, limit=10).close for q in qs) / len(qs)
-                   for kind, qs in (("real", real), ("letters", letters), ("common words", words))}
-            for mode in ("hybrid", "semantic", "keyword")}  # fmt: skip
+    return {
+        mode: {
+            kind: sum(engine.search(q, mode=mode, limit=10).close for q in qs) / len(qs)
+            for kind, qs in (("real", real), ("letters", letters), ("common words", words))
+        }
+        for mode in ("hybrid", "semantic", "keyword")
+    }
 
 
 def line(label: str, m: dict[str, float]) -> str:
@@ -108,24 +151,31 @@ def main() -> None:
         store = Store.open(settings)
         embedder = load_embedder(settings)
         load_corpus(store, settings, args.data / "corpus.jsonl", embedder, vectors=vectors)
-        names = ["keyword", "semantic", "hybrid", "rrf", "linear:0.5", "linear:0.4", "calibrated:0.3",
-                 "calibrated:0.5"]
+        names = ["keyword", "semantic", "hybrid", "rrf", "linear:0.5", "linear:0.4", "calibrated:0.3", "calibrated:0.5"]
         figures |= run_eval(store, settings, queries, qrels, embedder, [parse_variant(v) for v in names])
         unfloored = settings.model_copy(update={"relevance_floor": False})
-        for label, metrics in run_eval(store, unfloored, queries, qrels, embedder,
-                                       [parse_variant(v) for v in ("keyword", "semantic", "hybrid")]).items():
+        for label, metrics in run_eval(
+            store, unfloored, queries, qrels, embedder, [parse_variant(v) for v in ("keyword", "semantic", "hybrid")]
+        ).items():
             figures[f"{label} (no floor)"] = metrics
         engine = SearchEngine(settings, store, embedder=embedder)
         engine.sync()
         floor = floor_rates(engine, [plain_query(queries[q]) for q in qrels])
         store.close()
-    print(f"scifact-train: {len(corpus)} documents, {len(qrels)} judged queries"
-          + (f"; corpus embedded at {rate:.0f} papers/s" if rate else ""))  # fmt: skip
+    print(
+        f"scifact-train: {len(corpus)} documents, {len(qrels)} judged queries"
+        + (f"; corpus embedded at {rate:.0f} papers/s" if rate else "")
+    )
     print(f"{'':<28}{'nDCG@10':>9}{'R@100':>9}{'MRR@10':>9}")
     for label, m in figures.items():
         print(line(label, m))
-    print("share of queries with close matches (the relevance floor): " + "; ".join(
-        f"{mode}: " + ", ".join(f"{kind} {share:.1%}" for kind, share in kinds.items()) for mode, kinds in floor.items()))
+    print(
+        "share of queries with close matches (the relevance floor): "
+        + "; ".join(
+            f"{mode}: " + ", ".join(f"{kind} {share:.1%}" for kind, share in kinds.items())
+            for mode, kinds in floor.items()
+        )
+    )
     print(json.dumps({"figures": figures, "floor": floor, "embed_papers_per_s": rate}))
 
 

@@ -27,7 +27,7 @@ Every phase is bounded: --max-minutes for the whole run, statement_timeout on Po
 
 from __future__ import annotations
 
-from paperwire.threads import quiet_thread_pools  # noqa: E402 - as every entry point, before faiss or PyTorch load
+from paperwire.threads import quiet_thread_pools
 
 quiet_thread_pools()
 
@@ -35,36 +35,36 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import random  # noqa: E402
-import re  # noqa: E402
-import signal  # noqa: E402
-import statistics  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from datetime import date  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import json
+import random
+import re
+import signal
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
 
-import numpy as np  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
+import numpy as np
+import sqlalchemy as sa
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from paperwire.config import Settings, load_settings  # noqa: E402
-from paperwire.papers.load import ingest_paths  # noqa: E402
-from paperwire.search import vector_files  # noqa: E402
-from paperwire.search.embedder import Embedder, load_embedder, paper_text  # noqa: E402
-from paperwire.search.engine import SearchEngine  # noqa: E402
-from paperwire.search.indexer import import_vectors  # noqa: E402
-from paperwire.search.query import Filters, parse_query  # noqa: E402
-from paperwire.store import Store  # noqa: E402
-from paperwire.store import embeddings as embeddings_repo  # noqa: E402
-from paperwire.store.schema import papers as papers_table  # noqa: E402
+from paperwire.config import Settings, load_settings
+from paperwire.papers.load import ingest_paths
+from paperwire.search import vector_files
+from paperwire.search.embedder import Embedder, load_embedder, paper_text
+from paperwire.search.engine import SearchEngine
+from paperwire.search.indexer import import_vectors
+from paperwire.search.query import Filters, parse_query
+from paperwire.store import Store
+from paperwire.store import embeddings as embeddings_repo
+from paperwire.store.schema import papers as papers_table
 
 OUT = REPO / "bench" / "out"
 MODEL_DIR = OUT / "m2v-384"
@@ -82,29 +82,92 @@ SYNC_INTERVAL = 1e9
 
 TOPICS = [
     # the 2025-26 daily listings (cs.CL, cs.CV, cs.AI and cross-lists)
-    "retrieval augmented generation", "vision language models hallucination", "video generation with diffusion models",
-    "large language model reasoning", "reinforcement learning from human feedback", "multimodal benchmark",
-    "speculative decoding", "mixture of experts", "3D gaussian splatting", "chain of thought prompting",
-    "instruction tuning for low resource languages", "text to image diffusion", "autonomous driving perception",
-    "medical image segmentation", "knowledge distillation into small models", "code generation agents",
-    "long context transformers", "jailbreak attacks on LLM safety", "visual question answering",
-    "self-supervised representation learning", "point cloud completion", "parameter efficient fine-tuning LoRA",
-    "machine translation evaluation metrics", "sign language recognition", "open vocabulary object detection",
+    "retrieval augmented generation",
+    "vision language models hallucination",
+    "video generation with diffusion models",
+    "large language model reasoning",
+    "reinforcement learning from human feedback",
+    "multimodal benchmark",
+    "speculative decoding",
+    "mixture of experts",
+    "3D gaussian splatting",
+    "chain of thought prompting",
+    "instruction tuning for low resource languages",
+    "text to image diffusion",
+    "autonomous driving perception",
+    "medical image segmentation",
+    "knowledge distillation into small models",
+    "code generation agents",
+    "long context transformers",
+    "jailbreak attacks on LLM safety",
+    "visual question answering",
+    "self-supervised representation learning",
+    "point cloud completion",
+    "parameter efficient fine-tuning LoRA",
+    "machine translation evaluation metrics",
+    "sign language recognition",
+    "open vocabulary object detection",
     # the 1990-2019 archive (cs, stat, eess, q-fin, econ)
-    "wireless sensor network routing", "differential privacy", "smart contracts on blockchain",
-    "software defect prediction", "model checking temporal logic", "approximation algorithms for graph coloring",
-    "portfolio optimization", "volatility forecasting", "causal inference from observational studies",
-    "bayesian variable selection", "speech enhancement", "compressed sensing recovery",
-    "community detection in networks", "byzantine fault tolerant consensus", "cache replacement policies",
-    "program synthesis", "quantum algorithms", "influence maximization in social networks",
-    "robot motion planning", "public key cryptography", "mechanism design for auctions", "epidemic spreading",
-    "high frequency trading", "high dimensional hypothesis testing", "lossless image compression",
-    "neural architecture search", "topic models", "query optimization in databases",
-    "type systems for functional programming", "power grid frequency control",
-]  # fmt: skip
+    "wireless sensor network routing",
+    "differential privacy",
+    "smart contracts on blockchain",
+    "software defect prediction",
+    "model checking temporal logic",
+    "approximation algorithms for graph coloring",
+    "portfolio optimization",
+    "volatility forecasting",
+    "causal inference from observational studies",
+    "bayesian variable selection",
+    "speech enhancement",
+    "compressed sensing recovery",
+    "community detection in networks",
+    "byzantine fault tolerant consensus",
+    "cache replacement policies",
+    "program synthesis",
+    "quantum algorithms",
+    "influence maximization in social networks",
+    "robot motion planning",
+    "public key cryptography",
+    "mechanism design for auctions",
+    "epidemic spreading",
+    "high frequency trading",
+    "high dimensional hypothesis testing",
+    "lossless image compression",
+    "neural architecture search",
+    "topic models",
+    "query optimization in databases",
+    "type systems for functional programming",
+    "power grid frequency control",
+]
 TITLE_QUERIES = 25
 WARMUP = 20  # untimed queries per mode and backend before the timed pass
-STOPWORDS = frozenset("a an and are as at by for from in into is of on or the to with via using towards its their".split())
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "by",
+        "for",
+        "from",
+        "in",
+        "into",
+        "is",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "with",
+        "via",
+        "using",
+        "towards",
+        "its",
+        "their",
+    ]
+)
 
 # (label, engine mode, filters); recall is checked for the semantic ranking under each distinct filter
 MODES = [
@@ -142,7 +205,7 @@ class Phases:
         self.path = path
         self.done: dict[str, Any] = json.loads(path.read_text()) if reuse and path.exists() else {}
 
-    def run(self, name: str, function) -> Any:  # noqa: ANN001
+    def run(self, name: str, function) -> Any:
         if name in self.done:
             log(f"{name}: reused ({self.done[name]})")
             return self.done[name]
@@ -174,7 +237,7 @@ class Postgres:
             self.server = pgserver.get_server(folder, cleanup_mode="stop")
         self._create_database()
 
-    def _admin(self):  # noqa: ANN202
+    def _admin(self):
         import psycopg
 
         return psycopg.connect(self.server.get_uri("postgres"), autocommit=True)
@@ -233,8 +296,13 @@ def _unit_bytes(unit: str | None) -> int:
 
 def ingest(store: Store, files: list[Path], batch_size: int) -> dict[str, Any]:
     report = ingest_paths(store, files, batch_size=batch_size)
-    return {"added": report.added, "updated": report.updated, "unchanged": report.unchanged,
-            "skipped": report.skipped, "errors": [str(e) for e in report.errors[:5]]}  # fmt: skip
+    return {
+        "added": report.added,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "skipped": report.skipped,
+        "errors": [str(e) for e in report.errors[:5]],
+    }
 
 
 def embed_to_file(store: Store, embedder: Embedder, path: Path) -> dict[str, Any]:
@@ -276,8 +344,12 @@ def build_indexes(engine: SearchEngine) -> dict[str, Any]:
     keyword_s = time.perf_counter() - began
     began = time.perf_counter()
     vectors = engine.vectors.sync()
-    return {"keyword_docs": keyword, "keyword_s": round(keyword_s, 1), "vectors": vectors,
-            "vectors_s": round(time.perf_counter() - began, 1)}  # fmt: skip
+    return {
+        "keyword_docs": keyword,
+        "keyword_s": round(keyword_s, 1),
+        "vectors": vectors,
+        "vectors_s": round(time.perf_counter() - began, 1),
+    }
 
 
 # ---------------------------------------------------------------- queries and measurement
@@ -288,10 +360,14 @@ def make_queries(store: Store, seed: int = 7) -> list[str]:
     with store.read() as conn:
         ids = sorted(conn.execute(sa.select(papers_table.c.id)).scalars())
         picked = random.Random(seed).sample(ids, min(TITLE_QUERIES * 3, len(ids)))
-        titles = dict(conn.execute(sa.select(papers_table.c.id, papers_table.c.title).where(papers_table.c.id.in_(picked))).all())
+        titles = dict(
+            conn.execute(sa.select(papers_table.c.id, papers_table.c.title).where(papers_table.c.id.in_(picked))).all()
+        )
     queries = list(TOPICS)
     for pid in picked:
-        words = [w for w in re.findall(r"[A-Za-z][A-Za-z\-]+", titles[pid]) if w.lower() not in STOPWORDS and len(w) > 2]
+        words = [
+            w for w in re.findall(r"[A-Za-z][A-Za-z\-]+", titles[pid]) if w.lower() not in STOPWORDS and len(w) > 2
+        ]
         if len(words) >= 2:
             queries.append(" ".join(words[:4]))
         if len(queries) == len(TOPICS) + TITLE_QUERIES:
@@ -391,8 +467,10 @@ def recall(engines: dict[str, SearchEngine], exact: Exact, embedder: Embedder, q
             for name, engine in engines.items():
                 got = [h.id for h in engine.search(text, mode="semantic", limit=10, filters=filters).hits]
                 values[name].append(len(truth.intersection(got)) / len(truth) if truth else float(not got))
-        out[label] = {"selectivity": round(len(rows) / len(exact.ids), 4),
-                      **{name: round(float(np.mean(v)), 4) for name, v in values.items()}}  # fmt: skip
+        out[label] = {
+            "selectivity": round(len(rows) / len(exact.ids), 4),
+            **{name: round(float(np.mean(v)), 4) for name, v in values.items()},
+        }
         log(f"  recall@10 {label}: {out[label]}")
     return out
 
@@ -419,26 +497,37 @@ def sizes(sqlite_home: Path, pg_store: Store, papers: int) -> dict[str, Any]:
     index_total = folder_bytes(sqlite_home / "index")
     with pg_store.read() as conn:
         pg_total = conn.execute(sa.text("SELECT pg_database_size(current_database())")).scalar_one()
-        relations = conn.execute(sa.text(
-            "SELECT c.relname, c.relkind, pg_total_relation_size(c.oid) AS bytes FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i') "
-            "ORDER BY pg_total_relation_size(c.oid) DESC LIMIT 12"
-        )).all()  # fmt: skip
+        relations = conn.execute(
+            sa.text(
+                "SELECT c.relname, c.relkind, pg_total_relation_size(c.oid) AS bytes FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i') "
+                "ORDER BY pg_total_relation_size(c.oid) DESC LIMIT 12"
+            )
+        ).all()
     mb = lambda b: round(b / 2**20, 1)  # noqa: E731
     return {
         "papers": papers,
-        "sqlite": {"db_mb": mb(db), "wal_mb": mb(wal), "keyword_index_mb": mb(keyword), "vector_index_mb": mb(index_total - keyword),
-                   "total_mb": mb(db + index_total), "bytes_per_paper": round((db + index_total) / papers)},  # WAL left out
-        "postgresql": {"database_mb": mb(pg_total), "bytes_per_paper": round(pg_total / papers),
-                       "largest": {r.relname: mb(r.bytes) for r in relations}},
-    }  # fmt: skip
+        "sqlite": {
+            "db_mb": mb(db),
+            "wal_mb": mb(wal),
+            "keyword_index_mb": mb(keyword),
+            "vector_index_mb": mb(index_total - keyword),
+            "total_mb": mb(db + index_total),
+            "bytes_per_paper": round((db + index_total) / papers),
+        },  # WAL left out
+        "postgresql": {
+            "database_mb": mb(pg_total),
+            "bytes_per_paper": round(pg_total / papers),
+            "largest": {r.relname: mb(r.bytes) for r in relations},
+        },
+    }
 
 
 def explain(store: Store, engine: SearchEngine, text: str, mode: str, filters: Filters) -> list[str]:
     """EXPLAIN (ANALYZE, BUFFERS) of every SELECT one search runs on PostgreSQL, replayed with its SET LOCALs."""
     captured: list[tuple[str, Any]] = []
 
-    def capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
+    def capture(conn, cursor, statement, parameters, context, executemany):
         captured.append((statement, parameters))
 
     sa.event.listen(store.engine, "before_cursor_execute", capture)
@@ -499,8 +588,10 @@ def main() -> None:
     lite, pgs = Store.open(lite_settings), Store.open(pg_settings)
     try:
         embedder = load_embedder(lite_settings)
-        engines = {"sqlite": SearchEngine(lite_settings, lite, embedder=embedder),
-                   "postgresql": SearchEngine(pg_settings, pgs, embedder=embedder)}  # fmt: skip
+        engines = {
+            "sqlite": SearchEngine(lite_settings, lite, embedder=embedder),
+            "postgresql": SearchEngine(pg_settings, pgs, embedder=embedder),
+        }
         batch = lite_settings.ingest_batch_size
         phases.run("sqlite_ingest", lambda: ingest(lite, files, batch))
         phases.run("postgresql_ingest", lambda: ingest(pgs, files, batch))
@@ -535,12 +626,24 @@ def main() -> None:
             for label, mode, filters in MODES:
                 plans.append((label, mode, explain(pgs, engines["postgresql"], queries[0], mode, filters)))
         figures = {
-            "papers": paper_count, "papers_postgresql": pg_count, "queries": len(queries), "page": PAGE,
-            "model": "model2vec m2v-384 (static, 384 dims)", "postgres": pg.shown_settings(),
-            "phases": phases.done, "idle_sync": syncs, "search": timings, "recall_at_10": recalls, "storage": storage,
-            "loadavg": {"before_load": load_before, "before_search": load_start, "after_search": load_mid,
-                        "end": load_end},
-        }  # fmt: skip
+            "papers": paper_count,
+            "papers_postgresql": pg_count,
+            "queries": len(queries),
+            "page": PAGE,
+            "model": "model2vec m2v-384 (static, 384 dims)",
+            "postgres": pg.shown_settings(),
+            "phases": phases.done,
+            "idle_sync": syncs,
+            "search": timings,
+            "recall_at_10": recalls,
+            "storage": storage,
+            "loadavg": {
+                "before_load": load_before,
+                "before_search": load_start,
+                "after_search": load_mid,
+                "end": load_end,
+            },
+        }
         report(figures, plans)
     finally:
         signal.alarm(0)
@@ -551,35 +654,55 @@ def main() -> None:
 
 def report(f: dict[str, Any], plans: list[tuple[str, str, list[str]]]) -> None:
     ph = f["phases"]
-    print(f"Scale: {f['papers']:,} papers (PostgreSQL holds {f['papers_postgresql']:,}), {f['queries']} queries, "
-          f"page of {f['page']}, {f['model']}, one thread")  # fmt: skip
-    print("load average (1/5/15 min): " + "; ".join(f"{k} {' '.join(f'{x:.2f}' for x in v)}" for k, v in f["loadavg"].items()))
-    print(f"PostgreSQL {f['postgres']['server_version']}: " + ", ".join(f"{k}={v}" for k, v in f["postgres"].items() if k != "server_version"))
+    print(
+        f"Scale: {f['papers']:,} papers (PostgreSQL holds {f['papers_postgresql']:,}), {f['queries']} queries, "
+        f"page of {f['page']}, {f['model']}, one thread"
+    )
+    print(
+        "load average (1/5/15 min): "
+        + "; ".join(f"{k} {' '.join(f'{x:.2f}' for x in v)}" for k, v in f["loadavg"].items())
+    )
+    print(
+        f"PostgreSQL {f['postgres']['server_version']}: "
+        + ", ".join(f"{k}={v}" for k, v in f["postgres"].items() if k != "server_version")
+    )
     print()
     print("loading (first run; --reuse keeps them)        seconds")
     for name, result in ph.items():
         extra = {k: v for k, v in result.items() if k != "seconds" and k != "errors"}
         print(f"  {name:<22} {result['seconds']:>8}   {extra}")
-    print("idle sync (nothing changed; the engine runs it every index_sync_interval inside a search): "
-          + "; ".join(f"{name} keyword {v['keyword_s']} s, vectors {v['vectors_s']} s" for name, v in f["idle_sync"].items()))
+    print(
+        "idle sync (nothing changed; the engine runs it every index_sync_interval inside a search): "
+        + "; ".join(
+            f"{name} keyword {v['keyword_s']} s, vectors {v['vectors_s']} s" for name, v in f["idle_sync"].items()
+        )
+    )
     print()
     print(f"{'mode':<26}{'embedded p50':>13}{'p95':>9}{'PostgreSQL p50':>16}{'p95':>9}{'PG/embedded':>13}")
     for label, row in f["search"].items():
         lite, pg = row["sqlite"], row["postgresql"]
-        print(f"{label:<26}{lite['p50_ms']:>11.2f}ms{lite['p95_ms']:>7.1f}ms{pg['p50_ms']:>14.2f}ms{pg['p95_ms']:>7.1f}ms"
-              f"{row['ratio_p50']:>12.2f}x")  # fmt: skip
+        print(
+            f"{label:<26}{lite['p50_ms']:>11.2f}ms{lite['p95_ms']:>7.1f}ms{pg['p50_ms']:>14.2f}ms{pg['p95_ms']:>7.1f}ms"
+            f"{row['ratio_p50']:>12.2f}x"
+        )
     print()
     print("semantic recall@10 against exact float32 search over the same vectors")
     for label, row in f["recall_at_10"].items():
-        print(f"  {label:<18} (filter keeps {row['selectivity']:.2%})  embedded {row['sqlite']:.3f}   PostgreSQL {row['postgresql']:.3f}")
+        print(
+            f"  {label:<18} (filter keeps {row['selectivity']:.2%})  embedded {row['sqlite']:.3f}   PostgreSQL {row['postgresql']:.3f}"
+        )
     s = f["storage"]
     print()
-    print(f"storage: embedded {s['sqlite']['total_mb']} MB = SQLite {s['sqlite']['db_mb']} MB (+ WAL {s['sqlite']['wal_mb']} MB) + tantivy "
-          f"{s['sqlite']['keyword_index_mb']} MB + vector index {s['sqlite']['vector_index_mb']} MB "
-          f"({s['sqlite']['bytes_per_paper']:,} bytes/paper); PostgreSQL {s['postgresql']['database_mb']} MB "
-          f"({s['postgresql']['bytes_per_paper']:,} bytes/paper)")  # fmt: skip
-    print("  PostgreSQL largest relations (MB, with indexes and TOAST): "
-          + ", ".join(f"{k} {v}" for k, v in s["postgresql"]["largest"].items()))
+    print(
+        f"storage: embedded {s['sqlite']['total_mb']} MB = SQLite {s['sqlite']['db_mb']} MB (+ WAL {s['sqlite']['wal_mb']} MB) + tantivy "
+        f"{s['sqlite']['keyword_index_mb']} MB + vector index {s['sqlite']['vector_index_mb']} MB "
+        f"({s['sqlite']['bytes_per_paper']:,} bytes/paper); PostgreSQL {s['postgresql']['database_mb']} MB "
+        f"({s['postgresql']['bytes_per_paper']:,} bytes/paper)"
+    )
+    print(
+        "  PostgreSQL largest relations (MB, with indexes and TOAST): "
+        + ", ".join(f"{k} {v}" for k, v in s["postgresql"]["largest"].items())
+    )
     for label, mode, lines in plans:
         print(f"\nEXPLAIN ANALYZE, {label} ({mode} part):")
         print("\n".join("  " + line for line in lines))

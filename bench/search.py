@@ -24,25 +24,25 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from paperwire.threads import quiet_thread_pools  # noqa: E402 - as every entry point, before faiss or PyTorch load
+from paperwire.threads import quiet_thread_pools
 
 quiet_thread_pools()
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import shutil  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from datetime import date  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
 
-import faiss  # noqa: E402
-import numpy as np  # noqa: E402
+import faiss
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import importlib.util  # noqa: E402
+import importlib.util
 
 
 def _bench_module(name: str):
@@ -55,15 +55,21 @@ def _bench_module(name: str):
 
 _kw, _vx = _bench_module("keyword"), _bench_module("vector_index")
 DATA, TextModel, load_real, make_queries = _kw.DATA, _kw.TextModel, _kw.load_real, _kw.make_queries
-MODEL, RARE, Mixture, batches, metadata, percentiles = (_vx.MODEL, _vx.RARE, _vx.Mixture, _vx.batches,
-                                                         _vx.metadata, _vx.percentiles)  # fmt: skip
+MODEL, RARE, Mixture, batches, metadata, percentiles = (
+    _vx.MODEL,
+    _vx.RARE,
+    _vx.Mixture,
+    _vx.batches,
+    _vx.metadata,
+    _vx.percentiles,
+)
 
-from paperwire.config import load_settings  # noqa: E402
-from paperwire.search.hybrid import fuse  # noqa: E402
-from paperwire.search.keyword_tantivy import TantivyKeywordIndex  # noqa: E402
-from paperwire.search.query import Filters, parse_query  # noqa: E402
-from paperwire.search.vector_index import BinaryVectorIndex  # noqa: E402
-from paperwire.store import Store  # noqa: E402
+from paperwire.config import load_settings
+from paperwire.search.hybrid import fuse
+from paperwire.search.keyword_tantivy import TantivyKeywordIndex
+from paperwire.search.query import Filters, parse_query
+from paperwire.search.vector_index import BinaryVectorIndex
+from paperwire.store import Store
 
 DEPTH = 100  # candidates per ranking before fusion, as the engine takes
 
@@ -75,9 +81,15 @@ def papers(text: TextModel, ids: list[str], published: np.ndarray, categories: l
         titles = text._texts(rng, text.title, stop - start)
         abstracts = text._texts(rng, text.abstract, stop - start)
         for i in range(start, stop):
-            yield {"id": ids[i], "title": titles[i - start], "abstract": abstracts[i - start],
-                   "authors": ["A. Author"], "categories": categories[i],
-                   "published": date.fromordinal(719163 + int(published[i])), "hidden": False}  # fmt: skip
+            yield {
+                "id": ids[i],
+                "title": titles[i - start],
+                "abstract": abstracts[i - start],
+                "authors": ["A. Author"],
+                "categories": categories[i],
+                "published": date.fromordinal(719163 + int(published[i])),
+                "hidden": False,
+            }
 
 
 def timed_runs(function, items) -> tuple[dict[str, float], list]:
@@ -123,10 +135,14 @@ def main() -> None:
         for label, filters in (("unfiltered", Filters()), ("filtered", Filters(categories=(RARE,)))):
             queries = [parse_query(t).with_filters(filters) for t in texts]
             pairs = list(zip(queries, qvecs, strict=True))
-            semantic, sem_results = timed_runs(lambda p: vindex.search(p[1], DEPTH, filters), pairs)
+            semantic, sem_results = timed_runs(lambda p, filters=filters: vindex.search(p[1], DEPTH, filters), pairs)
             keyword, _ = timed_runs(lambda p: kindex.search(p[0], DEPTH), pairs)
-            hybrid, _ = timed_runs(lambda p: fuse(kindex.search(p[0], DEPTH), vindex.search(p[1], DEPTH, filters),
-                                                  method=settings.fusion), pairs)  # fmt: skip
+            hybrid, _ = timed_runs(
+                lambda p, filters=filters: fuse(
+                    kindex.search(p[0], DEPTH), vindex.search(p[1], DEPTH, filters), method=settings.fusion
+                ),
+                pairs,
+            )
             rows = rare if filters else None
 
             def exact(p, rows=rows):
@@ -134,33 +150,48 @@ def main() -> None:
                 top = np.argpartition(-(matrix @ p[1]), DEPTH)[:DEPTH]
                 return [ids[i] for i in (top if rows is None else rows[top])]
 
-            exact_times, exact_results = timed_runs(exact, pairs[:30])
-            exact_hybrid, _ = timed_runs(lambda p: fuse(kindex.search(p[0], DEPTH), [(i, 0.0) for i in exact(p)],
-                                                        method=settings.fusion), pairs[:30])  # fmt: skip
-            recall = np.mean([len({pid for pid, _ in got[:10]} & _top10(vectors, rows, pair[1], ids)) / 10
-                              for got, pair in zip(sem_results, pairs, strict=True)])  # fmt: skip
+            exact_times, _exact_results = timed_runs(exact, pairs[:30])
+            exact_hybrid, _ = timed_runs(
+                lambda p: fuse(kindex.search(p[0], DEPTH), [(i, 0.0) for i in exact(p)], method=settings.fusion),
+                pairs[:30],
+            )
+            recall = np.mean(
+                [
+                    len({pid for pid, _ in got[:10]} & _top10(vectors, rows, pair[1], ids)) / 10
+                    for got, pair in zip(sem_results, pairs, strict=True)
+                ]
+            )
             figures[label] = {
-                "semantic": semantic, "keyword": keyword, "hybrid": hybrid,
-                "exact_semantic": exact_times, "exact_hybrid": exact_hybrid,
+                "semantic": semantic,
+                "keyword": keyword,
+                "hybrid": hybrid,
+                "exact_semantic": exact_times,
+                "exact_hybrid": exact_hybrid,
                 "semantic_speedup_vs_exact_p50": round(exact_times["p50_ms"] / semantic["p50_ms"], 1),
                 "hybrid_speedup_vs_exact_p50": round(exact_hybrid["p50_ms"] / hybrid["p50_ms"], 1),
                 "semantic_recall_at_10": round(float(recall), 4),
-            }  # fmt: skip
+            }
         figures["vector_memory_mb"] = round(vindex.memory_bytes() / 2**20, 1)
         figures["vector_disk_mb"] = round(vindex.disk_bytes() / 2**20, 1)
-        figures["keyword_disk_mb"] = round(sum(f.stat().st_size for f in (home / "index" / "keyword").rglob("*") if f.is_file()) / 2**20, 1)
+        figures["keyword_disk_mb"] = round(
+            sum(f.stat().st_size for f in (home / "index" / "keyword").rglob("*") if f.is_file()) / 2**20, 1
+        )
         figures["query_embedding_ms"] = _embed_cost(settings)
     finally:
         store.close()
         shutil.rmtree(home, ignore_errors=True)
     for label in ("unfiltered", "filtered"):
         f = figures[label]
-        print(f"{label:<11} semantic p50/p95 {f['semantic']['p50_ms']}/{f['semantic']['p95_ms']} ms "
-              f"(exact {f['exact_semantic']['p50_ms']} ms, {f['semantic_speedup_vs_exact_p50']}x, recall@10 {f['semantic_recall_at_10']}); "
-              f"keyword {f['keyword']['p50_ms']}/{f['keyword']['p95_ms']} ms; hybrid {f['hybrid']['p50_ms']}/{f['hybrid']['p95_ms']} ms "
-              f"(with exact vectors {f['exact_hybrid']['p50_ms']} ms, {f['hybrid_speedup_vs_exact_p50']}x)")  # fmt: skip
-    print(f"vector index {figures['vector_memory_mb']} MB in memory, {figures['vector_disk_mb']} MB on disk; "
-          f"keyword index {figures['keyword_disk_mb']} MB on disk; one query embedding {figures['query_embedding_ms']} ms")
+        print(
+            f"{label:<11} semantic p50/p95 {f['semantic']['p50_ms']}/{f['semantic']['p95_ms']} ms "
+            f"(exact {f['exact_semantic']['p50_ms']} ms, {f['semantic_speedup_vs_exact_p50']}x, recall@10 {f['semantic_recall_at_10']}); "
+            f"keyword {f['keyword']['p50_ms']}/{f['keyword']['p95_ms']} ms; hybrid {f['hybrid']['p50_ms']}/{f['hybrid']['p95_ms']} ms "
+            f"(with exact vectors {f['exact_hybrid']['p50_ms']} ms, {f['hybrid_speedup_vs_exact_p50']}x)"
+        )
+    print(
+        f"vector index {figures['vector_memory_mb']} MB in memory, {figures['vector_disk_mb']} MB on disk; "
+        f"keyword index {figures['keyword_disk_mb']} MB on disk; one query embedding {figures['query_embedding_ms']} ms"
+    )
     print(json.dumps(figures))
 
 

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from paperwire.threads import POOL_VARIABLES  # noqa: E402 - only names; it loads nothing
+from paperwire.threads import POOL_VARIABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -90,14 +90,31 @@ def child(rows: int, rounds: int, quiet: bool) -> dict[str, float]:
     def pct(values: list[float], q: float) -> float:
         return round(float(np.percentile(np.asarray(values) * 1000, q)), 1)
 
-    return {f"{name}_{label}": pct(values, q) for name, values in (("encode", encode), ("search", search),
-            ("encode_search", both)) for label, q in (("p50", 50), ("p95", 95))}  # fmt: skip
+    return {
+        f"{name}_{label}": pct(values, q)
+        for name, values in (("encode", encode), ("search", search), ("encode_search", both))
+        for label, q in (("p50", 50), ("p95", 95))
+    }
 
 
 def run_child(rows: int, rounds: int, quiet: bool) -> dict[str, float]:
     env = {k: v for k, v in os.environ.items() if k not in POOL_VARIABLES}
-    out = subprocess.run([sys.executable, __file__, "--child", "quiet" if quiet else "default", "--rows", str(rows),
-                          "--rounds", str(rounds)], env=env, check=True, capture_output=True, text=True)  # fmt: skip
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            "quiet" if quiet else "default",
+            "--rows",
+            str(rows),
+            "--rounds",
+            str(rounds),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -117,8 +134,10 @@ def main() -> None:
     for name in ("encode", "search", "encode_search"):
         d, q = results["default"], results["quiet"]
         ratio = d[f"{name}_p50"] / max(q[f"{name}_p50"], 1e-9)
-        print(f"{name:<16}{d[f'{name}_p50']:>12}{d[f'{name}_p95']:>8}{q[f'{name}_p50']:>12}{q[f'{name}_p95']:>8}"
-              f"{ratio:>10.1f}x")
+        print(
+            f"{name:<16}{d[f'{name}_p50']:>12}{d[f'{name}_p95']:>8}{q[f'{name}_p50']:>12}{q[f'{name}_p95']:>8}"
+            f"{ratio:>10.1f}x"
+        )
     print(json.dumps({"rows": args.rows, "load": round(load, 1), **results}))
 
 

@@ -31,7 +31,7 @@ recall@10 >= 0.98 against exact float32 search, index memory <= 600 MB, adding 1
 
 from __future__ import annotations
 
-from paperwire.threads import quiet_thread_pools  # noqa: E402 - as every entry point, before faiss or PyTorch load
+from paperwire.threads import quiet_thread_pools
 
 quiet_thread_pools()
 
@@ -40,25 +40,25 @@ import os
 for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_name] = "1"
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import shutil  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
-import faiss  # noqa: E402
-import numpy as np  # noqa: E402
+import faiss
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from paperwire.config import load_settings  # noqa: E402
-from paperwire.search.query import Filters  # noqa: E402
-from paperwire.search.vector_index import BinaryVectorIndex  # noqa: E402
-from paperwire.store import Store  # noqa: E402
-from paperwire.store.index_rows import IndexRows  # noqa: E402
+from paperwire.config import load_settings
+from paperwire.search.query import Filters
+from paperwire.search.vector_index import BinaryVectorIndex
+from paperwire.store import Store
+from paperwire.store.index_rows import IndexRows
 
 MODEL = "bench/synthetic-384"
 RARE = "c00"
@@ -95,15 +95,24 @@ def metadata(rng: np.random.Generator, n: int, first: int) -> tuple[list[str], n
     return ids, published, categories
 
 
-def batches(vectors: np.ndarray, ids: list[str], published: np.ndarray, categories: list[list[str]],
-            first: int = 0, size: int = 100_000) -> Iterator[IndexRows]:  # fmt: skip
+def batches(
+    vectors: np.ndarray,
+    ids: list[str],
+    published: np.ndarray,
+    categories: list[list[str]],
+    first: int = 0,
+    size: int = 100_000,
+) -> Iterator[IndexRows]:
     for start in range(0, len(ids), size):
         stop = min(start + size, len(ids))
         yield IndexRows(
-            ids=ids[start:stop], vectors=vectors[start:stop], published=published[start:stop],
-            categories=categories[start:stop], hidden=np.zeros(stop - start, dtype=bool),
+            ids=ids[start:stop],
+            vectors=vectors[start:stop],
+            published=published[start:stop],
+            categories=categories[start:stop],
+            hidden=np.zeros(stop - start, dtype=bool),
             stamps=np.arange(first + start, first + stop, dtype=np.int64),
-        )  # fmt: skip
+        )
 
 
 def timed(function: Callable[[], object]) -> tuple[float, object]:
@@ -132,14 +141,21 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--exact-queries", type=int, default=30)
     parser.add_argument("--candidates", type=int, default=1000)
-    parser.add_argument("--home", type=Path, default=None, help="where the index files go (default: a temporary folder)")
+    parser.add_argument(
+        "--home", type=Path, default=None, help="where the index files go (default: a temporary folder)"
+    )
     args = parser.parse_args()
     faiss.omp_set_num_threads(1)
     home = args.home or Path(tempfile.mkdtemp(prefix="paperwire-vbench-"))
     settings = load_settings(home=home, vector_candidates=args.candidates)
     store = Store.open(settings)
-    figures: dict[str, object] = {"rows": args.rows, "dim": args.dim, "queries": args.queries,
-                                  "candidates": args.candidates, "threads": 1}  # fmt: skip
+    figures: dict[str, object] = {
+        "rows": args.rows,
+        "dim": args.dim,
+        "queries": args.queries,
+        "candidates": args.candidates,
+        "threads": 1,
+    }
     try:
         mixture = Mixture(args.dim, args.clusters, seed=1)
         seconds, vectors = timed(lambda: mixture.draw(args.rows))
@@ -179,10 +195,11 @@ def main() -> None:
             return rare_rows[np.argpartition(-(vectors[rare_rows] @ query), 10)[:10]]
 
         for name, function in (("semantic", brute), ("filtered", brute_filtered)):
-            latencies = [timed(lambda q=q: function(q))[0] for q in queries[: args.exact_queries]]
+            latencies = [timed(lambda q=q, function=function: function(q))[0] for q in queries[: args.exact_queries]]
             figures[f"exact_{name}"] = percentiles(latencies)
             figures[name]["speedup_vs_exact_p50"] = round(  # type: ignore[index]
-                figures[f"exact_{name}"]["p50_ms"] / figures[name]["p50_ms"], 1)  # type: ignore[index]
+                figures[f"exact_{name}"]["p50_ms"] / figures[name]["p50_ms"], 1
+            )  # type: ignore[index]
 
         figures["memory_mb"] = round(index.memory_bytes() / 2**20, 1)
         figures["exact_float32_memory_mb"] = round(vectors.nbytes / 2**20, 1)
@@ -204,15 +221,24 @@ def main() -> None:
 
 
 def print_table(f: dict) -> None:
-    print(f"\nBinaryVectorIndex, {f['rows']:,} x {f['dim']}, {f['queries']} queries, one thread, "
-          f"{f['candidates']} Hamming candidates -> int8 -> 64 float32\n")  # fmt: skip
+    print(
+        f"\nBinaryVectorIndex, {f['rows']:,} x {f['dim']}, {f['queries']} queries, one thread, "
+        f"{f['candidates']} Hamming candidates -> int8 -> 64 float32\n"
+    )
     print(f"{'':28}{'index':>12}{'exact f32':>12}{'ratio':>9}{'recall@10':>11}")
-    for name, label in (("semantic", "semantic p50 / p95 ms"), ("filtered", f"filtered {f['filter_selectivity']:.0%} p50 / p95")):
+    for name, label in (
+        ("semantic", "semantic p50 / p95 ms"),
+        ("filtered", f"filtered {f['filter_selectivity']:.0%} p50 / p95"),
+    ):
         mine, exact = f[name], f[f"exact_{name}"]
-        print(f"{label:28}{mine['p50_ms']:>6} /{mine['p95_ms']:>5}{exact['p50_ms']:>6} /{exact['p95_ms']:>5}"
-              f"{mine['speedup_vs_exact_p50']:>8}x{mine['recall_at_10']:>11}")  # fmt: skip
-    print(f"{'memory MB (arrays)':28}{f['memory_mb']:>12}{f['exact_float32_memory_mb']:>12}"
-          f"{f['exact_float32_memory_mb'] / f['memory_mb']:>8.1f}x")  # fmt: skip
+        print(
+            f"{label:28}{mine['p50_ms']:>6} /{mine['p95_ms']:>5}{exact['p50_ms']:>6} /{exact['p95_ms']:>5}"
+            f"{mine['speedup_vs_exact_p50']:>8}x{mine['recall_at_10']:>11}"
+        )
+    print(
+        f"{'memory MB (arrays)':28}{f['memory_mb']:>12}{f['exact_float32_memory_mb']:>12}"
+        f"{f['exact_float32_memory_mb'] / f['memory_mb']:>8.1f}x"
+    )
     print(f"{'add 1,000 s (persisted)':28}{f['add_1000_s']:>12}{f['exact_add_1000_s']:>12}")
     print(f"{'disk MB':28}{f['disk_mb']:>12}")
     print(f"{'build / load s':28}{f['build_s']:>6} /{f['load_s']:>5}")

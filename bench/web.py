@@ -36,7 +36,7 @@ a small vector index, not a 75k one. Keyword search covers all papers.
 
 from __future__ import annotations
 
-from paperwire.threads import quiet_thread_pools  # noqa: E402 - as every entry point, before faiss or PyTorch load
+from paperwire.threads import quiet_thread_pools
 
 quiet_thread_pools()
 
@@ -60,13 +60,50 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from paperwire.config import load_settings  # noqa: E402
+from paperwire.config import load_settings
 
 DATA = REPO.parent / "shared" / "data" / "arxiv-daily-2025-2026" / "papers.jsonl.xz"
 NO_VECTOR_REQUESTS = 20  # each embeds the paper's text on the CPU to find similar papers: slow, so fewer
 WRK_PATHS = ("/", "/api/daily_papers", "/static/site.css")
-_STOP = set("with from that this their using based towards toward into over under via without through about than "
-            "when what which while where more most less very also only such these those have been being each".split())  # fmt: skip
+_STOP = set(
+    [
+        "with",
+        "from",
+        "that",
+        "this",
+        "their",
+        "using",
+        "based",
+        "towards",
+        "toward",
+        "into",
+        "over",
+        "under",
+        "via",
+        "without",
+        "through",
+        "about",
+        "than",
+        "when",
+        "what",
+        "which",
+        "while",
+        "where",
+        "more",
+        "most",
+        "less",
+        "very",
+        "also",
+        "only",
+        "such",
+        "these",
+        "those",
+        "have",
+        "been",
+        "being",
+        "each",
+    ]
+)
 _TOKEN = re.compile(r"[a-z][a-z\-]{3,}")
 
 
@@ -103,8 +140,11 @@ def timed(client: Any, urls: list[str]) -> dict[str, float]:
         if response.status_code != 200:
             raise SystemExit(f"{url}: HTTP {response.status_code}: {response.text[:300]}")
     times.sort()
-    return {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1),
-            "n": len(times)}  # fmt: skip
+    return {
+        "p50_ms": round(statistics.median(times), 1),
+        "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1),
+        "n": len(times),
+    }
 
 
 def server_side(settings: Any, args: argparse.Namespace, work: Path) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -172,8 +212,13 @@ def free_port() -> int:
 
 
 def run_wrk(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    out = subprocess.run(["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency", url],
-                         capture_output=True, text=True, timeout=args.duration + 60, check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        timeout=args.duration + 60,
+        check=True,
+    ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
@@ -185,8 +230,13 @@ def run_wrk(url: str, args: argparse.Namespace) -> dict[str, Any]:
         value, unit = float(found.group(1)), found.group(2)
         return round(value * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit], 2)
 
-    return {"rps": round(rps, 1), "p50_ms": pct("50"), "p99_ms": pct("99"), "non_2xx": int(bad.group(1)) if bad else 0,
-            "socket_errors": errors.group(1).strip() if errors else None}  # fmt: skip
+    return {
+        "rps": round(rps, 1),
+        "p50_ms": pct("50"),
+        "p99_ms": pct("99"),
+        "non_2xx": int(bad.group(1)) if bad else 0,
+        "socket_errors": errors.group(1).strip() if errors else None,
+    }
 
 
 def throughput(home: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -198,8 +248,12 @@ def throughput(home: Path, args: argparse.Namespace) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERWIRE_")}
     # The scheduler would start embedding the ~70k papers without vectors and take the CPU from the server.
     env.update(PAPERWIRE_HOME=str(home), PAPERWIRE_EMBEDDING_DEVICE="cpu", PAPERWIRE_SCHEDULER_ENABLED="false")
-    server = subprocess.Popen([sys.executable, "-m", "paperwire", "serve", "--workers", str(args.workers),
-                               "--port", str(port)], cwd=REPO, env=env, start_new_session=True)  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-m", "paperwire", "serve", "--workers", str(args.workers), "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         import httpx
@@ -250,21 +304,40 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    print(f"\nCorpus: {setup['papers']} papers (ingest {setup['ingest_s']} s, indexes {setup['index_s']} s); "
-          f"{setup['vectors']} demo vectors imported (semantic side of hybrid and similar papers only see those)")  # fmt: skip
+    print(
+        f"\nCorpus: {setup['papers']} papers (ingest {setup['ingest_s']} s, indexes {setup['index_s']} s); "
+        f"{setup['vectors']} demo vectors imported (semantic side of hybrid and similar papers only see those)"
+    )
     print(f"\nServer-side latency, in-process, one at a time ({args.requests} requests each)")
     print(f"{'page':<16}{'p50 ms':>10}{'p95 ms':>10}")
     for name, figures in latencies.items():
         print(f"{name:<16}{figures['p50_ms']:>10}{figures['p95_ms']:>10}")
     if rates:
-        print(f"\nThroughput: paperwire serve --workers {args.workers}, wrk -t{args.threads} -c{args.connections} "
-              f"-d{args.duration}s, loopback, {os.cpu_count()} cores shared by server and wrk")  # fmt: skip
+        print(
+            f"\nThroughput: paperwire serve --workers {args.workers}, wrk -t{args.threads} -c{args.connections} "
+            f"-d{args.duration}s, loopback, {os.cpu_count()} cores shared by server and wrk"
+        )
         print(f"{'path':<20}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
         for path, figures in rates.items():
-            print(f"{path:<20}{figures['rps']:>10}{figures['p50_ms']!s:>10}{figures['p99_ms']!s:>10}{figures['non_2xx']:>10}")
-    print(json.dumps({"bench": "web", "cores": os.cpu_count(), "setup": setup, "latency": latencies,
-                      "wrk": {"workers": args.workers, "connections": args.connections, "duration_s": args.duration,
-                              "results": rates}}))  # fmt: skip
+            print(
+                f"{path:<20}{figures['rps']:>10}{figures['p50_ms']!s:>10}{figures['p99_ms']!s:>10}{figures['non_2xx']:>10}"
+            )
+    print(
+        json.dumps(
+            {
+                "bench": "web",
+                "cores": os.cpu_count(),
+                "setup": setup,
+                "latency": latencies,
+                "wrk": {
+                    "workers": args.workers,
+                    "connections": args.connections,
+                    "duration_s": args.duration,
+                    "results": rates,
+                },
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -29,9 +29,7 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(
         10000, ge=0, description="How long an SQLite writer waits for a lock before failing."
     )
-    arxiv_api_url: str = Field(
-        "https://export.arxiv.org/api/query", description="Base URL of the arXiv API (Atom)."
-    )
+    arxiv_api_url: str = Field("https://export.arxiv.org/api/query", description="Base URL of the arXiv API (Atom).")
     oai_url: str = Field("https://oaipmh.arxiv.org/oai", description="Base URL of arXiv's OAI-PMH endpoint.")
     hf_api_url: str = Field(
         "https://huggingface.co/api/daily_papers", description="Hugging Face daily papers API endpoint."
@@ -69,12 +67,14 @@ class Settings(BaseSettings):
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant of hybrid search.")
     keyword_weight: float = Field(
-        0.4, ge=0, le=1,
+        0.4,
+        ge=0,
+        le=1,
         description="Weight of the keyword side when fusion is calibrated or linear (semantic gets the rest).",
     )
     relevance_floor: bool = Field(
         True,
-        description="A search that nothing answers closely says so (\"no close matches\", the nearest few labelled "
+        description='A search that nothing answers closely says so ("no close matches", the nearest few labelled '
         "weak; feeds and digest topics get none) instead of listing the best of the poor matches.",
     )
     index_sync_interval: float = Field(
@@ -103,7 +103,9 @@ class Settings(BaseSettings):
     trending_gravity: float = Field(
         1.8, ge=0, description="Time decay of the trending score: votes / (hours since listed + 2) ** gravity."
     )
-    submission_max_age_days: int = Field(14, ge=0, description="Oldest paper (days since first published) that may be submitted.")
+    submission_max_age_days: int = Field(
+        14, ge=0, description="Oldest paper (days since first published) that may be submitted."
+    )
     submissions_per_day: int = Field(10, ge=0, description="Submissions one user may make per day.")
     signin_link_minutes: int = Field(15, ge=1, description="How long a sign-in link stays valid.")
     smtp_host: str = Field("127.0.0.1", description="SMTP server for sign-in links and digests.")
@@ -116,12 +118,12 @@ class Settings(BaseSettings):
         "paperwire/0.1 (self-hosted research paper hub)", description="User-Agent sent to remote sources."
     )
     signin_mails_per_address: int = Field(
-        3, ge=1, description="Sign-in mails one address may be sent per signin_link_minutes (while it is "
+        3,
+        ge=1,
+        description="Sign-in mails one address may be sent per signin_link_minutes (while it is "
         "limited, the links already mailed to it still work, so many senders cannot lock its owner out).",
     )
-    signin_mails_per_ip: int = Field(
-        20, ge=1, description="Sign-in mails one client IP address may request per hour."
-    )
+    signin_mails_per_ip: int = Field(20, ge=1, description="Sign-in mails one client IP address may request per hour.")
     votes_per_hour: int = Field(300, ge=1, description="Votes (and vote withdrawals) one user may make per hour.")
     comments_per_hour: int = Field(30, ge=1, description="Comments one user may post or edit per hour.")
     subscription_mails_per_address: int = Field(
@@ -149,15 +151,19 @@ class Settings(BaseSettings):
         600.0, gt=0, description="Seconds after which a digest claimed by a sender that died may be claimed again."
     )
     digest_topic_mode: str = Field(
-        "hybrid", pattern="^(hybrid|keyword|semantic)$",
+        "hybrid",
+        pattern="^(hybrid|keyword|semantic)$",
         description="How a subscriber's topics are searched: hybrid, keyword (no embedder needed) or semantic.",
     )
     scheduler_enabled: bool = Field(
-        True, description="Run a job worker (fetch, embed, index, send digests) inside `paperwire serve`. "
+        True,
+        description="Run a job worker (fetch, embed, index, send digests) inside `paperwire serve`. "
         "Off when separate `paperwire worker` processes do that work.",
     )
     scheduler_interval: float = Field(
-        300.0, gt=0, description="Period in seconds of the fetch, embed, index and send jobs (each runs once per period)."
+        300.0,
+        gt=0,
+        description="Period in seconds of the fetch, embed, index and send jobs (each runs once per period).",
     )
     scheduler_embed_limit: int = Field(
         500, ge=0, description="Papers one embed job embeds at most; a follow-up job continues a larger backlog."
@@ -166,7 +172,9 @@ class Settings(BaseSettings):
         True, description="Whether the fetch job fetches new papers of the followed categories from the arXiv API."
     )
     job_lease: float = Field(
-        60.0, gt=0, description="Seconds a worker holds a job without renewing it; after that (the worker died) "
+        60.0,
+        gt=0,
+        description="Seconds a worker holds a job without renewing it; after that (the worker died) "
         "another worker takes the job over. Renewed every third of it while the job runs.",
     )
     job_poll_interval: float = Field(
@@ -176,16 +184,24 @@ class Settings(BaseSettings):
     job_retry_delay: float = Field(
         30.0, ge=0, description="Seconds before a failed job is tried again; doubled for each further attempt."
     )
-    job_retention_days: float = Field(7.0, gt=0, description="Days finished jobs are kept before the prune job deletes them.")
+    job_retention_days: float = Field(
+        7.0, gt=0, description="Days finished jobs are kept before the prune job deletes them."
+    )
     worker_metrics_port: int = Field(
-        0, ge=0, le=65535, description="Port on 127.0.0.1 where a job worker (`paperwire worker`, or the one inside "
+        0,
+        ge=0,
+        le=65535,
+        description="Port on 127.0.0.1 where a job worker (`paperwire worker`, or the one inside "
         "`paperwire serve`) serves its own Prometheus metrics (jobs run, embedded papers); 0: none.",
     )
     metrics_token: str | None = Field(
-        None, description="Token that /metrics asks of every client (`Authorization: Bearer <token>`); from the "
+        None,
+        description="Token that /metrics asks of every client (`Authorization: Bearer <token>`); from the "
         "environment only. Empty: /metrics answers loopback clients (127.0.0.0/8, ::1) only.",
     )
-    log_format: str = Field("text", pattern="^(text|json)$", description="Log lines as text or as JSON objects (one a line).")
+    log_format: str = Field(
+        "text", pattern="^(text|json)$", description="Log lines as text or as JSON objects (one a line)."
+    )
     log_level: str = Field(
         "INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$", description="Least severe log level written to standard error."
     )
@@ -197,7 +213,5 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**clean)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise ConfigError(f"invalid settings: {problems}") from exc

@@ -89,7 +89,7 @@ def render(readme: str) -> str:
         pattern = re.compile(rf"(<!-- {marker}:start -->\n)(?:.*?\n)?(<!-- {marker}:end -->)", re.S)
         if not pattern.search(readme):
             raise SystemExit(f"README has no <!-- {marker}:start --> ... <!-- {marker}:end --> section")
-        readme = pattern.sub(lambda m: m.group(1) + content + "\n" + m.group(2), readme)
+        readme = pattern.sub(lambda m, content=content: m.group(1) + content + "\n" + m.group(2), readme)
     return readme
 
 

@@ -124,8 +124,9 @@ class Mailer:
         s = self.settings
         try:
             if s.smtp_security == "tls":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=self.timeout,
-                                                      context=ssl.create_default_context())  # fmt: skip
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    s.smtp_host, s.smtp_port, timeout=self.timeout, context=ssl.create_default_context()
+                )
             else:
                 smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=self.timeout)
                 if s.smtp_security == "starttls":
@@ -133,7 +134,9 @@ class Mailer:
             if s.smtp_user:
                 smtp.login(s.smtp_user, s.smtp_password or "")
         except smtplib.SMTPAuthenticationError as exc:
-            raise MailUnavailable(f"mail server {self._where()} refused the login of {s.smtp_user!r}: {_reply(exc)}") from None
+            raise MailUnavailable(
+                f"mail server {self._where()} refused the login of {s.smtp_user!r}: {_reply(exc)}"
+            ) from None
         except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
             raise MailUnavailable(f"mail server {self._where()} could not be reached: {_reason(exc)}") from None
         return smtp

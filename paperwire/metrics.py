@@ -26,7 +26,9 @@ SEARCH_SECONDS = Histogram(
 )
 EMAILS = Counter("paperwire_emails", "Emails handed to the SMTP server, by outcome (sent, failed).", ["outcome"])
 PAPERS_INGESTED = Counter(
-    "paperwire_papers_ingested", "Papers written by ingest, by source and outcome (added, updated).", ["source", "outcome"]
+    "paperwire_papers_ingested",
+    "Papers written by ingest, by source and outcome (added, updated).",
+    ["source", "outcome"],
 )
 
 
@@ -43,7 +45,8 @@ def record_ingest(source: str, report: Any) -> None:
 
 PAPERS_EMBEDDED = Counter("paperwire_papers_embedded", "Papers embedded (vectors written), by model.", ["model"])
 JOBS_RUN = Counter(
-    "paperwire_jobs_run", "Background jobs run by this process, by kind and outcome (done, queued, failed, lost).",
+    "paperwire_jobs_run",
+    "Background jobs run by this process, by kind and outcome (done, queued, failed, lost).",
     ["kind", "outcome"],
 )
 JOB_SECONDS = Histogram("paperwire_job_duration_seconds", "Time to run one background job, by kind.", ["kind"])
@@ -62,9 +65,12 @@ def registry() -> CollectorRegistry:
 
 def job_queue(depth: dict[tuple[str, str], int]) -> CollectorRegistry:
     """The queue's depth as a one-scrape gauge family, `paperwire_jobs{kind, state}`."""
-    family = GaugeMetricFamily("paperwire_jobs", "Jobs in the queue by kind and state (queued = due now, "
-                               "waiting = due later, running, done, failed), read from the database at each scrape.",
-                               labels=["kind", "state"])  # fmt: skip
+    family = GaugeMetricFamily(
+        "paperwire_jobs",
+        "Jobs in the queue by kind and state (queued = due now, "
+        "waiting = due later, running, done, failed), read from the database at each scrape.",
+        labels=["kind", "state"],
+    )
     for (kind, state), count in sorted(depth.items()):
         family.add_metric([kind, state], count)
 

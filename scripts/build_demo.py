@@ -20,8 +20,10 @@ MONTH = "2026-02"
 def build(shared: Path, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     kept = 0
-    with lzma.open(shared / "arxiv-daily-2025-2026/papers.jsonl.xz", "rt", encoding="utf-8") as src, \
-            lzma.open(out / "papers.jsonl.xz", "wt", encoding="utf-8", preset=9) as dst:  # fmt: skip
+    with (
+        lzma.open(shared / "arxiv-daily-2025-2026/papers.jsonl.xz", "rt", encoding="utf-8") as src,
+        lzma.open(out / "papers.jsonl.xz", "wt", encoding="utf-8", preset=9) as dst,
+    ):
         for line in src:
             if json.loads(line)["published"].startswith(MONTH):
                 dst.write(line)
@@ -31,15 +33,20 @@ def build(shared: Path, out: Path) -> None:
         doc = json.loads(day_file.read_text(encoding="utf-8"))
         for parsed in parse_hf_daily(doc, day_file.name):
             paper, listing = parsed.paper, parsed.listing
-            items.append({
-                "publishedAt": f"{listing.list_date.isoformat()}T00:00:00.000Z",
-                "title": paper.title,
-                "paper": {
-                    "id": paper.arxiv_id, "title": paper.title, "summary": paper.abstract,
-                    "authors": [{"name": name} for name in paper.authors],
-                    "upvotes": listing.upvotes, "githubRepo": paper.code_url,
-                },
-            })  # fmt: skip
+            items.append(
+                {
+                    "publishedAt": f"{listing.list_date.isoformat()}T00:00:00.000Z",
+                    "title": paper.title,
+                    "paper": {
+                        "id": paper.arxiv_id,
+                        "title": paper.title,
+                        "summary": paper.abstract,
+                        "authors": [{"name": name} for name in paper.authors],
+                        "upvotes": listing.upvotes,
+                        "githubRepo": paper.code_url,
+                    },
+                }
+            )
     with lzma.open(out / "hf-daily.json.xz", "wt", encoding="utf-8", preset=9) as dst:
         json.dump(items, dst, ensure_ascii=False)
     print(f"{kept} papers from {MONTH}, {len(items)} daily-list entries -> {out}")

@@ -20,6 +20,9 @@ if __name__ == "__main__":
     records = [json.loads(line) for line in (FIXTURES / "papers-300.jsonl").open(encoding="utf-8")]
     embedder = load_embedder(load_settings())
     vectors = embedder.embed([paper_text(r["title"], " ".join(r["abstract"].split())) for r in records])
-    np.savez_compressed(FIXTURES / "papers-300.vectors.npz", ids=np.array([r["id"] for r in records]),
-                        vectors=vectors.astype(np.float16))  # fmt: skip
+    np.savez_compressed(
+        FIXTURES / "papers-300.vectors.npz",
+        ids=np.array([r["id"] for r in records]),
+        vectors=vectors.astype(np.float16),
+    )
     print(f"{len(records)} vectors of {embedder.name} ({embedder.dim} dims)")

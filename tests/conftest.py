@@ -10,8 +10,8 @@ import itertools
 import os
 import tempfile
 from collections.abc import Iterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -47,7 +47,7 @@ def postgres_url() -> Iterator[str | None]:
         import pgserver
 
         server = pgserver.get_server(tempfile.mkdtemp(prefix="paperwire-pg-"), cleanup_mode="stop")
-    except Exception as exc:  # noqa: BLE001 - any failure to start means "no PostgreSQL here"
+    except Exception as exc:
         if os.environ.get("PAPERWIRE_REQUIRE_POSTGRES") == "1":
             raise RuntimeError(f"PostgreSQL required but could not start: {exc}") from exc
         yield None
@@ -135,7 +135,7 @@ class SmtpSink:
         sink = self
 
         class Handler:
-            async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001 - aiosmtpd's hook
+            async def handle_DATA(self, server, session, envelope):
                 import email
                 from email import policy
 

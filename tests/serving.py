@@ -22,8 +22,12 @@ def free_port() -> int:
 def served(env: dict[str, str], *args: str, timeout: float = 120) -> Iterator[str]:
     """Run `paperwire serve ARGS` with `env` until /healthz answers; yields its base URL, stops it after."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "paperwire", "serve", "--port", str(port), *args], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-m", "paperwire", "serve", "--port", str(port), *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout

@@ -34,7 +34,9 @@ def test_bad_records_in_json_output(settings: Settings, tmp_path: Path) -> None:
     path.write_text('{"id": "2501.00001", "title": "T", "abstract": "a"}\n[1]\n')
     result = run(settings, "ingest", str(path), "--json")
     assert result.exit_code == 0
-    assert json.loads(result.stdout)["errors"] == [{"file": str(path), "line": 2, "reason": "line is not a JSON object"}]
+    assert json.loads(result.stdout)["errors"] == [
+        {"file": str(path), "line": 2, "reason": "line is not a JSON object"}
+    ]
 
 
 def test_strict_exits_non_zero_with_one_line(settings: Settings, tmp_path: Path) -> None:
@@ -97,7 +99,9 @@ def test_migrate_reports_the_revision(settings: Settings) -> None:
     from paperwire.store.migrate import head_revision
 
     result = run(settings, "migrate")
-    assert result.exit_code == 0 and f"at revision {head_revision(Store.open(settings, migrate=False))}" in result.stdout
+    assert (
+        result.exit_code == 0 and f"at revision {head_revision(Store.open(settings, migrate=False))}" in result.stdout
+    )
 
 
 def test_readme_reference_is_generated_from_the_code() -> None:

@@ -22,15 +22,24 @@ runner = CliRunner()
 TITLE = "Markup [bold]in a title[/bold] and a stray [/x] tag"
 
 
-def run(settings: Settings, *args: str):  # noqa: ANN201 - a click Result
-    env = {"PAPERWIRE_HOME": str(settings.home), "PAPERWIRE_DATABASE_URL": settings.database_url or "", "COLUMNS": "200"}
+def run(settings: Settings, *args: str):
+    env = {
+        "PAPERWIRE_HOME": str(settings.home),
+        "PAPERWIRE_DATABASE_URL": settings.database_url or "",
+        "COLUMNS": "200",
+    }
     return runner.invoke(app, list(args), env=env)
 
 
 def _paper(tmp_path: Path) -> Path:
-    record = {"id": "2503.99998", "title": TITLE, "abstract": "A zebrafish [red]study[/] of [/x] tags.",
-              "authors": ["Eve [/]", "Mallory [link=https://evil.example]"], "categories": ["cs.CV"],
-              "published": "2025-03-18"}  # fmt: skip
+    record = {
+        "id": "2503.99998",
+        "title": TITLE,
+        "abstract": "A zebrafish [red]study[/] of [/x] tags.",
+        "authors": ["Eve [/]", "Mallory [link=https://evil.example]"],
+        "categories": ["cs.CV"],
+        "published": "2025-03-18",
+    }
     path = tmp_path / "markup.jsonl"
     path.write_text(json.dumps(record) + "\n")
     return path

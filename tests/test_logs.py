@@ -13,8 +13,16 @@ from paperwire.logs import JsonFormatter
 
 
 def test_json_formatter_keeps_extras_and_the_exception() -> None:
-    record = logging.makeLogRecord({"name": "paperwire.jobs", "levelname": "ERROR", "levelno": 40,
-                                    "msg": "job %s failed", "args": (7,), "job_kind": "embed"})  # fmt: skip
+    record = logging.makeLogRecord(
+        {
+            "name": "paperwire.jobs",
+            "levelname": "ERROR",
+            "levelno": 40,
+            "msg": "job %s failed",
+            "args": (7,),
+            "job_kind": "embed",
+        }
+    )
     try:
         raise RuntimeError("out of memory")
     except RuntimeError:
@@ -25,11 +33,21 @@ def test_json_formatter_keeps_extras_and_the_exception() -> None:
     assert entry["time"].endswith("+00:00")
 
 
-def test_a_worker_writes_json_lines_when_asked(tmp_path) -> None:  # noqa: ANN001
-    env = os.environ | {"PAPERWIRE_HOME": str(tmp_path), "PAPERWIRE_LOG_FORMAT": "json", "PAPERWIRE_SCHEDULER_FETCH": "false"}
+def test_a_worker_writes_json_lines_when_asked(tmp_path) -> None:
+    env = os.environ | {
+        "PAPERWIRE_HOME": str(tmp_path),
+        "PAPERWIRE_LOG_FORMAT": "json",
+        "PAPERWIRE_SCHEDULER_FETCH": "false",
+    }
     env.pop("PAPERWIRE_DATABASE_URL", None)
-    done = subprocess.run([sys.executable, "-m", "paperwire", "worker", "--once"], env=env, capture_output=True,
-                          text=True, timeout=120, check=False)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "paperwire", "worker", "--once"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in done.stderr.splitlines() if line.strip()]
     assert any(e["logger"] == "paperwire.jobs" and "embed: done: nothing to embed" in e["message"] for e in lines)

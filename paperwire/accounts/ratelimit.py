@@ -40,8 +40,13 @@ def signin_per_address(settings: Settings) -> Limit:
     """Sign-in mails to one address, per link lifetime: a short window that many IPs together cannot stretch,
     and while it is full every link mailed in it still works, so its owner is never locked out."""
     minutes = settings.signin_link_minutes
-    return Limit("signin-address", settings.signin_mails_per_address, minutes * 60, "sign-in mails to this address",
-                 advice=f"the links mailed to it in the last {minutes} minutes still work: use the newest one")  # fmt: skip
+    return Limit(
+        "signin-address",
+        settings.signin_mails_per_address,
+        minutes * 60,
+        "sign-in mails to this address",
+        advice=f"the links mailed to it in the last {minutes} minutes still work: use the newest one",
+    )
 
 
 def signin_per_ip(settings: Settings) -> Limit:

@@ -67,9 +67,12 @@ def _check_shared(store: Store, key: str, path: Path) -> None:
     if seen == fingerprint:
         return
     if seen is not None:
-        log.warning("the signing key in %s is not the one this database was last used with: sessions and mailed "
-                    "links made before are refused. If several machines serve this site, copy one key file to all "
-                    "of them or set PAPERWIRE_SECRET_KEY", path)  # fmt: skip
+        log.warning(
+            "the signing key in %s is not the one this database was last used with: sessions and mailed "
+            "links made before are refused. If several machines serve this site, copy one key file to all "
+            "of them or set PAPERWIRE_SECRET_KEY",
+            path,
+        )
     try:
         set_state(store, _FINGERPRINT, fingerprint)
     except SQLAlchemyError:  # a read-only database: nothing to compare with until it is writable

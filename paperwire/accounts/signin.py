@@ -44,9 +44,16 @@ def _signer(secret: str) -> URLSafeSerializer:
 
 
 def request_link(
-    store: Store, settings: Settings, mailer: Mailer, email: str, *, secret: str,
-    ip: str | None = None, next_url: str | None = None, now: datetime | None = None,
-) -> str:  # fmt: skip
+    store: Store,
+    settings: Settings,
+    mailer: Mailer,
+    email: str,
+    *,
+    secret: str,
+    ip: str | None = None,
+    next_url: str | None = None,
+    now: datetime | None = None,
+) -> str:
     """Mail a one-time sign-in link to `email`; returns the normalised address.
 
     Raises InvalidInput for a malformed address, RateLimited past the per-IP limit or the per-address
@@ -63,10 +70,17 @@ def request_link(
     minutes = settings.signin_link_minutes
     with store.write() as conn:
         repo.prune_login_tokens(conn, now - timedelta(days=1))
-        repo.insert_login_token(conn, {
-            "token_hash": hash_token(raw), "email": address, "next_url": safe_next(next_url),
-            "created_at": now, "expires_at": now + timedelta(minutes=minutes), "requested_ip": (ip or None),
-        })  # fmt: skip
+        repo.insert_login_token(
+            conn,
+            {
+                "token_hash": hash_token(raw),
+                "email": address,
+                "next_url": safe_next(next_url),
+                "created_at": now,
+                "expires_at": now + timedelta(minutes=minutes),
+                "requested_ip": (ip or None),
+            },
+        )
     link = f"{settings.site_url.rstrip('/')}/signin/{_signer(secret).dumps(raw)}"
     text = (
         f"Hello,\n\nsomeone (hopefully you) asked to sign in to Paperwire at {settings.site_url} with this address.\n"

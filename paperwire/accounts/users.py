@@ -42,7 +42,9 @@ def normalise_email(text: str) -> str:
     if len(raw) > MAX_EMAIL:
         raise InvalidAddress(shown, f"too long ({MAX_EMAIL} characters at most)")
     try:
-        valid = validate_email(raw, check_deliverability=False, allow_smtputf8=False, strict=True)  # strict: <= 64 before @
+        valid = validate_email(
+            raw, check_deliverability=False, allow_smtputf8=False, strict=True
+        )  # strict: <= 64 before @
     except EmailNotValidError as exc:
         raise InvalidAddress(shown, str(exc)) from None
     return valid.ascii_email.lower()

@@ -55,7 +55,9 @@ def _show_skipped(error: RecordError) -> None:
 def ingest(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Files to read: plain, .gz or .xz.")],
-    fmt: Annotated[str | None, typer.Option("--format", help=f"Input format, one of {', '.join(FORMATS)}; detected when omitted.")] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help=f"Input format, one of {', '.join(FORMATS)}; detected when omitted.")
+    ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad record with exit code 3.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
 ) -> None:
@@ -79,8 +81,15 @@ def ingest(
             progress.update(tasks[path], completed=done, records=records)
 
         try:
-            report = ingest_paths(store, paths, fmt=fmt, strict=strict, batch_size=settings.ingest_batch_size,
-                                  on_error=None if as_json else _show_skipped, on_progress=on_progress)  # fmt: skip
+            report = ingest_paths(
+                store,
+                paths,
+                fmt=fmt,
+                strict=strict,
+                batch_size=settings.ingest_batch_size,
+                on_error=None if as_json else _show_skipped,
+                on_progress=on_progress,
+            )
         except StrictStop as stop:
             _print_report(stop.report, as_json)
             raise
@@ -88,14 +97,19 @@ def ingest(
     _exit_if_nothing_read(report, as_json)
 
 
-def _ingest_fetched(store: Store, settings: Settings, items: Any, source: str, label: str, as_json: bool) -> IngestReport:
+def _ingest_fetched(
+    store: Store, settings: Settings, items: Any, source: str, label: str, as_json: bool
+) -> IngestReport:
     with progress_bar() as progress:
         task = progress.add_task(escape(label), total=None, records=0)
         report = ingest_items(
-            store, items, source=source, batch_size=min(settings.ingest_batch_size, 100),
+            store,
+            items,
+            source=source,
+            batch_size=min(settings.ingest_batch_size, 100),
             on_error=None if as_json else _show_skipped,
             on_batch=lambda r: progress.update(task, records=r.processed),
-        )  # fmt: skip
+        )
     _print_report(report, as_json)
     return report
 
@@ -104,7 +118,9 @@ def _ingest_fetched(store: Store, settings: Settings, items: Any, source: str, l
 def fetch_arxiv(
     ctx: typer.Context,
     category: Annotated[str, typer.Option("--category", help="arXiv category, e.g. cs.CL.")],
-    since: Annotated[str | None, typer.Option("--since", help="Stop at papers last updated before this date (YYYY-MM-DD).")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Stop at papers last updated before this date (YYYY-MM-DD).")
+    ] = None,
     max_results: Annotated[int | None, typer.Option("--max", help="Fetch at most this many papers.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
 ) -> None:
@@ -125,7 +141,10 @@ def fetch_arxiv(
 def fetch_oai(
     ctx: typer.Context,
     set_spec: Annotated[str, typer.Option("--set", help="OAI-PMH set, e.g. cs or physics:hep-th.")],
-    from_date: Annotated[str | None, typer.Option("--from", help="Harvest records changed since this date; default: where the last run stopped.")] = None,
+    from_date: Annotated[
+        str | None,
+        typer.Option("--from", help="Harvest records changed since this date; default: where the last run stopped."),
+    ] = None,
     until: Annotated[str | None, typer.Option("--until", help="Harvest records changed up to this date.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
 ) -> None:
@@ -171,7 +190,9 @@ def fetch_hf(
 @app.command()
 def submit(
     ctx: typer.Context,
-    arxiv_id: Annotated[str, typer.Argument(help="arXiv id or URL, e.g. 2503.11731 or https://arxiv.org/abs/2503.11731.")],
+    arxiv_id: Annotated[
+        str, typer.Argument(help="arXiv id or URL, e.g. 2503.11731 or https://arxiv.org/abs/2503.11731.")
+    ],
     day: Annotated[str | None, typer.Option("--date", help="Daily list to add it to (default: today, UTC).")] = None,
     submitter: Annotated[str | None, typer.Option("--submitter", help="Name shown as the submitter.")] = None,
 ) -> None:
@@ -184,7 +205,8 @@ def submit(
     list_day = parse_day(day, "--date") or datetime.now(UTC).date()
     store = Store.open(settings)
     with PoliteClient(settings) as client:
-        done = submit_paper(store, arxiv_id, day=list_day, submitter=submitter,
-                            fetch=lambda pid: fetch_ids(client, settings, [pid]))  # fmt: skip
+        done = submit_paper(
+            store, arxiv_id, day=list_day, submitter=submitter, fetch=lambda pid: fetch_ids(client, settings, [pid])
+        )
     origin = "fetched from arXiv" if done.fetched else "already known"
     out.print(f"added {done.arxiv_id} ({origin}) to the list of {done.list_date}: {done.title}", markup=False)

@@ -9,20 +9,20 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.text import Text
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
-    ProgressColumn,
-    Task,
     DownloadColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
+from rich.text import Text
 from sqlalchemy import exc as sa_exc
 from typer.core import TyperGroup
 
@@ -58,9 +58,16 @@ def show_error(exc: PaperwireError) -> None:
     err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
 
 
-app = typer.Typer(cls=Group, no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
-                  help="Paperwire: a self-hosted research-paper hub.")  # fmt: skip
-fetch_app = typer.Typer(cls=Group, no_args_is_help=True, help="Fetch papers from live sources (arXiv, OAI-PMH, Hugging Face).")
+app = typer.Typer(
+    cls=Group,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    help="Paperwire: a self-hosted research-paper hub.",
+)
+fetch_app = typer.Typer(
+    cls=Group, no_args_is_help=True, help="Fetch papers from live sources (arXiv, OAI-PMH, Hugging Face)."
+)
 app.add_typer(fetch_app, name="fetch")
 
 

@@ -24,21 +24,32 @@ subscriber_app = typer.Typer(cls=Group, no_args_is_help=True, help="Manage diges
 digest_app = typer.Typer(cls=Group, no_args_is_help=True, help="Preview and send the email digests.")
 
 Frequency = Annotated[str, typer.Option("--frequency", help="daily or weekly.")]
-PeriodKey = Annotated[str | None, typer.Option("--period", help="The period: daily:YYYY-MM-DD or weekly:YYYY-Www (default: the one due now).")]
+PeriodKey = Annotated[
+    str | None,
+    typer.Option("--period", help="The period: daily:YYYY-MM-DD or weekly:YYYY-Www (default: the one due now)."),
+]
 
 
 @subscriber_app.command("add")
 def subscriber_add(
     ctx: typer.Context,
     email: Annotated[str, typer.Argument(help="The subscriber's email address.")],
-    confirmed: Annotated[bool, typer.Option("--confirmed", help="Activate at once instead of mailing a confirmation link.")] = False,
+    confirmed: Annotated[
+        bool, typer.Option("--confirmed", help="Activate at once instead of mailing a confirmation link.")
+    ] = False,
     frequency: Frequency = "daily",
     weekday: Annotated[int | None, typer.Option("--weekday", help="Weekly digests: 0 (Monday) to 6 (Sunday).")] = None,
-    send_hour: Annotated[int, typer.Option("--send-hour", help="Hour of the day to send at (0-23), in --timezone.")] = 7,
+    send_hour: Annotated[
+        int, typer.Option("--send-hour", help="Hour of the day to send at (0-23), in --timezone.")
+    ] = 7,
     timezone: Annotated[str, typer.Option("--timezone", help="IANA time zone, e.g. Europe/Paris.")] = "UTC",
     top_n: Annotated[int, typer.Option("--top", help="Trending papers per digest (1-50).")] = 10,
-    topic: Annotated[list[str] | None, typer.Option("--topic", help="An interest, searched like a saved search (repeatable).")] = None,
-    category: Annotated[list[str] | None, typer.Option("--category", help="An arXiv category to follow, e.g. cs.CL (repeatable).")] = None,
+    topic: Annotated[
+        list[str] | None, typer.Option("--topic", help="An interest, searched like a saved search (repeatable).")
+    ] = None,
+    category: Annotated[
+        list[str] | None, typer.Option("--category", help="An arXiv category to follow, e.g. cs.CL (repeatable).")
+    ] = None,
     author: Annotated[list[str] | None, typer.Option("--author", help="An author to follow (repeatable).")] = None,
 ) -> None:
     """Add or update a subscriber; without --confirmed they are mailed a confirmation link (double opt-in)."""
@@ -52,8 +63,16 @@ def subscriber_add(
 
     if frequency not in ("daily", "weekly"):
         raise InvalidInput(f"--frequency must be daily or weekly, got {frequency!r}")
-    prefs = Preferences(frequency=frequency, weekday=weekday, send_hour=send_hour, timezone=timezone, top_n=top_n,
-                        topics=tuple(topic or ()), categories=tuple(category or ()), authors=tuple(author or ()))  # fmt: skip
+    prefs = Preferences(
+        frequency=frequency,
+        weekday=weekday,
+        send_hour=send_hour,
+        timezone=timezone,
+        top_n=top_n,
+        topics=tuple(topic or ()),
+        categories=tuple(category or ()),
+        authors=tuple(author or ()),
+    )
     settings = settings_of(ctx)
     store = open_store(ctx)
     if confirmed:
@@ -62,8 +81,7 @@ def subscriber_add(
         return
     address = check_address(email)
     request_subscription(store, settings, Mailer(settings), address, ip=None, preferences=prefs)
-    out.print(f"confirmation link mailed to {address} (valid {settings.subscription_expiry_hours} h)",
-              markup=False)  # fmt: skip
+    out.print(f"confirmation link mailed to {address} (valid {settings.subscription_expiry_hours} h)", markup=False)
 
 
 def _describe(row: dict[str, Any]) -> str:
@@ -106,7 +124,9 @@ def subscriber_list(
 
 
 @subscriber_app.command("remove")
-def subscriber_remove(ctx: typer.Context, email: Annotated[str, typer.Argument(help="The subscriber's address.")]) -> None:
+def subscriber_remove(
+    ctx: typer.Context, email: Annotated[str, typer.Argument(help="The subscriber's address.")]
+) -> None:
     """Delete a subscriber and their delivery history."""
     from paperwire.digest.subscriptions import remove_subscriber
 
@@ -152,7 +172,9 @@ def digest_preview(
 @digest_app.command("send")
 def digest_send(
     ctx: typer.Context,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Compose the digests without sending or recording them.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Compose the digests without sending or recording them.")
+    ] = False,
     to: Annotated[str | None, typer.Option("--to", help="Only this subscriber.")] = None,
     period: PeriodKey = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
@@ -164,12 +186,27 @@ def digest_send(
     settings = settings_of(ctx)
     store = open_store(ctx)
     chosen = _period(period)
-    progress = Progress(TextColumn("[bold]digests"), BarColumn(), TaskProgressColumn(), TextColumn("{task.completed}/{task.total}"),
-                        TimeElapsedColumn(), TimeRemainingColumn(), console=err, disable=not err.is_terminal)  # fmt: skip
+    progress = Progress(
+        TextColumn("[bold]digests"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not err.is_terminal,
+    )
     with progress:
         task = progress.add_task("digests", total=None)
-        report = send_due(store, settings, SearchEngine(settings, store), period=chosen, to=to, dry_run=dry_run,
-                          on_progress=lambda done, total: progress.update(task, completed=done, total=total))  # fmt: skip
+        report = send_due(
+            store,
+            settings,
+            SearchEngine(settings, store),
+            period=chosen,
+            to=to,
+            dry_run=dry_run,
+            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
     if as_json:
         out.print(json.dumps(report.as_dict()), markup=False)
         return

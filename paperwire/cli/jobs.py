@@ -27,8 +27,13 @@ def _kinds(kind: list[str] | None) -> list[str] | None:
 
 def worker(
     ctx: typer.Context,
-    once: Annotated[bool, typer.Option("--once", help="Queue this period's jobs, run every due job, then exit.")] = False,
-    kind: Annotated[list[str] | None, typer.Option("--kind", help="Only run jobs of this kind (repeatable), e.g. embed on a GPU machine.")] = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="Queue this period's jobs, run every due job, then exit.")
+    ] = False,
+    kind: Annotated[
+        list[str] | None,
+        typer.Option("--kind", help="Only run jobs of this kind (repeatable), e.g. embed on a GPU machine."),
+    ] = None,
 ) -> None:
     """Run background jobs: fetch the followed categories, embed new papers, update the indexes, send due digests."""
     from paperwire.jobs.worker import Worker, serve_metrics
@@ -48,7 +53,9 @@ def worker(
         if report.failed:
             raise typer.Exit(1)
         return
-    err.print(f"worker {runner.name}: periodic jobs every {settings.scheduler_interval:g} s (Ctrl-C to stop)", markup=False)
+    err.print(
+        f"worker {runner.name}: periodic jobs every {settings.scheduler_interval:g} s (Ctrl-C to stop)", markup=False
+    )
     stop = threading.Event()
     try:
         runner.run(stop)
@@ -59,7 +66,9 @@ def worker(
 @jobs_app.command("list")
 def jobs_list(
     ctx: typer.Context,
-    state: Annotated[str | None, typer.Option("--state", help="Only jobs in this state: queued, running, done, failed.")] = None,
+    state: Annotated[
+        str | None, typer.Option("--state", help="Only jobs in this state: queued, running, done, failed.")
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", help="Jobs to show, newest first.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
@@ -73,16 +82,27 @@ def jobs_list(
         depth = rows.depth(conn, datetime.now(UTC))
         recent = rows.recent(conn, limit=limit, state=state)
     if as_json:
-        out.print(json.dumps({"depth": [{"kind": k, "state": s, "count": n} for (k, s), n in sorted(depth.items())],
-                              "jobs": recent}, default=str), markup=False)  # fmt: skip
+        out.print(
+            json.dumps(
+                {"depth": [{"kind": k, "state": s, "count": n} for (k, s), n in sorted(depth.items())], "jobs": recent},
+                default=str,
+            ),
+            markup=False,
+        )
         return
     out.print(", ".join(f"{k} {s}: {n}" for (k, s), n in sorted(depth.items())) or "the queue is empty", markup=False)
     table = Table("id", "kind", "state", "attempts", "run at", "finished", "result or error")
     for job in recent:
         moment = job["finished_at"] or job["started_at"]
-        table.add_row(str(job["id"]), Text(job["kind"]), job["state"], f"{job['attempts']}/{job['max_attempts']}",
-                      job["run_at"].strftime("%Y-%m-%d %H:%M:%S"), moment.strftime("%H:%M:%S") if moment else "",
-                      Text((job["error"] if job["state"] == "failed" else job["result"] or job["error"] or "")[:80]))  # fmt: skip
+        table.add_row(
+            str(job["id"]),
+            Text(job["kind"]),
+            job["state"],
+            f"{job['attempts']}/{job['max_attempts']}",
+            job["run_at"].strftime("%Y-%m-%d %H:%M:%S"),
+            moment.strftime("%H:%M:%S") if moment else "",
+            Text((job["error"] if job["state"] == "failed" else job["result"] or job["error"] or "")[:80]),
+        )
     out.print(table)
 
 

@@ -41,21 +41,35 @@ def _print_hits(hits: list[Any], as_json: bool, *, close: bool = True) -> None:
     for rank, hit in enumerate(hits, start=1):
         day = hit.published.isoformat() if hit.published else "----------"
         match = f" {hit.match:<7}" if hit.match else ""
-        out.print(f"{rank:>3}. {hit.id:<16} {day}  {' '.join(hit.categories[:3]):<20} {hit.score:.4f}{match}  {hit.title}",
-                  markup=False)  # fmt: skip
+        out.print(
+            f"{rank:>3}. {hit.id:<16} {day}  {' '.join(hit.categories[:3]):<20} {hit.score:.4f}{match}  {hit.title}",
+            markup=False,
+        )
 
 
-Category = Annotated[list[str] | None, typer.Option("--category", help="Only papers in this category (repeatable: any of them).")]
-Author = Annotated[list[str] | None, typer.Option("--author", help="Only papers by an author with this name (repeatable: all of them).")]
-Since = Annotated[str | None, typer.Option("--since", help="Only papers first published on or after this date (YYYY-MM-DD).")]
-Until = Annotated[str | None, typer.Option("--until", help="Only papers first published on or before this date (YYYY-MM-DD).")]
+Category = Annotated[
+    list[str] | None, typer.Option("--category", help="Only papers in this category (repeatable: any of them).")
+]
+Author = Annotated[
+    list[str] | None,
+    typer.Option("--author", help="Only papers by an author with this name (repeatable: all of them)."),
+]
+Since = Annotated[
+    str | None, typer.Option("--since", help="Only papers first published on or after this date (YYYY-MM-DD).")
+]
+Until = Annotated[
+    str | None, typer.Option("--until", help="Only papers first published on or before this date (YYYY-MM-DD).")
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON array of results.")]
 
 
 @app.command()
 def search(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help='Query: words, "phrases", -excluded, author:"Name", cat:cs.CL, since:/until:YYYY-MM-DD.')],
+    query: Annotated[
+        str,
+        typer.Argument(help='Query: words, "phrases", -excluded, author:"Name", cat:cs.CL, since:/until:YYYY-MM-DD.'),
+    ],
     mode: Annotated[str, typer.Option("--mode", help="hybrid (default), keyword or semantic.")] = "hybrid",
     limit: Annotated[int, typer.Option("--limit", help="Number of results (1-100).")] = 10,
     offset: Annotated[int, typer.Option("--offset", help="Skip this many results (for paging).")] = 0,
@@ -94,8 +108,16 @@ def eval_command(
     corpus: Annotated[Path, typer.Argument(help="BEIR corpus.jsonl ({_id, title, text} per line).")],
     queries: Annotated[Path, typer.Argument(help="BEIR queries.jsonl ({_id, text} per line).")],
     qrels: Annotated[Path, typer.Argument(help="BEIR qrels TSV (query-id, corpus-id, score), or a folder of them.")],
-    variant: Annotated[list[str] | None, typer.Option("--variant", help="keyword, semantic, hybrid, rrf or linear:W (repeatable); default the three modes.")] = None,
-    vectors: Annotated[Path | None, typer.Option("--vectors", help="Precomputed corpus vectors (.npz/.parquet) to import instead of embedding.")] = None,
+    variant: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--variant", help="keyword, semantic, hybrid, rrf or linear:W (repeatable); default the three modes."
+        ),
+    ] = None,
+    vectors: Annotated[
+        Path | None,
+        typer.Option("--vectors", help="Precomputed corpus vectors (.npz/.parquet) to import instead of embedding."),
+    ] = None,
     model: Annotated[str | None, typer.Option("--model", help="Embedding model (default: the configured one).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as one JSON object.")] = False,
 ) -> None:
@@ -116,8 +138,9 @@ def eval_command(
     query_texts, judgements = read_queries(queries), read_qrels(qrels)
     base = settings_of(ctx)
     with tempfile.TemporaryDirectory(prefix="paperwire-eval-") as home:
-        settings = base.model_copy(update={"home": Path(home), "database_url": None,
-                                           "embedding_model": model or base.embedding_model})  # fmt: skip
+        settings = base.model_copy(
+            update={"home": Path(home), "database_url": None, "embedding_model": model or base.embedding_model}
+        )
         store = Store.open(settings)
         embedder = load_embedder(settings)
         with progress_bar(unit="papers") as progress:
@@ -135,18 +158,34 @@ def eval_command(
     out.print(f"{documents} documents, model {embedder.name}", markup=False)
     out.print(f"{'variant':<24} {'nDCG@10':>8} {'R@100':>8} {'MRR@10':>8} {'queries':>8}", markup=False)
     for label, metrics in results.items():
-        out.print(f"{label:<24} {metrics['ndcg@10']:>8.4f} {metrics['recall@100']:>8.4f} "
-                  f"{metrics['mrr@10']:>8.4f} {metrics['queries']:>8}", markup=False)  # fmt: skip
+        out.print(
+            f"{label:<24} {metrics['ndcg@10']:>8.4f} {metrics['recall@100']:>8.4f} "
+            f"{metrics['mrr@10']:>8.4f} {metrics['queries']:>8}",
+            markup=False,
+        )
 
 
 @app.command()
 def index(
     ctx: typer.Context,
-    import_file: Annotated[Path | None, typer.Option("--import", help="Import precomputed vectors keyed by paper id (.npz with ids+vectors, .npy + .ids.txt, or .parquet with id+vector).")] = None,
-    export_file: Annotated[Path | None, typer.Option("--export", help="Write the stored vectors of the model to this .npz or .parquet file.")] = None,
-    model: Annotated[str | None, typer.Option("--model", help="Embedding model name or path (default: PAPERWIRE_EMBEDDING_MODEL).")] = None,
+    import_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--import",
+            help="Import precomputed vectors keyed by paper id (.npz with ids+vectors, .npy + .ids.txt, or .parquet with id+vector).",
+        ),
+    ] = None,
+    export_file: Annotated[
+        Path | None,
+        typer.Option("--export", help="Write the stored vectors of the model to this .npz or .parquet file."),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Embedding model name or path (default: PAPERWIRE_EMBEDDING_MODEL).")
+    ] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="Embed at most this many papers now.")] = None,
-    rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild the keyword and vector indexes from the database.")] = False,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Rebuild the keyword and vector indexes from the database.")
+    ] = False,
 ) -> None:
     """Embed papers that have no current vector (resumable), import or export vectors, and update the search indexes."""
     from paperwire.search.engine import SearchEngine
@@ -170,19 +209,25 @@ def index(
         def on_progress(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total, records=done)
 
-        report = embed_pending(store, embedder, batch_size=settings.embed_batch_size, on_progress=on_progress,
-                               limit=limit)  # fmt: skip
+        report = embed_pending(
+            store, embedder, batch_size=settings.embed_batch_size, on_progress=on_progress, limit=limit
+        )
     out.print(report.summary(), markup=False)
     counts = engine.rebuild() if rebuild else engine.sync()
-    out.print(f"search indexes: {counts['keyword']} keyword documents and {counts['vectors']} vectors "
-              + ("rebuilt" if rebuild else "updated"), markup=False)  # fmt: skip
+    out.print(
+        f"search indexes: {counts['keyword']} keyword documents and {counts['vectors']} vectors "
+        + ("rebuilt" if rebuild else "updated"),
+        markup=False,
+    )
 
 
 @app.command()
 def distill(
     out_dir: Annotated[Path, typer.Argument(help="Folder to write the static model to.")],
     dims: Annotated[int, typer.Option("--dims", help="Dimensions of the static model (PCA).")] = 256,
-    base: Annotated[str | None, typer.Option("--base", help="Model to distill from (default: the packaged all-MiniLM-L6-v2).")] = None,
+    base: Annotated[
+        str | None, typer.Option("--base", help="Model to distill from (default: the packaged all-MiniLM-L6-v2).")
+    ] = None,
 ) -> None:
     """Distill a fast static embedding model (model2vec) from the default one; set PAPERWIRE_EMBEDDING_MODEL to its folder."""
     from paperwire.search.indexer import distill_static

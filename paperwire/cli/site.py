@@ -19,8 +19,11 @@ def migrate(ctx: typer.Context) -> None:
 
     store = Store.open(settings_of(ctx), migrate=False)
     applied = upgrade(store)
-    out.print(f"database {store.url} at revision {current_revision(store)}"
-              + (f" (applied {', '.join(applied)})" if applied else " (already up to date)"), markup=False)  # fmt: skip
+    out.print(
+        f"database {store.url} at revision {current_revision(store)}"
+        + (f" (applied {', '.join(applied)})" if applied else " (already up to date)"),
+        markup=False,
+    )
 
 
 @app.command()
@@ -52,7 +55,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     os.environ.update({f"PAPERWIRE_{k.upper()}": str(v) for k, v in settings.model_dump().items() if v is not None})
     from paperwire.jobs.worker import start_background
 
-    start_background(settings)  # a job worker in this process (off: scheduler_enabled, with `paperwire worker` elsewhere)
+    start_background(
+        settings
+    )  # a job worker in this process (off: scheduler_enabled, with `paperwire worker` elsewhere)
     err.print(f"Paperwire at http://{host}:{port}/ (API docs at /docs)", markup=False)
     shared_metrics = None
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -60,10 +65,19 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         shared_metrics = tempfile.mkdtemp(prefix="paperwire-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = shared_metrics
     try:
-        uvicorn.run("paperwire.web.factory:app_from_environment", factory=True, host=host, port=port,
-                    workers=workers, log_config=None, log_level=settings.log_level.lower(), access_log=False,
-                    proxy_headers=True, timeout_graceful_shutdown=10,  # open connections get 10 s to finish
-                    timeout_worker_healthcheck=10)  # a busy new worker may take over 5 s to answer; a killed one is replaced after at most this  # fmt: skip
+        uvicorn.run(
+            "paperwire.web.factory:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=None,
+            log_level=settings.log_level.lower(),
+            access_log=False,
+            proxy_headers=True,
+            timeout_graceful_shutdown=10,  # open connections get 10 s to finish
+            timeout_worker_healthcheck=10,
+        )  # a busy new worker may take over 5 s to answer; a killed one is replaced after at most this
     finally:
         if shared_metrics:
             shutil.rmtree(shared_metrics, ignore_errors=True)
@@ -90,10 +104,16 @@ def demo(
         totals = counts(conn)
         days = listing_days(conn)
     out.print(f"demo corpus: {report.summary()}", markup=False)
-    out.print(f"{totals['papers']} papers, {totals['listings']} daily-list entries over {len(days)} days "
-              f"({days[-1][0]} to {days[0][0]}) in {store.url}", markup=False)  # fmt: skip
-    out.print(f"{vectors} precomputed vectors imported; search indexes updated "
-              f"({indexed['keyword']} keyword documents, {indexed['vectors']} vectors)", markup=False)  # fmt: skip
+    out.print(
+        f"{totals['papers']} papers, {totals['listings']} daily-list entries over {len(days)} days "
+        f"({days[-1][0]} to {days[0][0]}) in {store.url}",
+        markup=False,
+    )
+    out.print(
+        f"{vectors} precomputed vectors imported; search indexes updated "
+        f"({indexed['keyword']} keyword documents, {indexed['vectors']} vectors)",
+        markup=False,
+    )
     if serve:
         _serve(settings, host, port, 1)
 

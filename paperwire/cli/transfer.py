@@ -20,8 +20,13 @@ from paperwire.cli.common import err, out, settings_of
 
 def migrate_db(
     ctx: typer.Context,
-    to: Annotated[str, typer.Option("--to", help="The PostgreSQL database to fill: postgresql://user:password@host/database.")],
-    source: Annotated[str | None, typer.Option("--from", help="The SQLite database to copy: sqlite:///path (default: the configured instance).")] = None,
+    to: Annotated[
+        str, typer.Option("--to", help="The PostgreSQL database to fill: postgresql://user:password@host/database.")
+    ],
+    source: Annotated[
+        str | None,
+        typer.Option("--from", help="The SQLite database to copy: sqlite:///path (default: the configured instance)."),
+    ] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Rows written per transaction.")] = 5000,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
 ) -> None:
@@ -56,9 +61,14 @@ def migrate_db(
     how = "into an empty database" if report.fresh else "again (a rerun: only differences are written)"
     out.print(f"copied {report.source} to {report.target} {how} in {report.seconds:.1f} s", markup=False)
     for table in report.tables:
-        out.print(f"  {table.name:<20} {table.rows:>10} rows  {table.inserted:>9} inserted  {table.updated:>7} updated  "
-                  f"{table.deleted:>7} deleted  {table.seconds:7.1f} s", markup=False)  # fmt: skip
-    out.print(f"verified: row counts and key checksums of all {len(report.tables)} tables match the source", markup=False)
+        out.print(
+            f"  {table.name:<20} {table.rows:>10} rows  {table.inserted:>9} inserted  {table.updated:>7} updated  "
+            f"{table.deleted:>7} deleted  {table.seconds:7.1f} s",
+            markup=False,
+        )
+    out.print(
+        f"verified: row counts and key checksums of all {len(report.tables)} tables match the source", markup=False
+    )
     for name, reason in report.skipped.items():
         out.print(f"not copied: table {name}: {reason}", markup=False)
     for note in report.derived:

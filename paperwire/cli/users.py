@@ -46,7 +46,9 @@ def user_list(
         out.print("no users")
     for row in rows:
         state = " blocked" if row["blocked_at"] else ""
-        out.print(f"{row['id']:>5}  {row['email']:<40} {row['role']:<6}{state}  {row['display_name'] or ''}", markup=False)
+        out.print(
+            f"{row['id']:>5}  {row['email']:<40} {row['role']:<6}{state}  {row['display_name'] or ''}", markup=False
+        )
 
 
 @user_app.command("block")

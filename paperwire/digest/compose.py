@@ -83,8 +83,16 @@ def snippet(text: str, limit: int = SNIPPET) -> str:
 
 
 def _pick(item: ListItem | Hit, why: str, upvotes: int | None = None) -> Pick:
-    return Pick(item.id, item.title, list(item.authors or []), list(item.categories or []), item.published,
-                snippet(item.abstract), why, upvotes)  # fmt: skip
+    return Pick(
+        item.id,
+        item.title,
+        list(item.authors or []),
+        list(item.categories or []),
+        item.published,
+        snippet(item.abstract),
+        why,
+        upvotes,
+    )
 
 
 class Composer:
@@ -160,8 +168,9 @@ class Composer:
     def _search(self, source: _Source, period: Period) -> list[Hit]:
         within = Filters(since=period.start, until=period.end)
         if source.kind == "topic":
-            results = self.engine.search(source.value, mode=self.settings.digest_topic_mode, limit=PER_SOURCE,
-                                         filters=within)  # fmt: skip
+            results = self.engine.search(
+                source.value, mode=self.settings.digest_topic_mode, limit=PER_SOURCE, filters=within
+            )
             return results.hits if results.close else []  # a topic nothing matched this period picks nothing
         extra = Filters(authors=(source.value,)) if source.kind == "author" else Filters(categories=(source.value,))
         return self.engine.search("", limit=PER_SOURCE, filters=within.merged(extra)).hits
@@ -215,7 +224,14 @@ def _quiet(period: Period) -> str:
     return f"arXiv announced nothing in {period.label}"
 
 
-def compose(store: Store, settings: Settings, engine: SearchEngine, subscription: dict[str, Any], period: Period,
-            *, now: datetime | None = None) -> Digest:  # fmt: skip
+def compose(
+    store: Store,
+    settings: Settings,
+    engine: SearchEngine,
+    subscription: dict[str, Any],
+    period: Period,
+    *,
+    now: datetime | None = None,
+) -> Digest:
     """The digest of `period` for one subscription: trending plus personal picks, nothing sent before, each once."""
     return Composer(store, settings, engine, now=now).compose(subscription, period)

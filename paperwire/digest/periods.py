@@ -94,6 +94,8 @@ class LatestDays:
         return self._seen[before]
 
 
-def current_period(store: Store, settings: Settings, subscription: dict[str, Any], now: datetime | None = None) -> Period:
+def current_period(
+    store: Store, settings: Settings, subscription: dict[str, Any], now: datetime | None = None
+) -> Period:
     """The period of the digest this subscription got (or gets) last: what a preview shows by default."""
     return due_period(subscription, now or datetime.now(UTC), LatestDays(store, settings))

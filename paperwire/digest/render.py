@@ -88,8 +88,13 @@ def render_text(settings: Settings, digest: Digest, manage: str, unsubscribe: st
         if picks:
             parts += [heading, "=" * len(heading), ""]
             parts += [_text_pick(settings, i, p) + "\n" for i, p in enumerate(picks, start=1)]
-    parts += ["--", f"You receive this because {digest.subscription['email']} subscribed at {settings.site_url}.",
-              f"Change what it holds or when it comes: {manage}", f"Unsubscribe (one click): {unsubscribe}", ""]  # fmt: skip
+    parts += [
+        "--",
+        f"You receive this because {digest.subscription['email']} subscribed at {settings.site_url}.",
+        f"Change what it holds or when it comes: {manage}",
+        f"Unsubscribe (one click): {unsubscribe}",
+        "",
+    ]
     return "\n".join(parts)
 
 
@@ -114,15 +119,19 @@ def _section(settings: Settings, heading: str, picks: list[Pick]) -> str:
     if not picks:
         return ""
     rows = "".join(_html_pick(settings, p) for p in picks)
-    return (f'<tr><td style="{_FONT}font-size:18px;font-weight:bold;color:#111827;padding:22px 0 4px 0;">'
-            f'{escape(heading)}</td></tr>{rows}')  # fmt: skip
+    return (
+        f'<tr><td style="{_FONT}font-size:18px;font-weight:bold;color:#111827;padding:22px 0 4px 0;">'
+        f"{escape(heading)}</td></tr>{rows}"
+    )
 
 
 def render_html(settings: Settings, digest: Digest, manage: str, unsubscribe: str) -> str:
     note = ""
     if digest.skipped_reason:
-        note = (f'<tr><td style="{_FONT}font-size:14px;color:#374151;padding:16px 0;">'
-                f"{escape(digest.skipped_reason.capitalize())}.</td></tr>")  # fmt: skip
+        note = (
+            f'<tr><td style="{_FONT}font-size:14px;color:#374151;padding:16px 0;">'
+            f"{escape(digest.skipped_reason.capitalize())}.</td></tr>"
+        )
     body = note + _section(settings, "Trending", digest.trending) + _section(settings, "For you", digest.picks)
     site = escape(settings.site_url)
     return f"""<!DOCTYPE html>

@@ -91,10 +91,13 @@ class DigestMailer(Mailer):
             reply = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
             raise DeliveryError(f"mail server {where} refused {message['To']}: {code} {reply}", code=code) from None
         except smtplib.SMTPSenderRefused as exc:
-            raise DeliveryError(f"mail server {where} refused the sender {exc.sender}: {_reason(exc)}",
-                                code=exc.smtp_code, ours=True) from None
+            raise DeliveryError(
+                f"mail server {where} refused the sender {exc.sender}: {_reason(exc)}", code=exc.smtp_code, ours=True
+            ) from None
         except smtplib.SMTPResponseException as exc:
-            raise DeliveryError(f"mail server {where} refused the message: {_reason(exc)}", code=exc.smtp_code) from None
+            raise DeliveryError(
+                f"mail server {where} refused the message: {_reason(exc)}", code=exc.smtp_code
+            ) from None
         except (OSError, smtplib.SMTPException) as exc:
             raise DeliveryError(f"mail server {where} did not take the message: {_reason(exc)}") from None
         if refused:
@@ -221,8 +224,15 @@ def send_due(
     if not dry_run:
         purge_expired(store, settings, moment)
         release_dead_local(store)
-    run = _Run(store, settings, Composer(store, settings, engine, now=moment), moment, period, report,
-               _Outbox(mailer or DigestMailer(settings), settings.digest_rate))  # fmt: skip
+    run = _Run(
+        store,
+        settings,
+        Composer(store, settings, engine, now=moment),
+        moment,
+        period,
+        report,
+        _Outbox(mailer or DigestMailer(settings), settings.digest_rate),
+    )
     done, after = 0, 0
     try:
         while True:
@@ -246,8 +256,16 @@ def send_due(
 class _Run:
     """One sender run's state: its claim token, caches and report."""
 
-    def __init__(self, store: Store, settings: Settings, composer: Composer, now: datetime,
-                 forced: Period | None, report: SendReport, outbox: _Outbox) -> None:  # fmt: skip
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        composer: Composer,
+        now: datetime,
+        forced: Period | None,
+        report: SendReport,
+        outbox: _Outbox,
+    ) -> None:
         self.store, self.settings, self.composer, self.now = store, settings, composer, now
         self.forced, self.report, self.outbox = forced, report, outbox
         self.token = sender_token()
@@ -283,16 +301,22 @@ class _Run:
         settings = self.settings
         with self.store.write() as conn:
             moment = datetime.now(UTC)
-            delivery = repo.claim(conn, subscription["id"], period_key(period), self.token, moment,
-                                  stale_before=moment - timedelta(seconds=settings.digest_claim_lease),
-                                  max_attempts=MAX_CLAIMS)  # fmt: skip
+            delivery = repo.claim(
+                conn,
+                subscription["id"],
+                period_key(period),
+                self.token,
+                moment,
+                stale_before=moment - timedelta(seconds=settings.digest_claim_lease),
+                max_attempts=MAX_CLAIMS,
+            )
         self.report.ledger_s += time.perf_counter() - clock
         if delivery is None:
             self.report.done_before += 1
             return
         try:
             digest = self._compose(subscription, period)
-        except Exception as exc:  # noqa: BLE001 - one subscriber's bad data must not stop the others
+        except Exception as exc:
             log.exception("digest: composing for subscription %s failed", subscription["id"])
             self._failed(delivery, subscription, f"composing failed: {exc}", permanent=False)
             return
@@ -351,18 +375,29 @@ class _Run:
         self.report.send_s += time.perf_counter() - clock
         clock = time.perf_counter()
         with self.store.write() as conn:
-            recorded = repo.mark_sent(conn, delivery, self.token, subscription_id=digest.subscription["id"],
-                                      message_id=message_id, paper_ids=digest.paper_ids, now=datetime.now(UTC))  # fmt: skip
+            recorded = repo.mark_sent(
+                conn,
+                delivery,
+                self.token,
+                subscription_id=digest.subscription["id"],
+                message_id=message_id,
+                paper_ids=digest.paper_ids,
+                now=datetime.now(UTC),
+            )
         self.report.ledger_s += time.perf_counter() - clock
         if not recorded:
-            log.error("digest %s for subscription %s: claim lost while sending (lease too short?)",
-                      digest.key, digest.subscription["id"])  # fmt: skip
+            log.error(
+                "digest %s for subscription %s: claim lost while sending (lease too short?)",
+                digest.key,
+                digest.subscription["id"],
+            )
         self.report.sent += 1
 
     def _failed(self, delivery: int, subscription: dict[str, Any], error: str, *, permanent: bool) -> None:
         with self.store.write() as conn:
-            count = repo.mark_failed(conn, delivery, self.token, error, subscription_id=subscription["id"],
-                                     permanent=permanent)  # fmt: skip
+            count = repo.mark_failed(
+                conn, delivery, self.token, error, subscription_id=subscription["id"], permanent=permanent
+            )
         self.report.failed += 1
         self._note(subscription, error)
         if permanent and count >= self.settings.digest_max_permanent_failures:

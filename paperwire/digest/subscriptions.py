@@ -69,7 +69,9 @@ class Preferences:
             try:
                 check_category(category)
             except InvalidInput:
-                raise InvalidInput(f"categories: {category[:40]!r} is not an arXiv category (e.g. cs.CL, hep-th)") from None
+                raise InvalidInput(
+                    f"categories: {category[:40]!r} is not an arXiv category (e.g. cs.CL, hep-th)"
+                ) from None
         _check_list("authors", self.authors, MAX_ENTRIES, MAX_NAME_CHARS)
         return self
 
@@ -103,8 +105,14 @@ def _check_list(name: str, items: tuple[str, ...], most: int, longest: int) -> N
 def _clean(preferences: Preferences | None) -> Preferences:
     prefs = preferences or Preferences()
     strip = lambda items: tuple(dict.fromkeys(" ".join(i.split()) for i in items if i and i.strip()))  # noqa: E731
-    cleaned = Preferences(**{**asdict(prefs), "topics": strip(prefs.topics), "categories": strip(prefs.categories),
-                             "authors": strip(prefs.authors)})  # fmt: skip
+    cleaned = Preferences(
+        **{
+            **asdict(prefs),
+            "topics": strip(prefs.topics),
+            "categories": strip(prefs.categories),
+            "authors": strip(prefs.authors),
+        }
+    )
     return cleaned.validate()
 
 
@@ -117,8 +125,10 @@ def check_address(email: str) -> str:
 
 
 def _limits(settings: Settings) -> tuple[Limit, Limit]:
-    return (Limit("subscribe-address", settings.subscription_mails_per_address, HOUR, "subscription mails to this address"),
-            Limit("subscribe-ip", settings.subscription_mails_per_ip, HOUR, "subscription requests from your network"))  # fmt: skip
+    return (
+        Limit("subscribe-address", settings.subscription_mails_per_address, HOUR, "subscription mails to this address"),
+        Limit("subscribe-ip", settings.subscription_mails_per_ip, HOUR, "subscription requests from your network"),
+    )
 
 
 # --- signed links --------------------------------------------------------------------------------
@@ -185,8 +195,16 @@ def unsubscribe_url(settings: Settings, store: Store, subscription: dict[str, An
 # --- subscribing ---------------------------------------------------------------------------------
 
 
-def request_subscription(store: Store, settings: Settings, mailer: Mailer, email: str, *, ip: str | None,
-                         preferences: Preferences | None = None, user_id: int | None = None) -> None:  # fmt: skip
+def request_subscription(
+    store: Store,
+    settings: Settings,
+    mailer: Mailer,
+    email: str,
+    *,
+    ip: str | None,
+    preferences: Preferences | None = None,
+    user_id: int | None = None,
+) -> None:
     """Start (or restart) a double opt-in: mail a confirmation link, or a "manage" link to an active subscriber.
 
     Raises InvalidInput for a bad address or preferences, RateLimited past the per-IP or per-address
@@ -202,24 +220,40 @@ def request_subscription(store: Store, settings: Settings, mailer: Mailer, email
     now = datetime.now(UTC)
     with store.write() as conn:
         repo.purge_pending(conn, now - timedelta(hours=settings.subscription_expiry_hours))
-        row, created = repo.ensure_subscription(conn, {"email": address, "user_id": user_id, "status": "pending",
-                                                       "created_at": now, **prefs.values()})  # fmt: skip
+        row, created = repo.ensure_subscription(
+            conn, {"email": address, "user_id": user_id, "status": "pending", "created_at": now, **prefs.values()}
+        )
         if not created and row["status"] != "active":
-            row = repo.update_subscription(conn, row["id"], status="pending", created_at=now, confirmed_at=None,
-                                           user_id=row["user_id"] or user_id, **prefs.values())  # fmt: skip
+            row = repo.update_subscription(
+                conn,
+                row["id"],
+                status="pending",
+                created_at=now,
+                confirmed_at=None,
+                user_id=row["user_id"] or user_id,
+                **prefs.values(),
+            )
         elif not created and row["user_id"] is None and user_id is not None:
             row = repo.update_subscription(conn, row["id"], user_id=user_id)
     assert row is not None
     if row["status"] == "active":
-        _mail(mailer, address, "You are already subscribed to the Paperwire digest",
-              "this address already receives the Paperwire digest, so nothing has changed.\n"
-              f"To change what it holds or when it comes, or to unsubscribe, open:\n\n{manage_url(settings, store, row)}")
+        _mail(
+            mailer,
+            address,
+            "You are already subscribed to the Paperwire digest",
+            "this address already receives the Paperwire digest, so nothing has changed.\n"
+            f"To change what it holds or when it comes, or to unsubscribe, open:\n\n{manage_url(settings, store, row)}",
+        )
         return
     hours = settings.subscription_expiry_hours
-    _mail(mailer, address, "Confirm your Paperwire digest subscription",
-          f"someone (hopefully you) asked for the Paperwire digest of trending papers at {settings.site_url}.\n"
-          f"Open this link within {hours} hours to confirm:\n\n{confirm_url(settings, store, row)}\n\n"
-          "If you did not ask for it, ignore this mail: you will not be subscribed.")
+    _mail(
+        mailer,
+        address,
+        "Confirm your Paperwire digest subscription",
+        f"someone (hopefully you) asked for the Paperwire digest of trending papers at {settings.site_url}.\n"
+        f"Open this link within {hours} hours to confirm:\n\n{confirm_url(settings, store, row)}\n\n"
+        "If you did not ask for it, ignore this mail: you will not be subscribed.",
+    )
 
 
 def _mail(mailer: Mailer, to: str, subject: str, body: str) -> None:
@@ -247,8 +281,9 @@ def confirm_subscription(store: Store, settings: Settings, token: str) -> dict[s
         raise InvalidInput("this confirmation link is older than your unsubscription: subscribe again")
     now = datetime.now(UTC)
     with store.write() as conn:
-        updated = repo.update_subscription(conn, row["id"], status="active", confirmed_at=now, unsubscribed_at=None,
-                                           permanent_failures=0)  # fmt: skip
+        updated = repo.update_subscription(
+            conn, row["id"], status="active", confirmed_at=now, unsubscribed_at=None, permanent_failures=0
+        )
     assert updated is not None
     return updated
 
@@ -291,18 +326,28 @@ def subscribe_user(store: Store, user: dict[str, Any], preferences: Preferences 
 # --- administration ------------------------------------------------------------------------------
 
 
-def add_subscriber(store: Store, email: str, preferences: Preferences | None = None, *, confirmed: bool = False,
-                   user_id: int | None = None) -> dict[str, Any]:  # fmt: skip
+def add_subscriber(
+    store: Store,
+    email: str,
+    preferences: Preferences | None = None,
+    *,
+    confirmed: bool = False,
+    user_id: int | None = None,
+) -> dict[str, Any]:
     """Create or update a subscription directly (admin CLI); `confirmed` skips the double opt-in."""
     address = check_address(email)
     prefs = _clean(preferences)
     now = datetime.now(UTC)
-    state = {"status": "active", "confirmed_at": now, "unsubscribed_at": None, "permanent_failures": 0} if confirmed else {}
+    state = (
+        {"status": "active", "confirmed_at": now, "unsubscribed_at": None, "permanent_failures": 0} if confirmed else {}
+    )
     with store.write() as conn:
-        row, created = repo.ensure_subscription(conn, {"email": address, "user_id": user_id, "status": "pending",
-                                                       "created_at": now, **prefs.values()})  # fmt: skip
-        row = repo.update_subscription(conn, row["id"], **prefs.values(), **state,
-                                       **({"user_id": user_id} if user_id is not None else {}))  # fmt: skip
+        row, _created = repo.ensure_subscription(
+            conn, {"email": address, "user_id": user_id, "status": "pending", "created_at": now, **prefs.values()}
+        )
+        row = repo.update_subscription(
+            conn, row["id"], **prefs.values(), **state, **({"user_id": user_id} if user_id is not None else {})
+        )
     assert row is not None
     return row
 

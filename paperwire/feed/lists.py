@@ -103,8 +103,11 @@ def parse_period(*, day: str | None = None, week: str | None = None, month: str 
     if not given:
         return None
     name, text = next(iter(given.items()))
-    example = {"date": "a date as YYYY-MM-DD, e.g. 2026-02-03", "week": "an ISO week as YYYY-Www, e.g. 2026-W06",
-               "month": "a month as YYYY-MM, e.g. 2026-02"}[name]  # fmt: skip
+    example = {
+        "date": "a date as YYYY-MM-DD, e.g. 2026-02-03",
+        "week": "an ISO week as YYYY-Www, e.g. 2026-W06",
+        "month": "a month as YYYY-MM, e.g. 2026-02",
+    }[name]
     found = {"date": _DAY, "week": _WEEK, "month": _MONTH}[name].match(text)
     if not found:
         raise InvalidInput(f"{name}: expected {example}, got {text[:40]!r}")
@@ -261,13 +264,24 @@ def _sorted(entries: list[dict[str, Any]], sort: str) -> list[dict[str, Any]]:
 
 def _item(paper: dict[str, Any], entry: dict[str, Any], counts: dict[str, int], voted: set[str]) -> ListItem:
     return ListItem(
-        id=paper["id"], title=paper["title"], abstract=paper["abstract"], authors=list(paper["authors"] or []),
-        categories=list(paper["categories"] or []), published=paper["published"], updated=paper["updated"],
-        version=paper["version"], code_url=paper["code_url"], project_url=paper["project_url"],
-        created_at=paper["created_at"], list_date=entry["list_date"], upvotes=entry["upvotes"],
-        voted=paper["id"] in voted, comments=counts.get(paper["id"], 0), submitter=entry["submitter"],
+        id=paper["id"],
+        title=paper["title"],
+        abstract=paper["abstract"],
+        authors=list(paper["authors"] or []),
+        categories=list(paper["categories"] or []),
+        published=paper["published"],
+        updated=paper["updated"],
+        version=paper["version"],
+        code_url=paper["code_url"],
+        project_url=paper["project_url"],
+        created_at=paper["created_at"],
+        list_date=entry["list_date"],
+        upvotes=entry["upvotes"],
+        voted=paper["id"] in voted,
+        comments=counts.get(paper["id"], 0),
+        submitter=entry["submitter"],
         score=entry["score"],
-    )  # fmt: skip
+    )
 
 
 def latest_day(
@@ -276,13 +290,15 @@ def latest_day(
     """The latest day with papers on its list (before `before` when given), or None if there is none."""
     community, arxiv_categories = _sources(settings)
     with store.read() as conn:
-        return queries.nearest_day(conn, community=community, followed=arxiv_categories, before=before,
-                                   category=check_category(category))  # fmt: skip
+        return queries.nearest_day(
+            conn, community=community, followed=arxiv_categories, before=before, category=check_category(category)
+        )
 
 
 def next_day(store: Store, settings: Settings, *, after: date, category: str | None = None) -> date | None:
     """The earliest day after `after` with papers on its list, or None."""
     community, arxiv_categories = _sources(settings)
     with store.read() as conn:
-        return queries.nearest_day(conn, community=community, followed=arxiv_categories, after=after,
-                                   category=check_category(category))  # fmt: skip
+        return queries.nearest_day(
+            conn, community=community, followed=arxiv_categories, after=after, category=check_category(category)
+        )

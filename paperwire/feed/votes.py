@@ -13,8 +13,9 @@ from paperwire.store import Store
 from paperwire.store import accounts as repo
 
 
-def toggle_vote(store: Store, settings: Settings, user_id: int, paper_id: str, *,
-                value: bool | None = None) -> dict[str, Any]:  # fmt: skip
+def toggle_vote(
+    store: Store, settings: Settings, user_id: int, paper_id: str, *, value: bool | None = None
+) -> dict[str, Any]:
     """Flip the user's vote on a paper (or set it to `value`); returns {"voted": bool, "upvotes": int}.
 
     Upvotes are the most upvotes a source reported for the paper plus local votes (store.accounts.paper_upvotes).

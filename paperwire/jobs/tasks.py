@@ -78,9 +78,15 @@ def fetch_new(ctx: JobContext) -> str:
         ctx.check()
         key = f"scheduler:arxiv:{category}:fetched"
         last = get_state(ctx.store, key)
-        since = date.fromisoformat(last) - timedelta(days=1) if last else ctx.now.date() - timedelta(days=FIRST_FETCH_DAYS)
-        result = ingest_items(ctx.store, ctx.fetch(category, since), source="arxiv-api",
-                              batch_size=min(ctx.settings.ingest_batch_size, 100))  # fmt: skip
+        since = (
+            date.fromisoformat(last) - timedelta(days=1) if last else ctx.now.date() - timedelta(days=FIRST_FETCH_DAYS)
+        )
+        result = ingest_items(
+            ctx.store,
+            ctx.fetch(category, since),
+            source="arxiv-api",
+            batch_size=min(ctx.settings.ingest_batch_size, 100),
+        )
         added, updated = added + result.added, updated + result.updated
         set_state(ctx.store, key, ctx.now.date().isoformat())
     return f"{added} new papers, {updated} updated"
@@ -93,8 +99,13 @@ def embed(ctx: JobContext) -> str:
             return "another worker is embedding"
         if not count_pending(conn, ctx.engine.model):
             return "nothing to embed"  # without loading the model
-    report = embed_pending(ctx.store, ctx.engine.embedder, batch_size=ctx.settings.embed_batch_size,
-                           limit=ctx.settings.scheduler_embed_limit, on_progress=lambda done, total: ctx.check())  # fmt: skip
+    report = embed_pending(
+        ctx.store,
+        ctx.engine.embedder,
+        batch_size=ctx.settings.embed_batch_size,
+        limit=ctx.settings.scheduler_embed_limit,
+        on_progress=lambda done, total: ctx.check(),
+    )
     with ctx.store.write() as conn:
         if count_pending(conn, ctx.engine.model):
             # Keyed by this job, so a finished job queues exactly one follow-up even if it is run twice.
@@ -123,5 +134,9 @@ def prune(ctx: JobContext) -> str:
 
 
 TASKS: dict[str, Callable[[JobContext], str]] = {
-    "fetch": fetch_new, "embed": embed, "index": index, "send": send, "prune": prune,
+    "fetch": fetch_new,
+    "embed": embed,
+    "index": index,
+    "send": send,
+    "prune": prune,
 }

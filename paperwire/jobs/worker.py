@@ -93,9 +93,17 @@ def release_dead_local(store: Store, now: datetime) -> list[int]:
 class Worker:
     """Claims and runs jobs for one store; `run_due()` once (tests, `worker --once`) or `run(stop)`."""
 
-    def __init__(self, settings: Settings, store: Store, engine: SearchEngine | None = None, *,
-                 fetch: Fetch | None = None, mailer: Any = None, kinds: list[str] | None = None,
-                 name: str | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        engine: SearchEngine | None = None,
+        *,
+        fetch: Fetch | None = None,
+        mailer: Any = None,
+        kinds: list[str] | None = None,
+        name: str | None = None,
+    ) -> None:
         self.settings, self.store = settings, store
         self.engine = engine or SearchEngine(settings, store)
         self.fetch = fetch or arxiv_fetch(settings)
@@ -107,8 +115,11 @@ class Worker:
     def plan(self, now: datetime) -> list[str]:
         """Queue this period's periodic jobs that are not queued yet (by any worker); the keys added."""
         added = []
-        wanted = {kind: period_key(kind, now, seconds) for kind, seconds in periods(self.settings).items()
-                  if not self.kinds or kind in self.kinds}  # fmt: skip
+        wanted = {
+            kind: period_key(kind, now, seconds)
+            for kind, seconds in periods(self.settings).items()
+            if not self.kinds or kind in self.kinds
+        }
         if all(self._planned.get(kind) == key for kind, key in wanted.items()):
             return added  # nothing new since the last call: no write transaction
         with self.store.write() as conn:
@@ -129,8 +140,9 @@ class Worker:
         """Run one claimed job, renewing its lease from a heartbeat thread, and record how it ended."""
         ctx = JobContext(self.settings, self.store, self.engine, self.fetch, job, now, self.mailer)
         stop_beating = threading.Event()
-        beat = threading.Thread(target=self._heartbeat, args=(ctx, stop_beating), daemon=True,
-                                name=f"paperwire-job-{job.id}-lease")  # fmt: skip
+        beat = threading.Thread(
+            target=self._heartbeat, args=(ctx, stop_beating), daemon=True, name=f"paperwire-job-{job.id}-lease"
+        )
         beat.start()
         started = time.perf_counter()
         task = TASKS.get(job.kind)
@@ -141,13 +153,18 @@ class Worker:
         except LeaseLost as exc:
             log.warning("%s", exc)
             return self._outcome(job, "lost", str(exc), started)
-        except Exception as exc:  # noqa: BLE001 - a failing job is recorded and retried; the worker goes on
+        except Exception as exc:
             log.exception("job %s (%s) failed", job.id, job.kind)
             stop_beating.set()
             delay = self.settings.job_retry_delay * 2 ** (job.attempts - 1)
             with self.store.write() as conn:
-                state = rows.fail(conn, job, datetime.now(UTC), f"{type(exc).__name__}: {exc}",
-                                  retry_at=now + timedelta(seconds=delay))  # fmt: skip
+                state = rows.fail(
+                    conn,
+                    job,
+                    datetime.now(UTC),
+                    f"{type(exc).__name__}: {exc}",
+                    retry_at=now + timedelta(seconds=delay),
+                )
             return self._outcome(job, state, f"failed: {exc}", started)
         finally:
             stop_beating.set()
@@ -222,7 +239,9 @@ def serve_metrics(settings: Settings) -> int | None:
     try:
         start_http_server(settings.worker_metrics_port, addr="127.0.0.1")
     except OSError as exc:
-        raise ConfigError(f"cannot serve worker metrics on port {settings.worker_metrics_port}: {exc.strerror}") from None
+        raise ConfigError(
+            f"cannot serve worker metrics on port {settings.worker_metrics_port}: {exc.strerror}"
+        ) from None
     return settings.worker_metrics_port
 
 

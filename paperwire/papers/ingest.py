@@ -210,7 +210,10 @@ def _write_batch(store: Store, batch: list[ParsedItem], source: str, report: Ing
                 if old is None:
                     known_listings[key] = new_listings[key] = row
                     outcome = "updated" if outcome == "unchanged" else outcome
-                elif (old["source_upvotes"], old["submitter"]) != (row["source_upvotes"], row["submitter"] or old["submitter"]):
+                elif (old["source_upvotes"], old["submitter"]) != (
+                    row["source_upvotes"],
+                    row["submitter"] or old["submitter"],
+                ):
                     old.update(source_upvotes=row["source_upvotes"], submitter=row["submitter"] or old["submitter"])
                     (new_listings if key in new_listings else changed_listings)[key] = old
                     outcome = "updated" if outcome == "unchanged" else outcome
@@ -218,7 +221,9 @@ def _write_batch(store: Store, batch: list[ParsedItem], source: str, report: Ing
             setattr(report, outcome, getattr(report, outcome) + 1)
             if outcome == "added":
                 report.new_ids.append(pid)
-        inserts = [{**row, "created_at": now, "updated_at": now} for pid, row in changed.items() if pid not in stored_ids]
+        inserts = [
+            {**row, "created_at": now, "updated_at": now} for pid, row in changed.items() if pid not in stored_ids
+        ]
         updates = [{**row, "updated_at": now} for pid, row in changed.items() if pid in stored_ids]
         repo.insert_papers(conn, inserts)
         repo.update_papers(conn, updates)

@@ -12,7 +12,14 @@ from paperwire.papers.record import RecordError
 from paperwire.sources.files import detect_format, iter_file, open_input
 from paperwire.store import Store
 
-SOURCE_OF_FORMAT = {"snapshot": "snapshot", "jsonl": "jsonl", "hf": "huggingface", "atom": "arxiv-api", "oai": "oai", "tsv": "tsv"}
+SOURCE_OF_FORMAT = {
+    "snapshot": "snapshot",
+    "jsonl": "jsonl",
+    "hf": "huggingface",
+    "atom": "arxiv-api",
+    "oai": "oai",
+    "tsv": "tsv",
+}
 
 Progress = Callable[[Path, int, int, int], None]  # (file, bytes read, file size, records processed so far)
 
@@ -49,9 +56,14 @@ def ingest_paths(
 
             try:
                 report = ingest_items(
-                    store, items, source=SOURCE_OF_FORMAT[file_format], batch_size=batch_size,
-                    strict=strict, on_error=on_error, on_batch=progress,
-                )  # fmt: skip
+                    store,
+                    items,
+                    source=SOURCE_OF_FORMAT[file_format],
+                    batch_size=batch_size,
+                    strict=strict,
+                    on_error=on_error,
+                    on_batch=progress,
+                )
             except StrictStop as stop:
                 stop.report = _combined(total, stop.report)
                 raise

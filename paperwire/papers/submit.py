@@ -25,9 +25,16 @@ class Submission:
 
 
 def submit(
-    store: Store, raw_id: str, *, day: date, fetch: Fetcher, submitter: str | None = None,
-    user_id: int | None = None, max_age_days: int | None = None, daily_quota: int | None = None,
-) -> Submission:  # fmt: skip
+    store: Store,
+    raw_id: str,
+    *,
+    day: date,
+    fetch: Fetcher,
+    submitter: str | None = None,
+    user_id: int | None = None,
+    max_age_days: int | None = None,
+    daily_quota: int | None = None,
+) -> Submission:
     """Add a paper to `day`'s daily list; raises InvalidInput, NotFound, Conflict or SourceUnavailable.
 
     With `max_age_days`, papers first published longer ago than that before `day` are refused; with
@@ -38,8 +45,9 @@ def submit(
         if user_id is not None and daily_quota is not None:
             midnight = datetime.combine(datetime.now(UTC).date(), time(), tzinfo=UTC)
             if submissions_since(conn, user_id, midnight) >= daily_quota:
-                raise PaperwireError(f"you have reached today's limit of {daily_quota} submissions: "
-                                     "try again tomorrow", status=429)  # fmt: skip
+                raise PaperwireError(
+                    f"you have reached today's limit of {daily_quota} submissions: try again tomorrow", status=429
+                )
         paper = repo.get_paper(conn, arxiv_id)
         if paper is not None and repo.load_listings(conn, [arxiv_id]).get((day, arxiv_id)):
             raise Conflict(f"{arxiv_id} is already on the list of {day.isoformat()}")
@@ -69,8 +77,10 @@ def _check_age(arxiv_id: str, published: date | None, day: date, max_age_days: i
     if max_age_days is None or published is None:
         return
     if published < day - timedelta(days=max_age_days):
-        raise InvalidInput(f"{arxiv_id} was first published on {published.isoformat()}: only papers from the "
-                           f"last {max_age_days} days can be submitted")  # fmt: skip
+        raise InvalidInput(
+            f"{arxiv_id} was first published on {published.isoformat()}: only papers from the "
+            f"last {max_age_days} days can be submitted"
+        )
 
 
 def _record_of(paper: dict) -> PaperRecord:

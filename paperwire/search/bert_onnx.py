@@ -98,8 +98,13 @@ def build_graph(location: str) -> bytes:
         return node("Add", [node("MatMul", [x, w], f"{out}.mm"), const(f"{key}.b", weight(f"{key}.bias"))], out)
 
     def layer_norm(x: str, key: str, out: str) -> str:
-        return node("LayerNormalization", [x, const(f"{key}.g", weight(f"{key}.weight")),
-                                           const(f"{key}.b", weight(f"{key}.bias"))], out, axis=-1, epsilon=eps)  # fmt: skip
+        return node(
+            "LayerNormalization",
+            [x, const(f"{key}.g", weight(f"{key}.weight")), const(f"{key}.b", weight(f"{key}.bias"))],
+            out,
+            axis=-1,
+            epsilon=eps,
+        )
 
     # Embeddings: word + position + token type 0, then LayerNorm.
     words = node("Gather", [const("word_emb", weight("embeddings.word_embeddings.weight")), "input_ids"], "words")
@@ -113,8 +118,14 @@ def build_graph(location: str) -> bytes:
     # Attention bias: 0 where a token is real, a large negative number on padding; shape (B, 1, 1, T).
     mask = node("Cast", ["attention_mask"], "mask_f", to=TensorProto.FLOAT)
     mask4 = node("Unsqueeze", [mask, const("axes12", np.array([1, 2], np.int64))], "mask4")
-    bias = node("Mul", [node("Sub", [const("one_f", np.array(1, np.float32)), mask4], "inv_mask"),
-                        const("neg", np.array(np.finfo(np.float32).min, np.float32))], "attn_bias")  # fmt: skip
+    bias = node(
+        "Mul",
+        [
+            node("Sub", [const("one_f", np.array(1, np.float32)), mask4], "inv_mask"),
+            const("neg", np.array(np.finfo(np.float32).min, np.float32)),
+        ],
+        "attn_bias",
+    )
     split_shape = const("split_shape", np.array([0, 0, heads, head_dim], np.int64))
     merge_shape = const("merge_shape", np.array([0, 0, hidden], np.int64))
     scale = const("scale", np.array(1 / np.sqrt(head_dim), np.float32))
@@ -124,14 +135,15 @@ def build_graph(location: str) -> bytes:
     for i in range(int(config["num_hidden_layers"])):
         p = f"encoder.layer.{i}"
 
-        def heads_of(name: str, perm: list[int], p: str = p) -> str:
+        def heads_of(name: str, perm: list[int], p: str = p, x: str = x, i: int = i) -> str:
             projected = dense(x, f"{p}.attention.self.{name}", f"l{i}.{name}")
             split = node("Reshape", [projected, split_shape], f"l{i}.{name}.split")
             return node("Transpose", [split], f"l{i}.{name}.t", perm=perm)
 
         q, k, v = heads_of("query", [0, 2, 1, 3]), heads_of("key", [0, 2, 3, 1]), heads_of("value", [0, 2, 1, 3])
-        scores = node("Add", [node("Mul", [node("MatMul", [q, k], f"l{i}.qk"), scale], f"l{i}.scaled"), bias],
-                      f"l{i}.scores")  # fmt: skip
+        scores = node(
+            "Add", [node("Mul", [node("MatMul", [q, k], f"l{i}.qk"), scale], f"l{i}.scaled"), bias], f"l{i}.scores"
+        )
         probs = node("Softmax", [scores], f"l{i}.probs", axis=-1)
         context = node("Transpose", [node("MatMul", [probs, v], f"l{i}.ctx")], f"l{i}.ctx.t", perm=[0, 2, 1, 3])
         merged = node("Reshape", [context, merge_shape], f"l{i}.ctx.merged")
@@ -139,8 +151,9 @@ def build_graph(location: str) -> bytes:
         x = layer_norm(node("Add", [attended, x], f"l{i}.attn_res"), f"{p}.attention.output.LayerNorm", f"l{i}.h1")
         inner = dense(x, f"{p}.intermediate.dense", f"l{i}.inner")
         erf = node("Erf", [node("Div", [inner, sqrt2], f"l{i}.inner_s")], f"l{i}.erf")
-        gelu = node("Mul", [node("Mul", [inner, half], f"l{i}.half"), node("Add", [erf, "one_f"], f"l{i}.erf1")],
-                    f"l{i}.gelu")  # fmt: skip
+        gelu = node(
+            "Mul", [node("Mul", [inner, half], f"l{i}.half"), node("Add", [erf, "one_f"], f"l{i}.erf1")], f"l{i}.gelu"
+        )
         out = dense(gelu, f"{p}.output.dense", f"l{i}.out")
         x = layer_norm(node("Add", [out, x], f"l{i}.out_res"), f"{p}.output.LayerNorm", f"l{i}.h2")
 
@@ -148,20 +161,29 @@ def build_graph(location: str) -> bytes:
     mask3 = node("Unsqueeze", [mask, const("axis2", np.array([2], np.int64))], "mask3")
     tokens_axis = const("axis1", np.array([1], np.int64))
     total = node("ReduceSum", [node("Mul", [x, mask3], "masked"), tokens_axis], "summed_tokens", keepdims=0)
-    count = node("Max", [node("ReduceSum", [mask3, tokens_axis], "count", keepdims=0),
-                         const("tiny", np.array(1e-9, np.float32))], "count_safe")  # fmt: skip
+    count = node(
+        "Max",
+        [node("ReduceSum", [mask3, tokens_axis], "count", keepdims=0), const("tiny", np.array(1e-9, np.float32))],
+        "count_safe",
+    )
     mean = node("Div", [total, count], "mean")
-    norm = node("Max", [node("ReduceL2", [mean], "norm", axes=[1], keepdims=1),
-                        const("tiny_norm", np.array(1e-12, np.float32))], "norm_safe")  # fmt: skip
+    norm = node(
+        "Max",
+        [node("ReduceL2", [mean], "norm", axes=[1], keepdims=1), const("tiny_norm", np.array(1e-12, np.float32))],
+        "norm_safe",
+    )
     node("Div", [mean, norm], "sentence_embedding")
 
     graph = helper.make_graph(
-        nodes, "sentence_encoder",
-        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "tokens"]),
-         helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "tokens"])],
+        nodes,
+        "sentence_encoder",
+        [
+            helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "tokens"]),
+            helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "tokens"]),
+        ],
         [helper.make_tensor_value_info("sentence_embedding", TensorProto.FLOAT, ["batch", hidden])],
         initializers,
-    )  # fmt: skip
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="paperwire")
     onnx.checker.check_model(model)
     return model.SerializeToString()
@@ -180,8 +202,9 @@ def cached_graph(location: str, cache: Path) -> Path:
     if target.is_file():
         return target
     cache.mkdir(parents=True, exist_ok=True)
-    built = subprocess.run([sys.executable, "-m", "paperwire.search.bert_onnx", location, str(target)],
-                           capture_output=True, text=True)  # fmt: skip
+    built = subprocess.run(
+        [sys.executable, "-m", "paperwire.search.bert_onnx", location, str(target)], capture_output=True, text=True
+    )
     if built.returncode != 0 or not target.is_file():
         detail = (built.stderr.strip().splitlines() or ["no output"])[-1]
         raise ConfigError(f"cannot build the ONNX graph of {location}: {detail}")
@@ -234,14 +257,14 @@ class OnnxEmbedder:
         # Batches of similar lengths: little padding, so little wasted work on long abstracts.
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         for start in range(0, len(order), self.batch_size):
-            chunk = order[start:start + self.batch_size]
+            chunk = order[start : start + self.batch_size]
             width = max(len(encodings[i].ids) for i in chunk)
             ids = np.zeros((len(chunk), width), dtype=np.int64)
             mask = np.zeros((len(chunk), width), dtype=np.int64)
             for row, i in enumerate(chunk):
                 tokens = encodings[i].ids
-                ids[row, :len(tokens)] = tokens
-                mask[row, :len(tokens)] = 1
+                ids[row, : len(tokens)] = tokens
+                mask[row, : len(tokens)] = 1
             out[chunk] = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         return out
 

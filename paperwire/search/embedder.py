@@ -48,8 +48,10 @@ class SentenceTransformerEmbedder:
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError:
-            raise ConfigError(f"embedding model {name!r} needs PyTorch and sentence-transformers: "
-                              "pip install 'paperwire[torch]' (the default model runs without them)") from None
+            raise ConfigError(
+                f"embedding model {name!r} needs PyTorch and sentence-transformers: "
+                "pip install 'paperwire[torch]' (the default model runs without them)"
+            ) from None
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity_error()
@@ -68,8 +70,13 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        vectors = self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                                    convert_to_numpy=True, show_progress_bar=False)  # fmt: skip
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
 
@@ -125,7 +132,9 @@ def load_embedder(settings: Settings, name: str | None = None) -> Embedder:
         backend = "onnx" if settings.embedding_device != "cuda" and runnable else "torch"
     if backend == "onnx":
         if not runnable:
-            raise ConfigError(f"embedding model {name!r} is not a local BERT sentence-transformers folder with mean "
-                              "pooling, which is what the onnx backend runs: set PAPERWIRE_EMBEDDING_BACKEND=torch")
+            raise ConfigError(
+                f"embedding model {name!r} is not a local BERT sentence-transformers folder with mean "
+                "pooling, which is what the onnx backend runs: set PAPERWIRE_EMBEDDING_BACKEND=torch"
+            )
         return OnnxEmbedder(name, location, settings.home / "models", settings.embed_batch_size)
     return SentenceTransformerEmbedder(name, location, settings.embedding_device, settings.embed_batch_size)

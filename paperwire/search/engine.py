@@ -50,9 +50,16 @@ class Hit:
         return sorted(self.ranks)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "score": round(self.score, 6), "title": self.title, "authors": self.authors,
-                "categories": self.categories, "published": self.published.isoformat() if self.published else None,
-                "ranks": self.ranks, "match": self.match}  # fmt: skip
+        return {
+            "id": self.id,
+            "score": round(self.score, 6),
+            "title": self.title,
+            "authors": self.authors,
+            "categories": self.categories,
+            "published": self.published.isoformat() if self.published else None,
+            "ranks": self.ranks,
+            "match": self.match,
+        }
 
 
 @dataclass
@@ -142,8 +149,9 @@ class SearchEngine:
     def rebuild(self) -> dict[str, int]:
         return {"keyword": self.keyword.rebuild(), "vectors": self.vectors.rebuild()}
 
-    def search(self, text: str, *, mode: str = "hybrid", limit: int = 20, offset: int = 0,
-               filters: Filters | None = None) -> SearchResults:  # fmt: skip
+    def search(
+        self, text: str, *, mode: str = "hybrid", limit: int = 20, offset: int = 0, filters: Filters | None = None
+    ) -> SearchResults:
         """Search papers: `text` in the query language, plus `filters` from options; best first."""
         if mode not in MODES:
             raise InvalidInput(f"mode must be one of {', '.join(MODES)}, got {shown(mode)}")
@@ -169,17 +177,25 @@ class SearchEngine:
             rankings["keyword"] = self.keyword.search(query, wanted)
         if mode in ("semantic", "hybrid"):
             vector = self.query_vector(query.text)
-            rankings["semantic"] = self.nearest(vector, max(depth, FUSION_DEPTH if mode == "hybrid" else depth),
-                                                query.filters, query=query)  # fmt: skip
+            rankings["semantic"] = self.nearest(
+                vector, max(depth, FUSION_DEPTH if mode == "hybrid" else depth), query.filters, query=query
+            )
         keyword_full = self.keyword.full_match_score(query) if "keyword" in rankings else None
         cosines = rankings.get("semantic")
         if mode == "hybrid":
             cosines = rankings["semantic"] + self._cosines_missing(vector, rankings["keyword"], rankings["semantic"])
             method, weight = self.settings.fusion, self.settings.keyword_weight
-            ranked = (fuse(rankings["keyword"], cosines, method=method, keyword_weight=weight, keyword_full=keyword_full)
-                      if method == "calibrated"  # the other fusions see only what each side returned
-                      else fuse(rankings["keyword"], rankings["semantic"], method=method, rrf_k=self.settings.rrf_k,
-                                keyword_weight=weight))  # fmt: skip
+            ranked = (
+                fuse(rankings["keyword"], cosines, method=method, keyword_weight=weight, keyword_full=keyword_full)
+                if method == "calibrated"  # the other fusions see only what each side returned
+                else fuse(
+                    rankings["keyword"],
+                    rankings["semantic"],
+                    method=method,
+                    rrf_k=self.settings.rrf_k,
+                    keyword_weight=weight,
+                )
+            )
         else:
             ranked = rankings[mode]
         evidence = Evidence.of(rankings.get("keyword"), keyword_full, cosines)
@@ -187,8 +203,9 @@ class SearchEngine:
         if not close and "keyword" not in rankings:
             # Semantic mode asks the keyword index before saying so: a short query's cosines are low even where
             # every word is in the paper ("robot learning and control": 0.32 on papers about just that).
-            evidence = Evidence.of(self.keyword.search(query, KEYWORD_FILL_DEPTH), self.keyword.full_match_score(query),
-                                   cosines)  # fmt: skip
+            evidence = Evidence.of(
+                self.keyword.search(query, KEYWORD_FILL_DEPTH), self.keyword.full_match_score(query), cosines
+            )
             close = evidence.any_close(ranked[:FUSION_DEPTH])
         close = close or self._names_an_author(query, ranked)
         if not close:  # say so, and show only the nearest few, as such
@@ -214,8 +231,15 @@ class SearchEngine:
             return False
         return bool(self.keyword.ids_with_authors((query.text,)) & {pid for pid, _ in ranked[:FUSION_DEPTH]})
 
-    def nearest(self, vector: np.ndarray, depth: int, filters: Filters, *, query: Query | None = None,
-                exclude: set[str] | None = None) -> Scored:  # fmt: skip
+    def nearest(
+        self,
+        vector: np.ndarray,
+        depth: int,
+        filters: Filters,
+        *,
+        query: Query | None = None,
+        exclude: set[str] | None = None,
+    ) -> Scored:
         """Nearest papers to a vector inside filters, honouring author filters, exclusions and text checks."""
         allowed = self.keyword.ids_with_authors(filters.authors) if filters.authors else None
         strict_text = query is not None and (query.phrases or query.excluded)
@@ -231,11 +255,18 @@ class SearchEngine:
 
     def _listing(self, query: Query, mode: str, limit: int, offset: int) -> SearchResults:
         if not query.filters:
-            raise InvalidInput("type some words to search, or a filter such as cat:cs.CL or author:\"Name\"")
+            raise InvalidInput('type some words to search, or a filter such as cat:cs.CL or author:"Name"')
         f = query.filters
         with self.store.read() as conn:
-            ids = repo.newest_in_filters(conn, categories=f.categories, authors=f.authors, since=f.since,
-                                         until=f.until, limit=limit, offset=offset)  # fmt: skip
+            ids = repo.newest_in_filters(
+                conn,
+                categories=f.categories,
+                authors=f.authors,
+                since=f.since,
+                until=f.until,
+                limit=limit,
+                offset=offset,
+            )
         return SearchResults(query, mode, self.hydrate([(pid, 0.0) for pid in ids], {}), offset, limit)
 
     def hydrate(self, ranked: Scored, positions: dict[str, dict[str, int]]) -> list[Hit]:
@@ -248,15 +279,27 @@ class SearchEngine:
             if row is None or row["hidden"]:
                 continue
             ranks = {name: pos[pid] for name, pos in positions.items() if pid in pos}
-            hits.append(Hit(pid, float(score), row["title"], row["authors"], row["categories"], row["published"],
-                            row["abstract"], ranks))  # fmt: skip
+            hits.append(
+                Hit(
+                    pid,
+                    float(score),
+                    row["title"],
+                    row["authors"],
+                    row["categories"],
+                    row["published"],
+                    row["abstract"],
+                    ranks,
+                )
+            )
         return hits
 
 
 def _words(text: str) -> list[str]:
     """Lower-case words with a plural "s" dropped: the light stemming that phrase and exclusion checks need."""
-    return [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
-            for w in re.findall(r"\w+", text.lower())]  # fmt: skip
+    return [
+        w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+        for w in re.findall(r"\w+", text.lower())
+    ]
 
 
 def _text_ok(row: dict[str, Any], query: Query) -> bool:

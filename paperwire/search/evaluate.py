@@ -56,8 +56,10 @@ def parse_variant(text: str) -> Variant:
             weight = -1.0
         if 0 <= weight <= 1:
             return Variant(f"hybrid-{method}-{weight:g}", "hybrid", method, weight)
-    raise InvalidInput(f"unknown variant {text!r}: use keyword, semantic, hybrid, rrf, calibrated, linear, "
-                       "calibrated:0.4 or linear:0.5")
+    raise InvalidInput(
+        f"unknown variant {text!r}: use keyword, semantic, hybrid, rrf, calibrated, linear, "
+        "calibrated:0.4 or linear:0.5"
+    )
 
 
 def _read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
@@ -120,8 +122,15 @@ class CachedEmbedder:
         return np.vstack([self._memo[t] for t in texts])
 
 
-def load_corpus(store: Store, settings: Settings, corpus: Path, embedder: Embedder, *,
-                vectors: Path | None = None, on_progress: Callable[[int, int], None] | None = None) -> int:  # fmt: skip
+def load_corpus(
+    store: Store,
+    settings: Settings,
+    corpus: Path,
+    embedder: Embedder,
+    *,
+    vectors: Path | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> int:
     """Ingest a BEIR corpus and give every document a vector (imported from `vectors`, or embedded now)."""
     from paperwire.search.indexer import embed_pending
 
@@ -147,16 +156,26 @@ def _store_vectors(store: Store, path: Path, model: str) -> None:
     except (OSError, KeyError, ValueError) as exc:
         raise InvalidInput(f"{path}: expected an .npz with arrays ids and vectors ({exc})") from None
     for start in range(0, len(ids), 1000):
-        chunk = ids[start:start + 1000]
+        chunk = ids[start : start + 1000]
         with store.write() as conn:
             rows = repo.load_papers(conn, chunk)
             keep = [i for i, pid in enumerate(chunk) if pid in rows]
-            vectors_repo.save_vectors(conn, model, [{"id": chunk[i], "content_hash": rows[chunk[i]]["content_hash"]}
-                                                    for i in keep], matrix[start:start + 1000][keep])  # fmt: skip
+            vectors_repo.save_vectors(
+                conn,
+                model,
+                [{"id": chunk[i], "content_hash": rows[chunk[i]]["content_hash"]} for i in keep],
+                matrix[start : start + 1000][keep],
+            )
 
 
-def run_eval(store: Store, settings: Settings, queries: dict[str, str], qrels: dict[str, dict[str, int]],
-             embedder: Embedder, variants: Sequence[Variant] = DEFAULT_VARIANTS) -> dict[str, dict[str, float]]:  # fmt: skip
+def run_eval(
+    store: Store,
+    settings: Settings,
+    queries: dict[str, str],
+    qrels: dict[str, dict[str, int]],
+    embedder: Embedder,
+    variants: Sequence[Variant] = DEFAULT_VARIANTS,
+) -> dict[str, dict[str, float]]:
     """Metrics per variant over the queries that have judgements, searching 100 deep."""
     cached = CachedEmbedder(embedder)
     judged = [q for q in qrels if q in queries]
@@ -168,6 +187,8 @@ def run_eval(store: Store, settings: Settings, queries: dict[str, str], qrels: d
     for variant in variants:
         engine = SearchEngine(variant.settings_for(settings), store, embedder=cached)
         engine.sync()
-        runs = {q: [hit.id for hit in engine.search(t, mode=variant.mode, limit=100).hits] for q, t in texts.items() if t}
+        runs = {
+            q: [hit.id for hit in engine.search(t, mode=variant.mode, limit=100).hits] for q, t in texts.items() if t
+        }
         results[variant.label] = evaluate(runs, {q: qrels[q] for q in judged})
     return results

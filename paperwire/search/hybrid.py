@@ -43,8 +43,15 @@ def calibrated_sum(keyword: Scored, semantic: Scored, *, keyword_full: float | N
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
-def fuse(keyword: Scored, semantic: Scored, *, method: str = "calibrated", rrf_k: int = 60, keyword_weight: float = 0.4,
-         keyword_full: float | None = None) -> Scored:  # fmt: skip
+def fuse(
+    keyword: Scored,
+    semantic: Scored,
+    *,
+    method: str = "calibrated",
+    rrf_k: int = 60,
+    keyword_weight: float = 0.4,
+    keyword_full: float | None = None,
+) -> Scored:
     """The hybrid ranking of one query; `method` is "calibrated", "linear" or "rrf" (chosen on scifact-train, see
     README: calibrated 0.740 nDCG@10, linear 0.731 at its best weight 0.5, rrf 0.713 at k 60)."""
     if method == "calibrated":

@@ -235,8 +235,12 @@ def distill_static(out_dir: Path, *, base: str | None = None, dims: int = 256, d
     try:
         from model2vec.distill import distill
     except ImportError:
-        raise ConfigError("distilling needs model2vec with its distill extra: pip install 'model2vec[distill]'") from None
-    location = default_model_path() if base in (None, DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}") else str(base)
+        raise ConfigError(
+            "distilling needs model2vec with its distill extra: pip install 'model2vec[distill]'"
+        ) from None
+    location = (
+        default_model_path() if base in (None, DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}") else str(base)
+    )
     if Path(location).is_dir():
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder needs nothing from a hub
     try:

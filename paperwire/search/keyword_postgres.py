@@ -54,10 +54,17 @@ class PostgresKeywordIndex:
 
             def run(**how: Any) -> Scored:
                 return fulltext_search(
-                    conn, terms=query.terms, phrases=query.phrases, excluded=query.excluded,
-                    categories=filters.categories, author_names=filters.authors,
-                    since=filters.since, until=filters.until, limit=limit, **how,
-                )  # fmt: skip
+                    conn,
+                    terms=query.terms,
+                    phrases=query.phrases,
+                    excluded=query.excluded,
+                    categories=filters.categories,
+                    author_names=filters.authors,
+                    since=filters.since,
+                    until=filters.until,
+                    limit=limit,
+                    **how,
+                )
 
             if query.phrases or len(query.terms) < 2:
                 return run()

@@ -36,9 +36,41 @@ from paperwire.store.keyword_rows import change_counts, iter_changed, name_words
 SCHEMA_VERSION = 3  # bump when the fields or analyzers change: the next sync rebuilds
 AUTHOR_WEIGHT = 0.2
 # Lucene's English stop words (bm25s's "en" list too).
-STOP_WORDS = ("a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no",
-              "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to",
-              "was", "will", "with")  # fmt: skip
+STOP_WORDS = (
+    "a",
+    "an",
+    "and",
+    "are",
+    "as",
+    "at",
+    "be",
+    "but",
+    "by",
+    "for",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "no",
+    "not",
+    "of",
+    "on",
+    "or",
+    "such",
+    "that",
+    "the",
+    "their",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "to",
+    "was",
+    "will",
+    "with",
+)
 SLACK = timedelta(minutes=10)  # rows may commit a while after their updated_at; re-read that window
 MAX_SET = 4  # author word sets indexed up to this size (exact same-author matching of names)
 _WRITER_HEAP = 256_000_000
@@ -56,7 +88,9 @@ def _analyzer(stem: bool) -> tantivy.TextAnalyzer:
         .filter(tantivy.Filter.ascii_fold())
     )
     if stem:
-        builder = builder.filter(tantivy.Filter.custom_stopword(list(STOP_WORDS))).filter(tantivy.Filter.stemmer("english"))
+        builder = builder.filter(tantivy.Filter.custom_stopword(list(STOP_WORDS))).filter(
+            tantivy.Filter.stemmer("english")
+        )
     return builder.build()
 
 
@@ -121,9 +155,10 @@ class TantivyKeywordIndex:
                     # stamp only gains rows when its transaction committed after the last sync (rows leave it
                     # when updated again, and are read under their new stamp)
                     done = {
-                        stamp: count for stamp, count in change_counts(conn, floor).items()
+                        stamp: count
+                        for stamp, count in change_counts(conn, floor).items()
                         if count <= state["stamps"].get(stamp.isoformat(), 0)
-                    }  # fmt: skip
+                    }
                 seen.update(done)
                 for rows in iter_changed(conn, floor, skip=done):
                     for row in rows:
@@ -215,8 +250,9 @@ class TantivyKeywordIndex:
         searcher = self._open().searcher()
         total = searcher.num_docs
         words = [word for text in (*query.terms, *query.phrases) for _at, word in _positioned(text)]
-        return sum(math.log(1 + (total - df + 0.5) / (df + 0.5))
-                   for df in (searcher.doc_freq("text", word) for word in words))  # fmt: skip
+        return sum(
+            math.log(1 + (total - df + 0.5) / (df + 0.5)) for df in (searcher.doc_freq("text", word) for word in words)
+        )
 
     def ids_with_authors(self, names: tuple[str, ...]) -> set[str]:
         """Ids of visible papers that have, for each name, one author whose name holds all of its words."""
@@ -241,7 +277,9 @@ class TantivyKeywordIndex:
 
     def _positive(self, query: Query) -> tantivy.Query | None:
         """Phrases must match (each in some field); terms are ORed and only add score when phrases exist."""
-        terms = [(Occur.Should, q) for term in dict.fromkeys(query.terms) for q in self._in_fields(term, as_phrase=False)]
+        terms = [
+            (Occur.Should, q) for term in dict.fromkeys(query.terms) for q in self._in_fields(term, as_phrase=False)
+        ]
         phrases = []
         for phrase in query.phrases:
             fields = [(Occur.Should, q) for q in self._in_fields(phrase)]
@@ -274,10 +312,15 @@ class TantivyKeywordIndex:
         if filters.categories:
             found.append(Q.term_set_query(self.schema, "cat", list(filters.categories)))
         if filters.since or filters.until:
-            found.append(Q.range_query(
-                self.schema, "published", tantivy.FieldType.Integer,
-                _ordinal(filters.since), _ordinal(filters.until),
-            ))  # fmt: skip
+            found.append(
+                Q.range_query(
+                    self.schema,
+                    "published",
+                    tantivy.FieldType.Integer,
+                    _ordinal(filters.since),
+                    _ordinal(filters.until),
+                )
+            )
         return found
 
     def _author_filters(self, names: Iterable[str]) -> list[tantivy.Query]:

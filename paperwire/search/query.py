@@ -134,7 +134,7 @@ def parse_query(text: str) -> Query:
                 since = parse_date_option(value, "since")
             else:
                 until = parse_date_option(value, "until")
-            rest = rest[fielded.end():].lstrip()
+            rest = rest[fielded.end() :].lstrip()
             continue
         if rest.startswith('"'):
             end = rest.index('"', 1)
@@ -142,10 +142,10 @@ def parse_query(text: str) -> Query:
             if phrase:
                 phrases.append(phrase)
                 ordered.append(phrase)
-            rest = rest[end + 1:].lstrip()
+            rest = rest[end + 1 :].lstrip()
             continue
         token = _TOKEN.match(rest).group(0)  # type: ignore[union-attr] - rest starts with neither space nor quote
-        after = rest[len(token):]
+        after = rest[len(token) :]
         if token == "-" and after.startswith('"'):
             raise InvalidInput('only single words can be excluded: -video, not -"a phrase"')
         rest = after.lstrip()
@@ -161,7 +161,13 @@ def parse_query(text: str) -> Query:
     return Query(free_text, tuple(terms), tuple(phrases), tuple(dict.fromkeys(excluded)), filters)
 
 
-_EXAMPLES = {"author": '"Ada Lovelace"', "cat": "cs.CL", "category": "cs.CL", "since": "2025-01-01", "until": "2025-12-31"}
+_EXAMPLES = {
+    "author": '"Ada Lovelace"',
+    "cat": "cs.CL",
+    "category": "cs.CL",
+    "since": "2025-01-01",
+    "until": "2025-12-31",
+}
 
 
 def plain_query(text: str) -> str:

@@ -54,7 +54,11 @@ class Evidence:
         cosine = self.cosine.get(paper_id, 0.0)
         if cosine >= STRONG_COSINE or (coverage >= STRONG_COVERAGE and cosine >= KEYWORD_MEANING):
             return STRONG
-        if cosine >= CLOSE_COSINE or (coverage >= CLOSE_COVERAGE and cosine >= KEYWORD_MEANING) or coverage >= FULL_COVERAGE:
+        if (
+            cosine >= CLOSE_COSINE
+            or (coverage >= CLOSE_COVERAGE and cosine >= KEYWORD_MEANING)
+            or coverage >= FULL_COVERAGE
+        ):
             return PARTIAL
         return PARTIAL if paper_id in self.keyword_unjudged else WEAK
 

@@ -30,8 +30,9 @@ def _vector(engine: SearchEngine, paper_id: str, *, embed_missing: bool = True) 
     return engine.embedder.embed([paper_text(row["title"], row["abstract"])])[0]
 
 
-def similar(engine: SearchEngine, raw_id: str, *, limit: int = 10, filters: Filters | None = None,
-            embed_missing: bool = True) -> list[Hit]:  # fmt: skip
+def similar(
+    engine: SearchEngine, raw_id: str, *, limit: int = 10, filters: Filters | None = None, embed_missing: bool = True
+) -> list[Hit]:
     """The papers nearest to one paper by vector, without the paper itself, optionally within filters.
 
     A paper without a stored vector is embedded on the fly, unless `embed_missing` is False (a page that

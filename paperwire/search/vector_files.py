@@ -68,8 +68,9 @@ def read_batches(path: Path) -> Iterator[VectorBatch]:
     ids, vectors, md5 = _numpy_arrays(path)
     for start in range(0, len(ids), BATCH):
         end = start + BATCH
-        yield VectorBatch(ids[start:end], np.asarray(vectors[start:end], dtype=np.float32),
-                          None if md5 is None else md5[start:end])  # fmt: skip
+        yield VectorBatch(
+            ids[start:end], np.asarray(vectors[start:end], dtype=np.float32), None if md5 is None else md5[start:end]
+        )
 
 
 def _open_npz(path: Path) -> Any:
@@ -86,7 +87,9 @@ def _numpy_arrays(path: Path) -> tuple[list[str], np.ndarray, list[bytes] | None
             with _open_npz(path) as archive:
                 missing = {"ids", "vectors"} - set(archive.files)
                 if missing:
-                    raise InvalidInput(f"{path.name}: missing array(s) {', '.join(sorted(missing))} (need ids and vectors)")
+                    raise InvalidInput(
+                        f"{path.name}: missing array(s) {', '.join(sorted(missing))} (need ids and vectors)"
+                    )
                 raw_ids, vectors = archive["ids"], archive["vectors"]
                 if "text_md5" in archive.files:
                     md5 = archive["text_md5"]
@@ -132,8 +135,9 @@ def _parquet_batches(path: Path) -> Iterator[VectorBatch]:
     if not {"id", "vector"} <= set(schema.names):
         raise InvalidInput(f"{path.name}: needs columns id and vector, found {', '.join(schema.names) or 'none'}")
     vector_type = schema.field("vector").type
-    if not (pa.types.is_list(vector_type) or pa.types.is_large_list(vector_type) or pa.types.is_fixed_size_list(vector_type)) \
-            or not (pa.types.is_floating(vector_type.value_type) or pa.types.is_integer(vector_type.value_type)):  # fmt: skip
+    if not (
+        pa.types.is_list(vector_type) or pa.types.is_large_list(vector_type) or pa.types.is_fixed_size_list(vector_type)
+    ) or not (pa.types.is_floating(vector_type.value_type) or pa.types.is_integer(vector_type.value_type)):
         raise InvalidInput(f"{path.name}: column vector must be a list of floats, found {vector_type}")
     if not (pa.types.is_string(schema.field("id").type) or pa.types.is_large_string(schema.field("id").type)):
         raise InvalidInput(f"{path.name}: column id must hold strings, found {schema.field('id').type}")
@@ -151,7 +155,9 @@ def _parquet_batches(path: Path) -> Iterator[VectorBatch]:
             width = int(lengths[0]) if len(lengths) else 0
             if (lengths != width).any():
                 row = int(np.argmax(lengths != width))
-                raise InvalidInput(f"{path.name}: row {offset + row + 1} has {lengths[row]} dimensions, expected {width}")
+                raise InvalidInput(
+                    f"{path.name}: row {offset + row + 1} has {lengths[row]} dimensions, expected {width}"
+                )
         values = np.asarray(column.flatten().to_numpy(zero_copy_only=False), dtype=np.float32)
         md5 = batch.column("text_md5").to_pylist() if "text_md5" in columns else None
         yield VectorBatch(ids, values.reshape(len(ids), width), md5)
@@ -182,8 +188,13 @@ def write_vectors(path: Path, batches: Iterable[VectorBatch], model: str, *, dty
         md5.extend(batch.text_md5 or [UNKNOWN_TEXT] * len(batch.ids))
     if ids:
         with path.open("wb") as out:
-            np.savez_compressed(out, ids=np.asarray(ids), vectors=np.vstack(parts), model=np.asarray(model),
-                                text_md5=np.frombuffer(b"".join(md5), dtype=np.uint8).reshape(len(ids), 16))  # fmt: skip
+            np.savez_compressed(
+                out,
+                ids=np.asarray(ids),
+                vectors=np.vstack(parts),
+                model=np.asarray(model),
+                text_md5=np.frombuffer(b"".join(md5), dtype=np.uint8).reshape(len(ids), 16),
+            )
     return len(ids)
 
 
@@ -195,11 +206,15 @@ def _write_parquet(path: Path, batches: Iterable[VectorBatch], model: str) -> in
     try:
         for batch in batches:
             matrix = np.ascontiguousarray(batch.vectors, dtype=np.float32)
-            table = pa.table({
-                "id": pa.array(batch.ids, pa.string()),
-                "vector": pa.FixedSizeListArray.from_arrays(pa.array(matrix.ravel(), pa.float32()), matrix.shape[1]),
-                "text_md5": pa.array(batch.text_md5 or [UNKNOWN_TEXT] * len(batch.ids), pa.binary(16)),
-            })  # fmt: skip
+            table = pa.table(
+                {
+                    "id": pa.array(batch.ids, pa.string()),
+                    "vector": pa.FixedSizeListArray.from_arrays(
+                        pa.array(matrix.ravel(), pa.float32()), matrix.shape[1]
+                    ),
+                    "text_md5": pa.array(batch.text_md5 or [UNKNOWN_TEXT] * len(batch.ids), pa.binary(16)),
+                }
+            )
             if writer is None:
                 writer = pq.ParquetWriter(path, table.schema.with_metadata({"model": model}))
             writer.write_table(table)

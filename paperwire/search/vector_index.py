@@ -100,8 +100,18 @@ class _State:
         return found
 
     def nbytes(self) -> int:
-        arrays = (self.codes, self.int8, self.scale, self.published, self.flags, self.stamps, self.ids,
-                  self.keys, self.key_rows, *self.categories.values())  # fmt: skip
+        arrays = (
+            self.codes,
+            self.int8,
+            self.scale,
+            self.published,
+            self.flags,
+            self.stamps,
+            self.ids,
+            self.keys,
+            self.key_rows,
+            *self.categories.values(),
+        )
         return sum(a.nbytes for a in arrays)
 
 
@@ -143,7 +153,9 @@ class BinaryVectorIndex:
                     window = window_fingerprint(conn, watermark - SLACK)
                     if watermark == last and window == meta.get("window"):
                         return 0  # nothing written since the last sync: skip re-reading the slack window
-                    changed = sum(self._add_batch(writer, state, b) for b in iter_index_rows(conn, self.model, last - SLACK))
+                    changed = sum(
+                        self._add_batch(writer, state, b) for b in iter_index_rows(conn, self.model, last - SLACK)
+                    )
                     if state is not None:
                         changed += self._drop_missing(conn, writer, state, last - SLACK)
                 self._state = self._load(writer.commit(watermark, window))
@@ -338,8 +350,10 @@ class BinaryVectorIndex:
         if self.dim is None:
             self.dim = dim
         elif dim != self.dim:
-            raise ConfigError(f"vectors of {self.model} have {dim} dimensions, the index {self.dim}: "
-                              "rebuild the index after changing models")  # fmt: skip
+            raise ConfigError(
+                f"vectors of {self.model} have {dim} dimensions, the index {self.dim}: "
+                "rebuild the index after changing models"
+            )
 
     def _rebuild_locked(self) -> int:
         with self.store.read() as conn:
@@ -365,8 +379,10 @@ class BinaryVectorIndex:
         """Rewrite the live rows into a new generation, dropping tombstoned ones."""
         state = self._state
         assert state is not None
-        self._write_generation(_live_batches(state), datetime.fromisoformat(state.meta["watermark"])
-                               if state.meta.get("watermark") else None)  # fmt: skip
+        self._write_generation(
+            _live_batches(state),
+            datetime.fromisoformat(state.meta["watermark"]) if state.meta.get("watermark") else None,
+        )
 
     # ----------------------------------------------------------------- reading
 
@@ -384,8 +400,7 @@ class BinaryVectorIndex:
         binary = faiss.IndexBinaryFlat(base.binary.d)
         binary.add(np.concatenate([base.codes, part["codes"]]))
         code_size = base.codes.shape[1]
-        codes = (faiss.rev_swig_ptr(binary.xb.data(), rows * code_size).reshape(rows, code_size)
-                 if rows else base.codes)  # fmt: skip
+        codes = faiss.rev_swig_ptr(binary.xb.data(), rows * code_size).reshape(rows, code_size) if rows else base.codes
         flags = np.concatenate([base.flags, part["flags"]])
         flags[dead] |= DEAD
         ids = np.concatenate([base.ids, np.array(new_ids, dtype=bytes)]) if new_ids else base.ids
@@ -394,7 +409,7 @@ class BinaryVectorIndex:
         order = np.argsort(pairs[:, 1], kind="stable")
         codes_sorted = pairs[order, 1]
         for code in np.unique(codes_sorted):
-            added = pairs[order[np.searchsorted(codes_sorted, code):np.searchsorted(codes_sorted, code, "right")], 0]
+            added = pairs[order[np.searchsorted(codes_sorted, code) : np.searchsorted(codes_sorted, code, "right")], 0]
             name = names[code]
             categories[name] = np.concatenate([categories[name], added]) if name in categories else added
         fresh = np.arange(start, rows, dtype=np.int32)
@@ -402,12 +417,20 @@ class BinaryVectorIndex:
         alive = (flags[key_rows] & DEAD) == 0
         floats = map_floats(self.folder, meta)
         return _State(
-            meta=meta, binary=binary, codes=codes,
-            int8=np.concatenate([base.int8, part["int8"]]), scale=np.concatenate([base.scale, part["scale"]]),
-            floats=floats, published=np.concatenate([base.published, part["published"]]), flags=flags,
-            stamps=np.concatenate([base.stamps, part["stamps"]]), ids=ids, categories=categories,
-            keys=keys[alive], key_rows=key_rows[alive],
-        )  # fmt: skip
+            meta=meta,
+            binary=binary,
+            codes=codes,
+            int8=np.concatenate([base.int8, part["int8"]]),
+            scale=np.concatenate([base.scale, part["scale"]]),
+            floats=floats,
+            published=np.concatenate([base.published, part["published"]]),
+            flags=flags,
+            stamps=np.concatenate([base.stamps, part["stamps"]]),
+            ids=ids,
+            categories=categories,
+            keys=keys[alive],
+            key_rows=key_rows[alive],
+        )
 
     # ----------------------------------------------------------------- locks
 
@@ -418,26 +441,44 @@ class BinaryVectorIndex:
             yield
 
 
-
 def _append(writer: GenerationWriter, batch: IndexRows) -> None:
     """Encode a batch and append it as new rows."""
     unit, codes, int8, scale = _encode(np.asarray(batch.vectors, dtype=np.float32))
     flags = np.where(batch.hidden, HIDDEN, 0).astype(np.uint8)
-    columns = {"codes": codes, "int8": int8, "scale": scale, "float": unit, "published": batch.published,
-               "flags": flags, "stamps": batch.stamps}  # fmt: skip
+    columns = {
+        "codes": codes,
+        "int8": int8,
+        "scale": scale,
+        "float": unit,
+        "published": batch.published,
+        "flags": flags,
+        "stamps": batch.stamps,
+    }
     writer.append(batch.ids, columns, batch.categories)
+
 
 def _empty_state(meta: dict[str, Any], dim: int) -> _State:
     binary = faiss.IndexBinaryFlat(8 * ((dim + 7) // 8))
     return _State(
-        meta=empty_meta(meta), binary=binary, codes=np.zeros((0, (dim + 7) // 8), np.uint8),
-        int8=np.zeros((0, dim), np.int8), scale=np.zeros(0, np.float32), floats=np.zeros((0, dim), np.float32),
-        published=np.zeros(0, np.int32), flags=np.zeros(0, np.uint8), stamps=np.zeros(0, np.int64),
-        ids=np.zeros(0, dtype="S1"), categories={}, keys=np.zeros(0, dtype="S1"), key_rows=np.zeros(0, np.int32),
-    )  # fmt: skip
+        meta=empty_meta(meta),
+        binary=binary,
+        codes=np.zeros((0, (dim + 7) // 8), np.uint8),
+        int8=np.zeros((0, dim), np.int8),
+        scale=np.zeros(0, np.float32),
+        floats=np.zeros((0, dim), np.float32),
+        published=np.zeros(0, np.int32),
+        flags=np.zeros(0, np.uint8),
+        stamps=np.zeros(0, np.int64),
+        ids=np.zeros(0, dtype="S1"),
+        categories={},
+        keys=np.zeros(0, dtype="S1"),
+        key_rows=np.zeros(0, np.int32),
+    )
 
 
-def _merge_keys(keys: np.ndarray, rows: np.ndarray, new_keys: np.ndarray, new_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _merge_keys(
+    keys: np.ndarray, rows: np.ndarray, new_keys: np.ndarray, new_rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Sorted (keys, rows) with the new ones inserted in place (an O(n) copy, no full sort)."""
     if not len(new_keys):
         return keys, rows
@@ -459,9 +500,13 @@ def _widened(search: Callable[[int], tuple[np.ndarray, np.ndarray]], k: int, lim
 
 def _take(batch: IndexRows, rows: np.ndarray) -> IndexRows:
     return IndexRows(
-        ids=[batch.ids[i] for i in rows], vectors=batch.vectors[rows], published=batch.published[rows],
-        categories=[batch.categories[i] for i in rows], hidden=batch.hidden[rows], stamps=batch.stamps[rows],
-    )  # fmt: skip
+        ids=[batch.ids[i] for i in rows],
+        vectors=batch.vectors[rows],
+        published=batch.published[rows],
+        categories=[batch.categories[i] for i in rows],
+        hidden=batch.hidden[rows],
+        stamps=batch.stamps[rows],
+    )
 
 
 def _live_batches(state: _State, size: int = 100_000) -> Iterator[IndexRows]:
@@ -472,10 +517,12 @@ def _live_batches(state: _State, size: int = 100_000) -> Iterator[IndexRows]:
         for row in rows[(state.flags[rows] & DEAD) == 0]:
             names_of[row].append(name)
     for start in range(0, len(live), size):
-        rows = live[start:start + size]
+        rows = live[start : start + size]
         yield IndexRows(
-            ids=[i.decode() for i in state.ids[rows]], vectors=np.asarray(state.floats[rows]),
-            published=state.published[rows], categories=[names_of[r] for r in rows],
-            hidden=(state.flags[rows] & HIDDEN) != 0, stamps=state.stamps[rows],
-        )  # fmt: skip
-
+            ids=[i.decode() for i in state.ids[rows]],
+            vectors=np.asarray(state.floats[rows]),
+            published=state.published[rows],
+            categories=[names_of[r] for r in rows],
+            hidden=(state.flags[rows] & HIDDEN) != 0,
+            stamps=state.stamps[rows],
+        )

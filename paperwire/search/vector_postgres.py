@@ -34,8 +34,9 @@ class PostgresVectorIndex:
             return True
         if self.dim is None:
             with self.store.read() as conn:
-                self.dim = conn.execute(sa.text("SELECT dim FROM embeddings WHERE model = :m LIMIT 1"),
-                                        {"m": self.model}).scalar()  # fmt: skip
+                self.dim = conn.execute(
+                    sa.text("SELECT dim FROM embeddings WHERE model = :m LIMIT 1"), {"m": self.model}
+                ).scalar()
             if self.dim is None:
                 return False
         with self.store.read() as conn:  # usually there already: no write, so a read-only database still searches
@@ -44,10 +45,12 @@ class PostgresVectorIndex:
             self._ready = True
             return True
         with self.store.write() as conn:
-            conn.execute(sa.text(
-                f"CREATE INDEX IF NOT EXISTS {self._index} ON embeddings USING hnsw "
-                f"((embedding::vector({self.dim})) vector_cosine_ops) WHERE dim = {self.dim}"
-            ))  # fmt: skip
+            conn.execute(
+                sa.text(
+                    f"CREATE INDEX IF NOT EXISTS {self._index} ON embeddings USING hnsw "
+                    f"((embedding::vector({self.dim})) vector_cosine_ops) WHERE dim = {self.dim}"
+                )
+            )
         self._ready = True
         return True
 
@@ -91,7 +94,9 @@ class PostgresVectorIndex:
             where.append("p.published <= :until")
             params["until"] = filters.until
         if filters.categories:
-            where.append("EXISTS (SELECT 1 FROM paper_categories c WHERE c.paper_id = p.id AND c.category = ANY(:cats))")
+            where.append(
+                "EXISTS (SELECT 1 FROM paper_categories c WHERE c.paper_id = p.id AND c.category = ANY(:cats))"
+            )
             params["cats"] = list(filters.categories)
         if allowed is not None:
             where.append("e.paper_id = ANY(:allowed)")

@@ -52,9 +52,7 @@ class AtomPage:
     items_per_page: int | None = None
 
 
-def iter_elements(
-    stream: BinaryIO, name: str, tags: Collection[str]
-) -> Iterator[tuple[ET.Element, int]]:
+def iter_elements(stream: BinaryIO, name: str, tags: Collection[str]) -> Iterator[tuple[ET.Element, int]]:
     """Yield each complete element whose `{ns}tag` is in `tags`, with its 1-based start line.
 
     Streams in chunks and drops yielded elements, so memory stays flat on large saved
@@ -177,9 +175,7 @@ def _timestamp(entry: ET.Element, tag: str) -> datetime | None:
     return parse_datetime((entry.findtext(_ATOM + tag) or "").strip(), f"<{tag}>")
 
 
-def _versions(
-    version: int | None, published: datetime | None, updated: datetime | None
-) -> tuple[VersionInfo, ...]:
+def _versions(version: int | None, published: datetime | None, updated: datetime | None) -> tuple[VersionInfo, ...]:
     # The API's <published> is when v1 was submitted, <updated> when the returned version was.
     if version is None:
         return ()
@@ -215,7 +211,7 @@ def _doi_link(entry: ET.Element) -> str | None:
         return None
     for prefix in _DOI_PREFIXES:
         if href.startswith(prefix):
-            return href[len(prefix):]
+            return href[len(prefix) :]
     return href
 
 

@@ -155,7 +155,7 @@ def _parse_archive_item(item: dict, name: str, index: int, list_day: object) -> 
     summary = _raw_text(item, "summary_en")
     if summary and abstract.startswith(summary):
         # The scraper glued HF's one-line AI summary in front of the real abstract.
-        abstract = abstract[len(summary):]
+        abstract = abstract[len(summary) :]
     record = PaperRecord(
         arxiv_id=arxiv_id,
         version=version,

@@ -44,8 +44,9 @@ def get_user_by_token_hash(conn: Connection, token_hash: str) -> dict[str, Any] 
     return dict(row._mapping) if row else None
 
 
-def ensure_user(conn: Connection, email: str, *, now: datetime, display_name: str | None = None,
-                role: str = "user") -> tuple[dict[str, Any], bool]:  # fmt: skip
+def ensure_user(
+    conn: Connection, email: str, *, now: datetime, display_name: str | None = None, role: str = "user"
+) -> tuple[dict[str, Any], bool]:
     """The user with this (normalised) email, created if missing; True when created. Safe under races."""
     before = conn.execute(sa.select(users.c.id).where(users.c.email == email)).scalar_one_or_none()
     if before is None:
@@ -65,8 +66,12 @@ def list_users(conn: Connection, *, limit: int = 50, offset: int = 0) -> list[di
     """Users, newest first, with how many comments and votes they made."""
     n_comments = sa.select(sa.func.count()).where(comments.c.user_id == users.c.id).scalar_subquery()
     n_votes = sa.select(sa.func.count()).where(votes.c.user_id == users.c.id).scalar_subquery()
-    query = (sa.select(users, n_comments.label("comments"), n_votes.label("votes"))
-             .order_by(users.c.created_at.desc(), users.c.id.desc()).limit(limit).offset(offset))  # fmt: skip
+    query = (
+        sa.select(users, n_comments.label("comments"), n_votes.label("votes"))
+        .order_by(users.c.created_at.desc(), users.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
     return _dicts(conn.execute(query))
 
 
@@ -104,8 +109,11 @@ def insert_session(conn: Connection, id_hash: str, user_id: int, now: datetime, 
 
 def user_of_session(conn: Connection, id_hash: str, now: datetime) -> dict[str, Any] | None:
     """The user of an unexpired session (blocked or not), or None: one query per request."""
-    query = (sa.select(users).join(user_sessions, user_sessions.c.user_id == users.c.id)
-             .where(user_sessions.c.id_hash == id_hash, user_sessions.c.expires_at > now))  # fmt: skip
+    query = (
+        sa.select(users)
+        .join(user_sessions, user_sessions.c.user_id == users.c.id)
+        .where(user_sessions.c.id_hash == id_hash, user_sessions.c.expires_at > now)
+    )
     row = conn.execute(query).first()
     return dict(row._mapping) if row else None
 
@@ -169,12 +177,16 @@ def paper_upvotes(conn: Connection, ids: Sequence[str]) -> dict[str, int]:
     result = dict.fromkeys(wanted, 0)
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
-        imported = (sa.select(listings.c.paper_id, sa.func.max(listings.c.source_upvotes))
-                    .where(listings.c.paper_id.in_(chunk)).group_by(listings.c.paper_id))  # fmt: skip
+        imported = (
+            sa.select(listings.c.paper_id, sa.func.max(listings.c.source_upvotes))
+            .where(listings.c.paper_id.in_(chunk))
+            .group_by(listings.c.paper_id)
+        )
         for paper_id, value in conn.execute(imported):
             result[paper_id] += int(value or 0)
-        local = (sa.select(votes.c.paper_id, sa.func.count())
-                 .where(votes.c.paper_id.in_(chunk)).group_by(votes.c.paper_id))  # fmt: skip
+        local = (
+            sa.select(votes.c.paper_id, sa.func.count()).where(votes.c.paper_id.in_(chunk)).group_by(votes.c.paper_id)
+        )
         for paper_id, value in conn.execute(local):
             result[paper_id] += int(value)
     return result
@@ -187,15 +199,20 @@ def voted_by(conn: Connection, user_id: int | None, ids: Sequence[str]) -> set[s
     wanted = list(dict.fromkeys(ids))
     found: set[str] = set()
     for start in range(0, len(wanted), _CHUNK):
-        query = sa.select(votes.c.paper_id).where(votes.c.user_id == user_id,
-                                                  votes.c.paper_id.in_(wanted[start : start + _CHUNK]))  # fmt: skip
+        query = sa.select(votes.c.paper_id).where(
+            votes.c.user_id == user_id, votes.c.paper_id.in_(wanted[start : start + _CHUNK])
+        )
         found.update(conn.execute(query).scalars())
     return found
 
 
 # --- comments ------------------------------------------------------------------------------------
 
-_COMMENT_COLUMNS = (*comments.c, users.c.display_name.label("author_name"), users.c.blocked_at.label("author_blocked_at"))
+_COMMENT_COLUMNS = (
+    *comments.c,
+    users.c.display_name.label("author_name"),
+    users.c.blocked_at.label("author_blocked_at"),
+)
 
 
 def insert_comment(conn: Connection, paper_id: str, user_id: int, body: str, now: datetime) -> int:
@@ -214,9 +231,12 @@ def update_comment(conn: Connection, comment_id: int, **values: Any) -> None:
 
 def comments_of_paper(conn: Connection, paper_id: str, *, include_hidden: bool) -> list[dict[str, Any]]:
     """A paper's comments, oldest first, with author names; deleted ones left out, hidden ones on request."""
-    query = (sa.select(*_COMMENT_COLUMNS).join(users, users.c.id == comments.c.user_id)
-             .where(comments.c.paper_id == paper_id, comments.c.deleted_at.is_(None))
-             .order_by(comments.c.created_at, comments.c.id))  # fmt: skip
+    query = (
+        sa.select(*_COMMENT_COLUMNS)
+        .join(users, users.c.id == comments.c.user_id)
+        .where(comments.c.paper_id == paper_id, comments.c.deleted_at.is_(None))
+        .order_by(comments.c.created_at, comments.c.id)
+    )
     if not include_hidden:
         query = query.where(comments.c.hidden_at.is_(None), users.c.blocked_at.is_(None))
     return _dicts(conn.execute(query))
@@ -224,10 +244,14 @@ def comments_of_paper(conn: Connection, paper_id: str, *, include_hidden: bool) 
 
 def recent_comments(conn: Connection, *, limit: int = 50) -> list[dict[str, Any]]:
     """The newest comments on any paper (hidden ones too), with author email and paper title, for moderation."""
-    query = (sa.select(*_COMMENT_COLUMNS, users.c.email.label("author_email"), papers.c.title.label("paper_title"))
-             .join(users, users.c.id == comments.c.user_id).join(papers, papers.c.id == comments.c.paper_id)
-             .where(comments.c.deleted_at.is_(None))
-             .order_by(comments.c.created_at.desc(), comments.c.id.desc()).limit(limit))  # fmt: skip
+    query = (
+        sa.select(*_COMMENT_COLUMNS, users.c.email.label("author_email"), papers.c.title.label("paper_title"))
+        .join(users, users.c.id == comments.c.user_id)
+        .join(papers, papers.c.id == comments.c.paper_id)
+        .where(comments.c.deleted_at.is_(None))
+        .order_by(comments.c.created_at.desc(), comments.c.id.desc())
+        .limit(limit)
+    )
     return _dicts(conn.execute(query))
 
 
@@ -255,14 +279,20 @@ def set_paper_hidden(conn: Connection, paper_id: str, hidden: bool, now: datetim
 
 
 def hidden_papers(conn: Connection, *, limit: int = 100) -> list[dict[str, Any]]:
-    query = (sa.select(papers.c.id, papers.c.title, papers.c.updated_at).where(papers.c.hidden.is_(True))
-             .order_by(papers.c.updated_at.desc()).limit(limit))  # fmt: skip
+    query = (
+        sa.select(papers.c.id, papers.c.title, papers.c.updated_at)
+        .where(papers.c.hidden.is_(True))
+        .order_by(papers.c.updated_at.desc())
+        .limit(limit)
+    )
     return _dicts(conn.execute(query))
 
 
 def submissions_since(conn: Connection, user_id: int, since: datetime) -> int:
     """How many daily-list entries the user submitted since a moment (for the daily quota)."""
-    query = sa.select(sa.func.count()).select_from(listings).where(
-        listings.c.submitted_by == user_id, listings.c.created_at >= since
+    query = (
+        sa.select(sa.func.count())
+        .select_from(listings)
+        .where(listings.c.submitted_by == user_id, listings.c.created_at >= since)
     )
     return int(conn.execute(query).scalar_one())

@@ -17,8 +17,10 @@ def backup_sqlite(store: Store, target: Path, *, force: bool = False) -> int:
     `target`, checked with PRAGMA quick_check, then moved into place, so `target` is never half-written.
     """
     if store.dialect != "sqlite":
-        raise InvalidInput("backup copies SQLite databases only; for PostgreSQL use pg_dump, "
-                           "e.g. pg_dump --format=custom --file=paperwire.dump \"$PAPERWIRE_DATABASE_URL\"")  # fmt: skip
+        raise InvalidInput(
+            "backup copies SQLite databases only; for PostgreSQL use pg_dump, "
+            'e.g. pg_dump --format=custom --file=paperwire.dump "$PAPERWIRE_DATABASE_URL"'
+        )
     source_path = store.engine.url.database
     if not source_path or source_path == ":memory:" or not Path(source_path).is_file():
         raise NotFound(f"no SQLite database file at {store.url}")

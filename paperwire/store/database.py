@@ -67,9 +67,9 @@ def engine_url(url: str) -> str:
     """A user's database URL in the form SQLAlchemy needs (postgres:// and postgresql:// use psycopg 3)."""
     given = url
     if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+        url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if not url.startswith(("sqlite", "postgresql+psycopg")):
         raise ConfigError(f"unsupported database URL {given!r}: use sqlite:/// or postgresql://")
     return url

@@ -68,29 +68,41 @@ def delete_subscription(conn: Connection, subscription_id: int) -> bool:
 
 def list_subscriptions(conn: Connection, *, status: str | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
     """Subscriptions, oldest first, with the time of their last sent digest."""
-    last = (sa.select(sa.func.max(digest_deliveries.c.sent_at))
-            .where(digest_deliveries.c.subscription_id == subscriptions.c.id).scalar_subquery())  # fmt: skip
+    last = (
+        sa.select(sa.func.max(digest_deliveries.c.sent_at))
+        .where(digest_deliveries.c.subscription_id == subscriptions.c.id)
+        .scalar_subquery()
+    )
     query = sa.select(subscriptions, last.label("last_sent_at")).order_by(subscriptions.c.id).limit(limit)
     if status:
         query = query.where(subscriptions.c.status == status)
     return [_subscription(row) for row in conn.execute(query)]
 
 
-def active_page(conn: Connection, *, after_id: int, limit: int, max_failures: int,
-                email: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
+def active_page(
+    conn: Connection, *, after_id: int, limit: int, max_failures: int, email: str | None = None
+) -> list[dict[str, Any]]:
     """The next `limit` active subscriptions by id (keyset paging), those stopped for bounces left out."""
-    query = (sa.select(subscriptions)
-             .where(subscriptions.c.status == "active", subscriptions.c.id > after_id,
-                    subscriptions.c.permanent_failures < max_failures)
-             .order_by(subscriptions.c.id).limit(limit))  # fmt: skip
+    query = (
+        sa.select(subscriptions)
+        .where(
+            subscriptions.c.status == "active",
+            subscriptions.c.id > after_id,
+            subscriptions.c.permanent_failures < max_failures,
+        )
+        .order_by(subscriptions.c.id)
+        .limit(limit)
+    )
     if email is not None:
         query = query.where(subscriptions.c.email == email)
     return [_subscription(row) for row in conn.execute(query)]
 
 
 def count_active(conn: Connection, *, max_failures: int, email: str | None = None) -> int:
-    query = sa.select(sa.func.count()).select_from(subscriptions).where(
-        subscriptions.c.status == "active", subscriptions.c.permanent_failures < max_failures
+    query = (
+        sa.select(sa.func.count())
+        .select_from(subscriptions)
+        .where(subscriptions.c.status == "active", subscriptions.c.permanent_failures < max_failures)
     )
     if email is not None:
         query = query.where(subscriptions.c.email == email)
@@ -105,8 +117,12 @@ def purge_pending(conn: Connection, before: datetime) -> int:
 
 def upvoted_ids(conn: Connection, user_id: int, *, limit: int = 50) -> list[str]:
     """The papers a user upvoted, most recent first."""
-    query = (sa.select(votes.c.paper_id).where(votes.c.user_id == user_id)
-             .order_by(votes.c.created_at.desc(), votes.c.paper_id).limit(limit))  # fmt: skip
+    query = (
+        sa.select(votes.c.paper_id)
+        .where(votes.c.user_id == user_id)
+        .order_by(votes.c.created_at.desc(), votes.c.paper_id)
+        .limit(limit)
+    )
     return list(conn.execute(query).scalars())
 
 
@@ -120,15 +136,24 @@ def ledger_rows(conn: Connection, pairs: Iterable[tuple[int, str]]) -> dict[tupl
     for chunk in _chunks(wanted):
         ids = sorted({sid for sid, _ in chunk})
         periods = sorted({period for _, period in chunk})
-        query = sa.select(digest_deliveries).where(digest_deliveries.c.subscription_id.in_(ids),
-                                                   digest_deliveries.c.period.in_(periods))  # fmt: skip
+        query = sa.select(digest_deliveries).where(
+            digest_deliveries.c.subscription_id.in_(ids), digest_deliveries.c.period.in_(periods)
+        )
         for row in conn.execute(query):
             found[(row.subscription_id, row.period)] = dict(row._mapping)
     return found
 
 
-def claim(conn: Connection, subscription_id: int, period: str, token: str, now: datetime, *,
-          stale_before: datetime, max_attempts: int) -> int | None:  # fmt: skip
+def claim(
+    conn: Connection,
+    subscription_id: int,
+    period: str,
+    token: str,
+    now: datetime,
+    *,
+    stale_before: datetime,
+    max_attempts: int,
+) -> int | None:
     """Claim a (subscription, period) for this sender: the delivery id, or None when another holds or finished it.
 
     New rows are inserted (the unique constraint lets one inserter win). An existing row is taken over
@@ -138,18 +163,34 @@ def claim(conn: Connection, subscription_id: int, period: str, token: str, now: 
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(digest_deliveries).values(
-        subscription_id=subscription_id, period=period, status="claimed", claimed_by=token, claimed_at=now, attempts=1
-    ).on_conflict_do_nothing().returning(digest_deliveries.c.id)
+    stmt = (
+        insert(digest_deliveries)
+        .values(
+            subscription_id=subscription_id,
+            period=period,
+            status="claimed",
+            claimed_by=token,
+            claimed_at=now,
+            attempts=1,
+        )
+        .on_conflict_do_nothing()
+        .returning(digest_deliveries.c.id)
+    )
     inserted = conn.execute(stmt).scalar()
     if inserted is not None:
         return int(inserted)
     t = digest_deliveries.c
-    takeover = (digest_deliveries.update()
-                .where(t.subscription_id == subscription_id, t.period == period, t.attempts < max_attempts,
-                       sa.or_(sa.and_(t.status == "claimed", t.claimed_at < stale_before), t.status == "failed"))
-                .values(status="claimed", claimed_by=token, claimed_at=now, attempts=t.attempts + 1)
-                .returning(t.id))  # fmt: skip
+    takeover = (
+        digest_deliveries.update()
+        .where(
+            t.subscription_id == subscription_id,
+            t.period == period,
+            t.attempts < max_attempts,
+            sa.or_(sa.and_(t.status == "claimed", t.claimed_at < stale_before), t.status == "failed"),
+        )
+        .values(status="claimed", claimed_by=token, claimed_at=now, attempts=t.attempts + 1)
+        .returning(t.id)
+    )
     taken = conn.execute(takeover).scalar()
     return int(taken) if taken is not None else None
 
@@ -172,36 +213,60 @@ def _mine(delivery_id: int, token: str) -> Any:
     return sa.and_(t.id == delivery_id, t.claimed_by == token, t.status == "claimed")
 
 
-def mark_sent(conn: Connection, delivery_id: int, token: str, *, subscription_id: int, message_id: str,
-              paper_ids: Sequence[str], now: datetime) -> bool:  # fmt: skip
+def mark_sent(
+    conn: Connection,
+    delivery_id: int,
+    token: str,
+    *,
+    subscription_id: int,
+    message_id: str,
+    paper_ids: Sequence[str],
+    now: datetime,
+) -> bool:
     """Record a sent digest and the papers it held, in the caller's transaction; False if the claim was lost."""
-    done = conn.execute(digest_deliveries.update().where(_mine(delivery_id, token))
-                        .values(status="sent", sent_at=now, message_id=message_id, error=None)).rowcount  # fmt: skip
+    done = conn.execute(
+        digest_deliveries.update()
+        .where(_mine(delivery_id, token))
+        .values(status="sent", sent_at=now, message_id=message_id, error=None)
+    ).rowcount
     if not done:
         return False
-    rows = [{"subscription_id": subscription_id, "paper_id": pid, "delivery_id": delivery_id}
-            for pid in dict.fromkeys(paper_ids)]  # fmt: skip
+    rows = [
+        {"subscription_id": subscription_id, "paper_id": pid, "delivery_id": delivery_id}
+        for pid in dict.fromkeys(paper_ids)
+    ]
     insert_ignore(conn, delivered_papers, rows)
-    conn.execute(subscriptions.update().where(subscriptions.c.id == subscription_id,
-                                              subscriptions.c.permanent_failures > 0).values(permanent_failures=0))  # fmt: skip
+    conn.execute(
+        subscriptions.update()
+        .where(subscriptions.c.id == subscription_id, subscriptions.c.permanent_failures > 0)
+        .values(permanent_failures=0)
+    )
     return True
 
 
 def mark_skipped(conn: Connection, delivery_id: int, token: str, reason: str, now: datetime) -> bool:
-    query = digest_deliveries.update().where(_mine(delivery_id, token)).values(status="skipped", sent_at=now,
-                                                                               error=reason)  # fmt: skip
+    query = (
+        digest_deliveries.update().where(_mine(delivery_id, token)).values(status="skipped", sent_at=now, error=reason)
+    )
     return conn.execute(query).rowcount > 0
 
 
-def mark_failed(conn: Connection, delivery_id: int, token: str, error: str, *, subscription_id: int,
-                permanent: bool) -> int:  # fmt: skip
+def mark_failed(
+    conn: Connection, delivery_id: int, token: str, error: str, *, subscription_id: int, permanent: bool
+) -> int:
     """Record a failed digest; a permanent refusal also counts against the address. Returns its count of them."""
-    conn.execute(digest_deliveries.update().where(_mine(delivery_id, token)).values(status="failed", error=error[:2000]))
+    conn.execute(
+        digest_deliveries.update().where(_mine(delivery_id, token)).values(status="failed", error=error[:2000])
+    )
     if permanent:
-        conn.execute(subscriptions.update().where(subscriptions.c.id == subscription_id)
-                     .values(permanent_failures=subscriptions.c.permanent_failures + 1))  # fmt: skip
-    count = conn.execute(sa.select(subscriptions.c.permanent_failures)
-                         .where(subscriptions.c.id == subscription_id)).scalar()  # fmt: skip
+        conn.execute(
+            subscriptions.update()
+            .where(subscriptions.c.id == subscription_id)
+            .values(permanent_failures=subscriptions.c.permanent_failures + 1)
+        )
+    count = conn.execute(
+        sa.select(subscriptions.c.permanent_failures).where(subscriptions.c.id == subscription_id)
+    ).scalar()
     return int(count or 0)
 
 
@@ -213,13 +278,20 @@ def delivered_ids(conn: Connection, subscription_id: int) -> set[str]:
 
 def deliveries_of(conn: Connection, subscription_id: int, *, limit: int = 20) -> list[dict[str, Any]]:
     """The latest ledger rows of a subscription, newest first."""
-    query = (sa.select(digest_deliveries).where(digest_deliveries.c.subscription_id == subscription_id)
-             .order_by(digest_deliveries.c.id.desc()).limit(limit))  # fmt: skip
+    query = (
+        sa.select(digest_deliveries)
+        .where(digest_deliveries.c.subscription_id == subscription_id)
+        .order_by(digest_deliveries.c.id.desc())
+        .limit(limit)
+    )
     return [dict(row._mapping) for row in conn.execute(query)]
 
 
 def has_sent(conn: Connection, subscription_id: int) -> bool:
     """Whether any digest was ever sent to this subscription."""
-    query = sa.select(digest_deliveries.c.id).where(digest_deliveries.c.subscription_id == subscription_id,
-                                                    digest_deliveries.c.status == "sent").limit(1)  # fmt: skip
+    query = (
+        sa.select(digest_deliveries.c.id)
+        .where(digest_deliveries.c.subscription_id == subscription_id, digest_deliveries.c.status == "sent")
+        .limit(1)
+    )
     return conn.execute(query).first() is not None

@@ -72,7 +72,9 @@ def save_vectors(conn: Connection, model: str, rows: Sequence[dict[str, Any]], v
     stmt = insert(embeddings)
     stmt = stmt.on_conflict_do_update(
         index_elements=[embeddings.c.paper_id],
-        set_={name: stmt.excluded[name] for name in ("model", "dim", "vector", "embedding", "content_hash", "updated_at")},
+        set_={
+            name: stmt.excluded[name] for name in ("model", "dim", "vector", "embedding", "content_hash", "updated_at")
+        },
     )
     conn.execute(stmt, values)
 

@@ -20,12 +20,23 @@ BUSY = "the database is busy; try again in a moment"
 UNAVAILABLE = "the database is unavailable just now; try again in a few seconds"
 
 # SQLite result codes (sqlite3 exceptions carry them as sqlite_errorname; extended codes add a suffix).
-_SQLITE = {"SQLITE_READONLY": "read-only", "SQLITE_FULL": "disk-full", "SQLITE_BUSY": "busy",
-           "SQLITE_LOCKED": "busy", "SQLITE_IOERR": "unavailable", "SQLITE_CANTOPEN": "unavailable"}  # fmt: skip
+_SQLITE = {
+    "SQLITE_READONLY": "read-only",
+    "SQLITE_FULL": "disk-full",
+    "SQLITE_BUSY": "busy",
+    "SQLITE_LOCKED": "busy",
+    "SQLITE_IOERR": "unavailable",
+    "SQLITE_CANTOPEN": "unavailable",
+}
 # PostgreSQL SQLSTATEs: exact codes first, then whole classes (08 connection, 53 resources, 57 operator action).
 _PG_CODES = {"25006": "read-only", "53100": "disk-full", "53300": "busy", "55P03": "busy", "57014": "busy"}
 _PG_CLASSES = {"08": "unavailable", "53": "unavailable", "57": "unavailable", "58": "unavailable"}
-_KINDS = {"read-only": (READ_ONLY, 60), "disk-full": (DISK_FULL, 60), "busy": (BUSY, 2), "unavailable": (UNAVAILABLE, 5)}
+_KINDS = {
+    "read-only": (READ_ONLY, 60),
+    "disk-full": (DISK_FULL, 60),
+    "busy": (BUSY, 2),
+    "unavailable": (UNAVAILABLE, 5),
+}
 
 
 class DatabaseUnavailable(PaperwireError):
@@ -56,9 +67,17 @@ def database_failure(exc: BaseException) -> DatabaseUnavailable | None:
 
 def disk_failure(exc: OSError) -> DatabaseUnavailable | None:
     """The outage behind a failed file operation (disk full, quota exceeded, read-only disk), or None."""
-    kind = {errno.ENOSPC: "disk-full", errno.EDQUOT: "disk-full", errno.EFBIG: "disk-full",
-            errno.EROFS: "read-only"}.get(exc.errno)  # fmt: skip
-    return DatabaseUnavailable(kind, f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)) if kind else None
+    kind = {
+        errno.ENOSPC: "disk-full",
+        errno.EDQUOT: "disk-full",
+        errno.EFBIG: "disk-full",
+        errno.EROFS: "read-only",
+    }.get(exc.errno)
+    return (
+        DatabaseUnavailable(kind, f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
+        if kind
+        else None
+    )
 
 
 def _kind(orig: BaseException | None) -> str | None:

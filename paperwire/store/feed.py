@@ -13,9 +13,20 @@ from paperwire.store.papers import _chunks
 from paperwire.store.schema import comments, listings, paper_authors, paper_categories, papers, users
 
 DISPLAY_COLUMNS = (
-    "id", "title", "abstract", "authors", "categories", "primary_category", "published", "updated", "version",
-    "code_url", "project_url", "pdf_url", "created_at",
-)  # fmt: skip
+    "id",
+    "title",
+    "abstract",
+    "authors",
+    "categories",
+    "primary_category",
+    "published",
+    "updated",
+    "version",
+    "code_url",
+    "project_url",
+    "pdf_url",
+    "created_at",
+)
 
 
 def _in_category(paper_id: sa.ColumnElement[Any], names: Sequence[str]) -> sa.Exists:
@@ -30,10 +41,13 @@ def community_rows(conn: Connection, start: date, end: date, *, category: str | 
             listings.c.list_date,
             sa.func.coalesce(users.c.display_name, listings.c.submitter).label("submitter"),
         )
-        .select_from(listings.join(papers, papers.c.id == listings.c.paper_id).outerjoin(
-            users, users.c.id == listings.c.submitted_by))
+        .select_from(
+            listings.join(papers, papers.c.id == listings.c.paper_id).outerjoin(
+                users, users.c.id == listings.c.submitted_by
+            )
+        )
         .where(listings.c.list_date >= start, listings.c.list_date <= end, papers.c.hidden.is_(False))
-    )  # fmt: skip
+    )
     if category:
         query = query.where(_in_category(listings.c.paper_id, [category]))
     return [dict(row._mapping) for row in conn.execute(query)]
@@ -73,9 +87,11 @@ def nearest_day(
     found: list[date] = []
     pick = sa.func.min if after is not None else sa.func.max
     if community:
-        query = sa.select(pick(listings.c.list_date)).select_from(
-            listings.join(papers, papers.c.id == listings.c.paper_id)
-        ).where(papers.c.hidden.is_(False))
+        query = (
+            sa.select(pick(listings.c.list_date))
+            .select_from(listings.join(papers, papers.c.id == listings.c.paper_id))
+            .where(papers.c.hidden.is_(False))
+        )
         if before is not None:
             query = query.where(listings.c.list_date < before)
         if after is not None:
@@ -123,8 +139,12 @@ def comment_counts(conn: Connection, ids: Sequence[str]) -> dict[str, int]:
         query = (
             sa.select(comments.c.paper_id, sa.func.count())
             .join(users, users.c.id == comments.c.user_id)
-            .where(comments.c.paper_id.in_(chunk), comments.c.hidden_at.is_(None), comments.c.deleted_at.is_(None),
-                   users.c.blocked_at.is_(None))
+            .where(
+                comments.c.paper_id.in_(chunk),
+                comments.c.hidden_at.is_(None),
+                comments.c.deleted_at.is_(None),
+                users.c.blocked_at.is_(None),
+            )
             .group_by(comments.c.paper_id)
         )
         counts.update((row[0], row[1]) for row in conn.execute(query))
@@ -134,12 +154,15 @@ def comment_counts(conn: Connection, ids: Sequence[str]) -> dict[str, int]:
 def paper_listings(conn: Connection, paper_id: str) -> list[dict[str, Any]]:
     """The daily lists a paper is on, newest first, with who put it there."""
     query = (
-        sa.select(listings.c.list_date, listings.c.source,
-                  sa.func.coalesce(users.c.display_name, listings.c.submitter).label("submitter"))
+        sa.select(
+            listings.c.list_date,
+            listings.c.source,
+            sa.func.coalesce(users.c.display_name, listings.c.submitter).label("submitter"),
+        )
         .select_from(listings.outerjoin(users, users.c.id == listings.c.submitted_by))
         .where(listings.c.paper_id == paper_id)
         .order_by(listings.c.list_date.desc())
-    )  # fmt: skip
+    )
     return [dict(row._mapping) for row in conn.execute(query)]
 
 

@@ -28,9 +28,14 @@ import numpy as np
 from paperwire.errors import ConfigError
 
 ROW_FILES = {  # name: (dtype, values per row; 0 = dim, -1 = code bytes)
-    "codes": (np.uint8, -1), "int8": (np.int8, 0), "scale": (np.float32, 1), "float": (np.float32, 0),
-    "published": (np.int32, 1), "flags": (np.uint8, 1), "stamps": (np.int64, 1),
-}  # fmt: skip
+    "codes": (np.uint8, -1),
+    "int8": (np.int8, 0),
+    "scale": (np.float32, 1),
+    "float": (np.float32, 0),
+    "published": (np.int32, 1),
+    "flags": (np.uint8, 1),
+    "stamps": (np.int64, 1),
+}
 
 
 def vectors_folder(home: str | Path, model: str) -> Path:
@@ -76,8 +81,11 @@ def read_new_rows(root: Path, meta: dict[str, Any], since: dict[str, Any]) -> Ne
     """What `meta` commits beyond `since` (an earlier meta of the same build, or empty_meta)."""
     folder = root / generation_name(meta["generation"])
     dim, start, rows = meta["dim"], since["rows"], meta["rows"]
-    columns = {name: _read_rows(folder / name, dtype, _width(per, dim), start, rows, matrix=per != 1)
-               for name, (dtype, per) in ROW_FILES.items() if name != "float"}  # fmt: skip
+    columns = {
+        name: _read_rows(folder / name, dtype, _width(per, dim), start, rows, matrix=per != 1)
+        for name, (dtype, per) in ROW_FILES.items()
+        if name != "float"
+    }
     with open(folder / "ids", "rb") as file:
         file.seek(since["ids_bytes"])
         ids = file.read(meta["ids_bytes"] - since["ids_bytes"]).split(b"\n")[:-1]
@@ -125,8 +133,18 @@ class GenerationWriter:
     def __init__(self, root: Path, meta: dict[str, Any] | None, generation: int | None = None) -> None:
         self.root = root
         if meta is None:  # a new, empty generation
-            meta = {"format": 1, "generation": generation, "build": uuid.uuid4().hex, "dim": None, "rows": 0, "ids_bytes": 0, "pairs": 0,
-                    "dead": 0, "categories": [], "watermark": None}  # fmt: skip
+            meta = {
+                "format": 1,
+                "generation": generation,
+                "build": uuid.uuid4().hex,
+                "dim": None,
+                "rows": 0,
+                "ids_bytes": 0,
+                "pairs": 0,
+                "dead": 0,
+                "categories": [],
+                "watermark": None,
+            }
             shutil.rmtree(root / generation_name(generation or 0), ignore_errors=True)
         self.meta = dict(meta, categories=list(meta["categories"]))
         self.folder = root / generation_name(self.meta["generation"])
@@ -160,8 +178,9 @@ class GenerationWriter:
         self._file("ids", self.meta["ids_bytes"]).write(text)
         pairs = [(rows + i, self._code(c)) for i, names in enumerate(categories) for c in dict.fromkeys(names)]
         self._file("categories", self.meta["pairs"] * 8).write(np.array(pairs, dtype=np.int32).reshape(-1, 2).tobytes())
-        self.meta.update(rows=rows + len(ids), ids_bytes=self.meta["ids_bytes"] + len(text),
-                         pairs=self.meta["pairs"] + len(pairs))  # fmt: skip
+        self.meta.update(
+            rows=rows + len(ids), ids_bytes=self.meta["ids_bytes"] + len(text), pairs=self.meta["pairs"] + len(pairs)
+        )
         self.rows_added += len(ids)
 
     def _code(self, category: str) -> int:

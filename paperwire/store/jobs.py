@@ -39,18 +39,36 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def enqueue(conn: Connection, kind: str, now: datetime, *, key: str | None = None,
-            payload: dict[str, Any] | None = None, run_at: datetime | None = None,
-            max_attempts: int = 3) -> int | None:  # fmt: skip
+def enqueue(
+    conn: Connection,
+    kind: str,
+    now: datetime,
+    *,
+    key: str | None = None,
+    payload: dict[str, Any] | None = None,
+    run_at: datetime | None = None,
+    max_attempts: int = 3,
+) -> int | None:
     """Add a job; None when a job with the same key exists already (that is how periodic jobs fire once)."""
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(jobs).values(
-        kind=kind, key=key, payload=payload or {}, state="queued", run_at=run_at or now, attempts=0,
-        max_attempts=max_attempts, created_at=now,
-    ).on_conflict_do_nothing().returning(jobs.c.id)
+    stmt = (
+        insert(jobs)
+        .values(
+            kind=kind,
+            key=key,
+            payload=payload or {},
+            state="queued",
+            run_at=run_at or now,
+            attempts=0,
+            max_attempts=max_attempts,
+            created_at=now,
+        )
+        .on_conflict_do_nothing()
+        .returning(jobs.c.id)
+    )
     created = conn.execute(stmt).scalar()
     return int(created) if created is not None else None
 
@@ -66,13 +84,19 @@ def give_up_expired(conn: Connection, now: datetime) -> int:
     return conn.execute(
         jobs.update()
         .where(t.state == "running", t.locked_until < now, t.attempts >= t.max_attempts)
-        .values(state="failed", finished_at=now, locked_by=None, locked_until=None,
-                error=sa.func.coalesce(t.error, "") + "the lease ran out on the last attempt (worker died?)")  # fmt: skip
+        .values(
+            state="failed",
+            finished_at=now,
+            locked_by=None,
+            locked_until=None,
+            error=sa.func.coalesce(t.error, "") + "the lease ran out on the last attempt (worker died?)",
+        )
     ).rowcount
 
 
-def claim(conn: Connection, worker: str, now: datetime, lease_until: datetime, *,
-          kinds: list[str] | None = None) -> Job | None:  # fmt: skip
+def claim(
+    conn: Connection, worker: str, now: datetime, lease_until: datetime, *, kinds: list[str] | None = None
+) -> Job | None:
     """Take the oldest due job (or one whose worker's lease ran out) for `worker`; None when nothing is due."""
     t = jobs.c
     pick = sa.select(t.id).where(_due(now), t.attempts < t.max_attempts)
@@ -85,12 +109,18 @@ def claim(conn: Connection, worker: str, now: datetime, lease_until: datetime, *
     row = conn.execute(
         jobs.update()
         .where(t.id == job_id)
-        .values(state="running", locked_by=worker, locked_until=lease_until, attempts=t.attempts + 1,
-                started_at=now)  # fmt: skip
+        .values(state="running", locked_by=worker, locked_until=lease_until, attempts=t.attempts + 1, started_at=now)
         .returning(t.id, t.kind, t.key, t.payload, t.attempts, t.max_attempts, t.locked_by)
     ).one()
-    return Job(id=row.id, kind=row.kind, key=row.key, payload=dict(row.payload or {}), attempts=row.attempts,
-               max_attempts=row.max_attempts, locked_by=row.locked_by)  # fmt: skip
+    return Job(
+        id=row.id,
+        kind=row.kind,
+        key=row.key,
+        payload=dict(row.payload or {}),
+        attempts=row.attempts,
+        max_attempts=row.max_attempts,
+        locked_by=row.locked_by,
+    )
 
 
 def _held(job: Job) -> Any:

@@ -30,8 +30,10 @@ def read_or_create(path: Path, new_key: str) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         _create(path, new_key)
     except OSError as exc:
-        raise ConfigError(f"cannot create the secret key file {path}: {exc.strerror or exc}; make its folder "
-                          "writable or set PAPERWIRE_SECRET_KEY") from None  # fmt: skip
+        raise ConfigError(
+            f"cannot create the secret key file {path}: {exc.strerror or exc}; make its folder "
+            "writable or set PAPERWIRE_SECRET_KEY"
+        ) from None
     return _read(path)
 
 
@@ -75,5 +77,7 @@ def _read(path: Path) -> str:
         if key:
             return key
         time.sleep(0.05)
-    raise ConfigError(f"the secret key file {path} is empty: delete it to have a new key made "
-                      "(signing everyone out) or put the key in it")  # fmt: skip
+    raise ConfigError(
+        f"the secret key file {path} is empty: delete it to have a new key made "
+        "(signing everyone out) or put the key in it"
+    )

@@ -15,9 +15,15 @@ from paperwire.store.papers import name_key
 from paperwire.store.schema import papers
 
 _COLUMNS = (
-    papers.c.id, papers.c.title, papers.c.abstract, papers.c.authors, papers.c.categories,
-    papers.c.published, papers.c.hidden, papers.c.updated_at,
-)  # fmt: skip
+    papers.c.id,
+    papers.c.title,
+    papers.c.abstract,
+    papers.c.authors,
+    papers.c.categories,
+    papers.c.published,
+    papers.c.hidden,
+    papers.c.updated_at,
+)
 _WORD = re.compile(r"\w+")
 
 
@@ -62,7 +68,11 @@ def change_counts(conn: Connection, since: datetime) -> dict[datetime, int]:
     A writer stamps all rows of one transaction alike, so an index can tell a stamp it has fully seen
     from one whose transaction committed late (read from the index on updated_at alone).
     """
-    query = sa.select(papers.c.updated_at, sa.func.count()).where(papers.c.updated_at >= since).group_by(papers.c.updated_at)
+    query = (
+        sa.select(papers.c.updated_at, sa.func.count())
+        .where(papers.c.updated_at >= since)
+        .group_by(papers.c.updated_at)
+    )
     return {aware(stamp): count for stamp, count in conn.execute(query)}
 
 
@@ -145,9 +155,12 @@ def _tsqueries(params: dict[str, Any], prefix: str, texts: Sequence[str], functi
 
 
 def _filter_sql(
-    params: dict[str, Any], categories: Sequence[str], author_names: Sequence[str],
-    since: date | None, until: date | None,
-) -> list[str]:  # fmt: skip
+    params: dict[str, Any],
+    categories: Sequence[str],
+    author_names: Sequence[str],
+    since: date | None,
+    until: date | None,
+) -> list[str]:
     where = []
     if categories:
         params["cats"] = list(categories)

@@ -62,6 +62,8 @@ def _migration_error(store: Store, exc: sa.exc.DBAPIError) -> PaperwireError:
     """A failed migration as one clear line; the usual cause on PostgreSQL is a missing pgvector."""
     detail = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
     if "vector" in detail and "extension" in detail:
-        return ConfigError(f"cannot create the pgvector extension in {store.url}: {detail}. Install pgvector on the "
-                           "server and run CREATE EXTENSION vector; in that database as a superuser once")  # fmt: skip
+        return ConfigError(
+            f"cannot create the pgvector extension in {store.url}: {detail}. Install pgvector on the "
+            "server and run CREATE EXTENSION vector; in that database as a superuser once"
+        )
     return PaperwireError(f"migrating {store.url} failed: {detail}", status=500)

@@ -20,9 +20,22 @@ from paperwire.store.schema import (
 )
 
 PAPER_FIELDS = (
-    "version", "title", "abstract", "authors", "categories", "published", "updated", "doi",
-    "journal_ref", "comments", "license", "submitter", "pdf_url", "code_url", "project_url",
-)  # fmt: skip
+    "version",
+    "title",
+    "abstract",
+    "authors",
+    "categories",
+    "published",
+    "updated",
+    "doi",
+    "journal_ref",
+    "comments",
+    "license",
+    "submitter",
+    "pdf_url",
+    "code_url",
+    "project_url",
+)
 _CHUNK = 500  # ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
 
 
@@ -92,8 +105,10 @@ def update_papers(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     values = {name: sa.bindparam(name) for name in (*PAPER_FIELDS, "primary_category", "content_hash", "updated_at")}
-    conn.execute(papers.update().where(papers.c.id == sa.bindparam("b_id")).values(**values),
-                 [{**row, "b_id": row["id"]} for row in rows])  # fmt: skip
+    conn.execute(
+        papers.update().where(papers.c.id == sa.bindparam("b_id")).values(**values),
+        [{**row, "b_id": row["id"]} for row in rows],
+    )
     ids = [row["id"] for row in rows]
     for chunk in _chunks(ids):
         conn.execute(paper_authors.delete().where(paper_authors.c.paper_id.in_(chunk)))
@@ -158,8 +173,7 @@ def counts(conn: Connection) -> dict[str, int]:
     """Row counts of the paper tables, for summaries and checks."""
     tables = {"papers": papers, "versions": paper_versions, "listings": listings, "authors": paper_authors}
     return {
-        name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-        for name, table in tables.items()
+        name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() for name, table in tables.items()
     }
 
 
@@ -184,8 +198,18 @@ def set_listing_submitter(conn: Connection, day: date, paper_id: str, user_id: i
 
 def papers_by_ids(conn: Connection, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Display fields of some papers, keyed by id (hidden ones included; callers decide)."""
-    columns = [papers.c.id, papers.c.title, papers.c.abstract, papers.c.authors, papers.c.categories,
-               papers.c.published, papers.c.updated, papers.c.version, papers.c.hidden, papers.c.code_url]  # fmt: skip
+    columns = [
+        papers.c.id,
+        papers.c.title,
+        papers.c.abstract,
+        papers.c.authors,
+        papers.c.categories,
+        papers.c.published,
+        papers.c.updated,
+        papers.c.version,
+        papers.c.hidden,
+        papers.c.code_url,
+    ]
     found: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(list(ids)):
         for row in conn.execute(sa.select(*columns).where(papers.c.id.in_(chunk))):
@@ -211,7 +235,9 @@ def newest_in_filters(
         query = query.where(papers.c.published <= until)
     if categories:
         query = query.where(
-            sa.exists().where(paper_categories.c.paper_id == papers.c.id, paper_categories.c.category.in_(list(categories)))
+            sa.exists().where(
+                paper_categories.c.paper_id == papers.c.id, paper_categories.c.category.in_(list(categories))
+            )
         )
     for name in authors:
         words = name_key(name).split()

@@ -78,7 +78,9 @@ paper_sources = sa.Table(
     "paper_sources",
     metadata,
     sa.Column("paper_id", sa.String(64), sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("source", sa.String(32), primary_key=True, comment="snapshot, jsonl, huggingface, arxiv-api, oai, submission"),
+    sa.Column(
+        "source", sa.String(32), primary_key=True, comment="snapshot, jsonl, huggingface, arxiv-api, oai, submission"
+    ),
     sa.Column("ref", sa.Text, nullable=False, comment="file name or URL it was first read from"),
     sa.Column("first_seen_at", Moment, nullable=False),
 )
@@ -104,7 +106,9 @@ listings = sa.Table(
     sa.Column("source", sa.String(32), nullable=False, comment="huggingface, submission, arxiv, ..."),
     sa.Column("submitter", sa.Text, nullable=True, comment="name given by the source"),
     sa.Column("submitted_by", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
-    sa.Column("source_upvotes", sa.Integer, nullable=False, server_default="0", comment="upvotes imported from the source"),
+    sa.Column(
+        "source_upvotes", sa.Integer, nullable=False, server_default="0", comment="upvotes imported from the source"
+    ),
     sa.Column("created_at", Moment, nullable=False),
     sa.Index("ix_listings_paper", "paper_id"),
 )
@@ -139,7 +143,9 @@ subscriptions = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("email", sa.String(320), nullable=False, unique=True),
     sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
-    sa.Column("status", sa.String(16), nullable=False, server_default="pending", comment="pending, active, unsubscribed"),
+    sa.Column(
+        "status", sa.String(16), nullable=False, server_default="pending", comment="pending, active, unsubscribed"
+    ),
     sa.Column("frequency", sa.String(16), nullable=False, server_default="daily", comment="daily or weekly"),
     sa.Column("weekday", sa.Integer, nullable=True, comment="0=Monday, for weekly digests"),
     sa.Column("send_hour", sa.Integer, nullable=False, server_default="7"),
@@ -194,7 +200,9 @@ embeddings = sa.Table(
     sa.Column("model", sa.String(200), nullable=False, comment="embedder that made the vector"),
     sa.Column("dim", sa.Integer, nullable=False),
     sa.Column("vector", sa.LargeBinary, nullable=True, comment="float32 little-endian, L2-normalised (SQLite)"),
-    sa.Column("embedding", Vector().with_variant(sa.LargeBinary(), "sqlite"), nullable=True, comment="pgvector (PostgreSQL)"),
+    sa.Column(
+        "embedding", Vector().with_variant(sa.LargeBinary(), "sqlite"), nullable=True, comment="pgvector (PostgreSQL)"
+    ),
     sa.Column("content_hash", sa.String(32), nullable=False, comment="papers.content_hash it was made from"),
     sa.Column("updated_at", Moment, nullable=False, index=True),
     sa.Index("ix_embeddings_model", "model"),
@@ -204,7 +212,12 @@ embeddings = sa.Table(
 login_tokens = sa.Table(
     "login_tokens",
     metadata,
-    sa.Column("token_hash", sa.String(64), primary_key=True, comment="sha256 of the random token; the token itself is never stored"),
+    sa.Column(
+        "token_hash",
+        sa.String(64),
+        primary_key=True,
+        comment="sha256 of the random token; the token itself is never stored",
+    ),
     sa.Column("email", sa.String(320), nullable=False, index=True, comment="normalised to lower case"),
     sa.Column("next_url", sa.Text, nullable=True, comment="local path to go to after signing in"),
     sa.Column("created_at", Moment, nullable=False),
@@ -218,7 +231,12 @@ login_tokens = sa.Table(
 user_sessions = sa.Table(
     "user_sessions",
     metadata,
-    sa.Column("id_hash", sa.String(64), primary_key=True, comment="sha256 of the random session id; the id itself is never stored"),
+    sa.Column(
+        "id_hash",
+        sa.String(64),
+        primary_key=True,
+        comment="sha256 of the random session id; the id itself is never stored",
+    ),
     sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("created_at", Moment, nullable=False),
     sa.Column("expires_at", Moment, nullable=False, index=True),
@@ -241,8 +259,13 @@ jobs = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("kind", sa.String(32), nullable=False, comment="fetch, embed, index, send, prune"),
-    sa.Column("key", sa.String(200), nullable=True, unique=True,
-              comment="dedupe key, e.g. send@2026-11-29T10:00:00+00:00: one job per kind and period"),  # fmt: skip
+    sa.Column(
+        "key",
+        sa.String(200),
+        nullable=True,
+        unique=True,
+        comment="dedupe key, e.g. send@2026-11-29T10:00:00+00:00: one job per kind and period",
+    ),
     sa.Column("payload", Json, nullable=True),
     sa.Column("state", sa.String(16), nullable=False, comment="queued, running, done, failed"),
     sa.Column("run_at", Moment, nullable=False, comment="not claimed before this moment"),

@@ -51,8 +51,20 @@ DERIVED = (
     "the vector index files (home/index/): pgvector's HNSW index is built on PostgreSQL by the first "
     "search or by `paperwire --db URL index`",
 )
-_PASSED = (sa.String, sa.Text, sa.Integer, sa.BigInteger, sa.SmallInteger, sa.Boolean, sa.Date, sa.DateTime,
-           sa.JSON, sa.LargeBinary, sa.Float, sa.Numeric)  # fmt: skip
+_PASSED = (
+    sa.String,
+    sa.Text,
+    sa.Integer,
+    sa.BigInteger,
+    sa.SmallInteger,
+    sa.Boolean,
+    sa.Date,
+    sa.DateTime,
+    sa.JSON,
+    sa.LargeBinary,
+    sa.Float,
+    sa.Numeric,
+)
 _KEYED = (sa.String, sa.Text, sa.Integer, sa.BigInteger, sa.SmallInteger, sa.Date)  # same text on both sides
 _NINE_DIGITS = "{:.9g}".format  # 9 significant digits read back as the very same float32
 _LOCK = 0x70770D16  # advisory lock: one migrate-db at a time into a database
@@ -108,10 +120,17 @@ class TransferReport:
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "target": self.target, "fresh": self.fresh, "instance": self.instance,
-                "seconds": round(self.seconds, 3), "verified": True,
-                "tables": {t.name: {**asdict(t), "seconds": round(t.seconds, 3)} for t in self.tables},
-                "skipped": self.skipped, "derived": list(self.derived)}  # fmt: skip
+        return {
+            "source": self.source,
+            "target": self.target,
+            "fresh": self.fresh,
+            "instance": self.instance,
+            "seconds": round(self.seconds, 3),
+            "verified": True,
+            "tables": {t.name: {**asdict(t), "seconds": round(t.seconds, 3)} for t in self.tables},
+            "skipped": self.skipped,
+            "derived": list(self.derived),
+        }
 
 
 def plan_tables(meta: sa.MetaData = metadata) -> list[TablePlan]:
@@ -124,20 +143,29 @@ def plan_tables(meta: sa.MetaData = metadata) -> list[TablePlan]:
             if table.name == "embeddings" and column.name == "embedding":
                 continue
             if not isinstance(column.type, _PASSED):
-                raise PaperwireError(f"migrate-db cannot convert {table.name}.{column.name} ({column.type})", status=500)
+                raise PaperwireError(
+                    f"migrate-db cannot convert {table.name}.{column.name} ({column.type})", status=500
+                )
         key = tuple(c.name for c in table.primary_key.columns)
         if not all(isinstance(table.c[k].type, _KEYED) for k in key):
             raise PaperwireError(f"migrate-db cannot checksum the key of {table.name}", status=500)
         unique = tuple(
-            cols for cols in (tuple(c.name for c in con.columns) for con in table.constraints
-                              if isinstance(con, sa.UniqueConstraint)) if cols != key
-        ) + tuple(tuple(c.name for c in ix.columns) for ix in table.indexes if ix.unique)  # fmt: skip
+            cols
+            for cols in (
+                tuple(c.name for c in con.columns) for con in table.constraints if isinstance(con, sa.UniqueConstraint)
+            )
+            if cols != key
+        ) + tuple(tuple(c.name for c in ix.columns) for ix in table.indexes if ix.unique)
         self_ref = any(fk.column.table is table for fk in table.foreign_keys)
         order = ", ".join(_q(k) for k in key) if self_ref else None
         if table is source_state:
             order = f"CASE WHEN {_q('key')} = '{INSTANCE_KEY}' THEN 0 ELSE 1 END"
         columns = tuple(c.name for c in table.columns)
-        plans.append(TablePlan(table, columns, key, unique, order, _embedding_row(columns) if table.name == "embeddings" else None))
+        plans.append(
+            TablePlan(
+                table, columns, key, unique, order, _embedding_row(columns) if table.name == "embeddings" else None
+            )
+        )
     plans.sort(key=lambda plan: plan.table is not source_state)  # no foreign keys: first is a valid place
     return plans
 
@@ -179,9 +207,11 @@ def open_source(url: str) -> Store:
     if "://" not in url:
         url = f"sqlite:///{Path(url).resolve()}"
     if not url.startswith("sqlite:///"):
-        raise InvalidInput(f"the source must be an SQLite database (sqlite:///path), got {_hide(url)}; "
-                           "migrate-db copies an SQLite instance into PostgreSQL")  # fmt: skip
-    path = url[len("sqlite:///"):]
+        raise InvalidInput(
+            f"the source must be an SQLite database (sqlite:///path), got {_hide(url)}; "
+            "migrate-db copies an SQLite instance into PostgreSQL"
+        )
+    path = url[len("sqlite:///") :]
     if not path or path == ":memory:" or not Path(path).is_file():
         raise NotFound(f"no SQLite database at {path or url}")
     store = Store(make_engine(url))
@@ -193,7 +223,9 @@ def open_target(url: str) -> Store:
     """The PostgreSQL database to fill: pgvector enabled and the schema migrated to the current revision."""
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if scheme not in ("postgres", "postgresql", "postgresql+psycopg"):
-        raise InvalidInput(f"--to must be a PostgreSQL URL (postgresql://user:password@host/database), got {_hide(url)!r}")
+        raise InvalidInput(
+            f"--to must be a PostgreSQL URL (postgresql://user:password@host/database), got {_hide(url)!r}"
+        )
     store = Store(make_engine(engine_url(url)))
     try:
         with store.engine.connect() as conn:
@@ -202,11 +234,16 @@ def open_target(url: str) -> Store:
                 conn.commit()
     except OperationalError as exc:
         store.close()
-        raise PaperwireError(f"cannot reach the target database {store.url}: {_first_line(exc.orig)}", status=503) from None
+        raise PaperwireError(
+            f"cannot reach the target database {store.url}: {_first_line(exc.orig)}", status=503
+        ) from None
     except DBAPIError as exc:
         store.close()
-        raise PaperwireError(f"the target {store.url} needs the pgvector extension (0.6 or later): "
-                             f"{_first_line(exc.orig)}; install it and run CREATE EXTENSION vector there", status=500) from None  # fmt: skip
+        raise PaperwireError(
+            f"the target {store.url} needs the pgvector extension (0.6 or later): "
+            f"{_first_line(exc.orig)}; install it and run CREATE EXTENSION vector there",
+            status=500,
+        ) from None
     try:
         upgrade(store)
     except CommandError as exc:
@@ -236,11 +273,14 @@ def instance_id(source: Store) -> str:
     return found
 
 
-def migrate_database(source: Store, target: Store, *, batch_size: int = 5000,
-                     on_progress: Progress | None = None) -> TransferReport:  # fmt: skip
+def migrate_database(
+    source: Store, target: Store, *, batch_size: int = 5000, on_progress: Progress | None = None
+) -> TransferReport:
     """Copy every table of the SQLite `source` into the PostgreSQL `target`, then verify it (see the module doc)."""
     if source.dialect != "sqlite":
-        raise InvalidInput(f"the source must be an SQLite instance, not {source.url}; migrate-db copies SQLite into PostgreSQL")
+        raise InvalidInput(
+            f"the source must be an SQLite instance, not {source.url}; migrate-db copies SQLite into PostgreSQL"
+        )
     if target.dialect != "postgresql":
         raise InvalidInput(f"the target must be PostgreSQL, not {target.url}")
     if batch_size < 1:
@@ -257,13 +297,16 @@ def migrate_database(source: Store, target: Store, *, batch_size: int = 5000,
         try:
             with dst.begin():
                 fresh = _check_target(dst, plans, instance, target.url)
-                before = {p.name: 0 if fresh else dst.exec_driver_sql(f"SELECT count(*) FROM {_q(p.name)}").scalar()
-                          for p in plans}  # fmt: skip
+                before = {
+                    p.name: 0 if fresh else dst.exec_driver_sql(f"SELECT count(*) FROM {_q(p.name)}").scalar()
+                    for p in plans
+                }
             report = TransferReport(source.url, target.url, fresh, instance)
             sums: dict[str, int] = {}
             for plan in plans:
-                table_report, sums[plan.name] = _copy_table(plan, src, dst, fresh=fresh, batch_size=batch_size,
-                                                             on_progress=on_progress)  # fmt: skip
+                table_report, sums[plan.name] = _copy_table(
+                    plan, src, dst, fresh=fresh, batch_size=batch_size, on_progress=on_progress
+                )
                 report.tables.append(table_report)
             _reset_sequences(dst, plans)
             _verify(dst, plans, report, sums, before)
@@ -292,13 +335,16 @@ def _check_target(dst: Connection, plans: list[TablePlan], instance: str, url: s
         return False
     papers = dst.exec_driver_sql("SELECT count(*) FROM papers").scalar()
     whose = f"instance {owner}" if owner else "a database that migrate-db did not fill"
-    raise Conflict(f"the target {url} already holds data ({papers} papers; tables {', '.join(filled)}) from {whose}, "
-                   f"not from this instance ({instance}); migrate-db copies into an empty database or reruns into "
-                   "one it filled from this same instance, and never mixes two")  # fmt: skip
+    raise Conflict(
+        f"the target {url} already holds data ({papers} papers; tables {', '.join(filled)}) from {whose}, "
+        f"not from this instance ({instance}); migrate-db copies into an empty database or reruns into "
+        "one it filled from this same instance, and never mixes two"
+    )
 
 
-def _copy_table(plan: TablePlan, src: Connection, dst: Connection, *, fresh: bool, batch_size: int,
-                on_progress: Progress | None) -> tuple[TableReport, int]:  # fmt: skip
+def _copy_table(
+    plan: TablePlan, src: Connection, dst: Connection, *, fresh: bool, batch_size: int, on_progress: Progress | None
+) -> tuple[TableReport, int]:
     """Copy one table in committed batches; returns its report and the source's key checksum."""
     report = TableReport(plan.name)
     began = time.perf_counter()
@@ -307,7 +353,9 @@ def _copy_table(plan: TablePlan, src: Connection, dst: Connection, *, fresh: boo
     key_at = [plan.columns.index(k) for k in plan.key]
     checksum = 0
     cursor = src.connection.dbapi_connection.cursor()
-    cursor.execute(f"SELECT {_cols(plan.columns)} FROM {name}" + (f" ORDER BY {plan.order_by}" if plan.order_by else ""))
+    cursor.execute(
+        f"SELECT {_cols(plan.columns)} FROM {name}" + (f" ORDER BY {plan.order_by}" if plan.order_by else "")
+    )
     stage = None if fresh else _stage(dst, plan)
     if on_progress:
         on_progress(plan.name, 0, total)
@@ -337,7 +385,10 @@ def _copy_table(plan: TablePlan, src: Connection, dst: Connection, *, fresh: boo
 
 
 def _copy_rows(dst: Connection, into: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    with dst.connection.dbapi_connection.cursor() as cursor, cursor.copy(f"COPY {into} ({_cols(columns)}) FROM STDIN") as copy:
+    with (
+        dst.connection.dbapi_connection.cursor() as cursor,
+        cursor.copy(f"COPY {into} ({_cols(columns)}) FROM STDIN") as copy,
+    ):
         for row in rows:
             copy.write_row(row)
 
@@ -346,8 +397,10 @@ def _stage(dst: Connection, plan: TablePlan) -> str:
     """A temporary table shaped like the copied columns, emptied at every commit."""
     stage = _q(f"migrate_stage_{plan.name}")
     with dst.begin():
-        dst.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
-                            f"SELECT {_cols(plan.columns)} FROM {_q(plan.name)} WITH NO DATA")  # fmt: skip
+        dst.exec_driver_sql(
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+            f"SELECT {_cols(plan.columns)} FROM {_q(plan.name)} WITH NO DATA"
+        )
     return stage
 
 
@@ -368,11 +421,11 @@ def _upsert(dst: Connection, plan: TablePlan, stage: str, report: TableReport) -
         report.updated += dst.exec_driver_sql(
             f"UPDATE {name} t SET {changes} FROM {stage} s WHERE {same_key} "
             f"AND ({_cols(rest, 't.')}) IS DISTINCT FROM ({_cols(rest, 's.')})"
-        ).rowcount  # fmt: skip
+        ).rowcount
     report.inserted += dst.exec_driver_sql(
         f"INSERT INTO {name} ({_cols(plan.columns)}) SELECT {_cols(plan.columns, 's.')} FROM {stage} s "
         f"WHERE NOT EXISTS (SELECT 1 FROM {name} t WHERE {same_key})"
-    ).rowcount  # fmt: skip
+    ).rowcount
 
 
 def _delete_gone(plan: TablePlan, src: Connection, dst: Connection, rows: int, batch_size: int) -> None:
@@ -382,7 +435,9 @@ def _delete_gone(plan: TablePlan, src: Connection, dst: Connection, rows: int, b
         if dst.exec_driver_sql(f"SELECT count(*) FROM {name}").scalar() <= rows:
             return
         keys = _q(f"migrate_keys_{plan.name}")
-        dst.exec_driver_sql(f"CREATE TEMP TABLE {keys} ON COMMIT DROP AS SELECT {_cols(plan.key)} FROM {name} WITH NO DATA")
+        dst.exec_driver_sql(
+            f"CREATE TEMP TABLE {keys} ON COMMIT DROP AS SELECT {_cols(plan.key)} FROM {name} WITH NO DATA"
+        )
         cursor = src.connection.dbapi_connection.cursor()
         try:
             cursor.execute(f"SELECT {_cols(plan.key)} FROM {name}")
@@ -399,16 +454,20 @@ def _reset_sequences(dst: Connection, plans: list[TablePlan]) -> None:
     with dst.begin():
         for plan in plans:
             for column in plan.key:
-                sequence = dst.execute(sa.text("SELECT pg_get_serial_sequence(:t, :c)"),
-                                       {"t": _q(plan.name), "c": column}).scalar()  # fmt: skip
+                sequence = dst.execute(
+                    sa.text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": _q(plan.name), "c": column}
+                ).scalar()
                 if sequence:
                     top = dst.exec_driver_sql(f"SELECT max({_q(column)}) FROM {_q(plan.name)}").scalar()
-                    dst.execute(sa.text("SELECT setval(CAST(:s AS regclass), :v, :called)"),
-                                {"s": sequence, "v": top or 1, "called": top is not None})  # fmt: skip
+                    dst.execute(
+                        sa.text("SELECT setval(CAST(:s AS regclass), :v, :called)"),
+                        {"s": sequence, "v": top or 1, "called": top is not None},
+                    )
 
 
-def _verify(dst: Connection, plans: list[TablePlan], report: TransferReport, sums: dict[str, int],
-            before: dict[str, int]) -> None:  # fmt: skip
+def _verify(
+    dst: Connection, plans: list[TablePlan], report: TransferReport, sums: dict[str, int], before: dict[str, int]
+) -> None:
     """Compare each table's row count and key checksum with the source snapshot's; count the rows that went."""
     rows = {t.name: t.rows for t in report.tables}
     with dst.begin():
@@ -416,7 +475,7 @@ def _verify(dst: Connection, plans: list[TablePlan], report: TransferReport, sum
             text = " || chr(31) || ".join(f"{_q(k)}::text" for k in plan.key)
             count, checksum = dst.exec_driver_sql(
                 f"SELECT count(*), coalesce(sum(('x' || substr(md5({text}), 1, 15))::bit(60)::bigint), 0) FROM {_q(plan.name)}"
-            ).one()  # fmt: skip
+            ).one()
             table.deleted = before[plan.name] + table.inserted - count  # directly, or by a parent's ON DELETE CASCADE
             if count != rows[plan.name]:
                 raise TransferMismatch(plan.name, f"the source has {rows[plan.name]} rows, the target {count}")

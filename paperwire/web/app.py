@@ -15,13 +15,13 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from paperwire.accounts.secret import secret_key
 from paperwire.accounts.sessions import load_user
 from paperwire.config import Settings
 from paperwire.errors import PaperwireError
 from paperwire.search.engine import SearchEngine
 from paperwire.store import Store
 from paperwire.store.failures import DatabaseUnavailable, database_failure, disk_failure
-from paperwire.accounts.secret import secret_key
 from paperwire.web.ops import RequestTiming
 from paperwire.web.security import csrf_token
 from paperwire.web.templating import make_templates
@@ -44,9 +44,17 @@ def create_app(settings: Settings, store: Store, *, engine: SearchEngine | None 
     app.state.store = store
     app.state.engine = engine or SearchEngine(settings, store)
     app.state.templates = make_templates()
-    secure = settings.secure_cookies if settings.secure_cookies is not None else settings.site_url.startswith("https://")
-    app.add_middleware(SessionMiddleware, secret_key=secret_key(settings, store), session_cookie="paperwire_session",
-                       max_age=30 * 24 * 3600, same_site="lax", https_only=secure)  # fmt: skip
+    secure = (
+        settings.secure_cookies if settings.secure_cookies is not None else settings.site_url.startswith("https://")
+    )
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key(settings, store),
+        session_cookie="paperwire_session",
+        max_age=30 * 24 * 3600,
+        same_site="lax",
+        https_only=secure,
+    )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     app.add_middleware(SecurityHeaders)
@@ -70,8 +78,11 @@ _HEADERS = [
     (b"referrer-policy", b"same-origin"),
 ]
 # base-uri and form-action: an injected <base> or <form> can neither re-point the page's links nor post its CSRF token.
-_CSP = (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                                    b"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")  # fmt: skip
+_CSP = (
+    b"content-security-policy",
+    b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    b"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+)
 _EXTRA = [*_HEADERS, _CSP]
 
 
@@ -85,6 +96,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+
         async def send_with_headers(message: dict) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
@@ -119,7 +131,7 @@ def _error_response(request: Request, status: int, message: str, headers: dict[s
     else:
         try:
             response = render(request, "error.html", status=status, status_code=status, message=message)
-        except Exception:  # noqa: BLE001 - never fail while reporting a failure
+        except Exception:
             response = PlainTextResponse(f"{status}: {message}", status_code=status)
     response.headers.update(headers or {})
     return response
@@ -140,8 +152,14 @@ class _OutageLog:
             return
         more = self.quiet.pop(failure.kind, 0)
         self.last[failure.kind] = now
-        log.warning("storage outage (%s) on %s %s: %s%s", failure.kind, request.method, request.url.path, failure.detail,
-                    f" ({more} more such errors since the last report)" if more else "")  # fmt: skip
+        log.warning(
+            "storage outage (%s) on %s %s: %s%s",
+            failure.kind,
+            request.method,
+            request.url.path,
+            failure.detail,
+            f" ({more} more such errors since the last report)" if more else "",
+        )
 
 
 def _install_error_handlers(app: FastAPI) -> None:

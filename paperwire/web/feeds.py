@@ -130,8 +130,9 @@ def _updated(entries: list[Entry]) -> datetime:
     return max((entry.when for entry in entries), default=datetime.now(UTC))
 
 
-def _respond(request: Request, fmt: str, feed_path: str, title: str, page_path: str, description: str,
-             entries: list[Entry]) -> Response:  # fmt: skip
+def _respond(
+    request: Request, fmt: str, feed_path: str, title: str, page_path: str, description: str, entries: list[Entry]
+) -> Response:
     """`feed_path` is the feed's own URL rebuilt from the parameters it read and checked: never the request's
     URL, whose unknown parameters (of any length) would be echoed into every reader's copy."""
     base = request.app.state.settings.site_url.rstrip("/")
@@ -154,8 +155,14 @@ def _entries_for(request: Request, ids: list[str]) -> list[Entry]:
 
 def _entry(row: dict[str, Any], day: date | None) -> Entry:
     """A feed entry dated by its list day, else its first publication, else when it was imported."""
-    return Entry(row["id"], row["title"], list(row["authors"] or []), row["abstract"] or "",
-                 list(row["categories"] or []), _moment(day or row["published"], row.get("created_at")))  # fmt: skip
+    return Entry(
+        row["id"],
+        row["title"],
+        list(row["authors"] or []),
+        row["abstract"] or "",
+        list(row["categories"] or []),
+        _moment(day or row["published"], row.get("created_at")),
+    )
 
 
 @router.get("/feeds/daily.{fmt}", include_in_schema=False)
@@ -181,8 +188,15 @@ def daily_feed(
     page = "/?" + "&".join([f"{period.param}={period.key}", *chosen])
     known = ([f"{period.param}={period.key}"] if day or week or month else []) + chosen  # no period: latest day
     feed = f"/feeds/daily.{fmt}" + ("?" + "&".join(known) if known else "")
-    return _respond(request, fmt, feed, f"Paperwire: papers of {period.label}{where}", page,
-                    f"Trending papers of {period.label}{where}", entries)  # fmt: skip
+    return _respond(
+        request,
+        fmt,
+        feed,
+        f"Paperwire: papers of {period.label}{where}",
+        page,
+        f"Trending papers of {period.label}{where}",
+        entries,
+    )
 
 
 @router.get("/feeds/search.{fmt}", include_in_schema=False)
@@ -191,8 +205,15 @@ def search_feed(request: Request, fmt: str, q: str = "") -> Response:
     _check_format(fmt)
     results = request.app.state.engine.search(q, limit=FEED_SIZE)
     entries = [_entry(vars(hit), None) for hit in results.hits] if results.close else []  # no near misses in a feed
-    return _respond(request, fmt, f"/feeds/search.{fmt}?q={quote(q)}", f"Paperwire: search for {q}",
-                    f"/search?q={quote(q)}", f"Papers matching {q}", entries)  # fmt: skip
+    return _respond(
+        request,
+        fmt,
+        f"/feeds/search.{fmt}?q={quote(q)}",
+        f"Paperwire: search for {q}",
+        f"/search?q={quote(q)}",
+        f"Papers matching {q}",
+        entries,
+    )
 
 
 @router.get("/feeds/category/{category}.{fmt}", include_in_schema=False)
@@ -202,8 +223,15 @@ def category_feed(request: Request, category: str, fmt: str) -> Response:
     category = lists.check_category(category) or ""
     with request.app.state.store.read() as conn:
         ids = queries.newest_in_category(conn, category, limit=FEED_SIZE)
-    return _respond(request, fmt, f"/feeds/category/{quote(category)}.{fmt}", f"Paperwire: new in {category}",
-                    f"/search?q={quote('cat:' + category)}", f"The newest papers in {category}", _entries_for(request, ids))  # fmt: skip
+    return _respond(
+        request,
+        fmt,
+        f"/feeds/category/{quote(category)}.{fmt}",
+        f"Paperwire: new in {category}",
+        f"/search?q={quote('cat:' + category)}",
+        f"The newest papers in {category}",
+        _entries_for(request, ids),
+    )
 
 
 @router.get("/feeds/author/{name:path}.{fmt}", include_in_schema=False)
@@ -215,5 +243,12 @@ def author_feed(request: Request, name: str, fmt: str) -> Response:
         raise NotFound("no such author")
     with request.app.state.store.read() as conn:
         ids, _ = queries.author_papers(conn, key, limit=FEED_SIZE, offset=0)
-    return _respond(request, fmt, f"/feeds/author/{quote(name)}.{fmt}", f"Paperwire: papers by {name}",
-                    f"/authors/{quote(name)}", f"The newest papers by {name}", _entries_for(request, ids))  # fmt: skip
+    return _respond(
+        request,
+        fmt,
+        f"/feeds/author/{quote(name)}.{fmt}",
+        f"Paperwire: papers by {name}",
+        f"/authors/{quote(name)}",
+        f"The newest papers by {name}",
+        _entries_for(request, ids),
+    )

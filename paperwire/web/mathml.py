@@ -15,23 +15,86 @@ import nh3
 
 # Presentation MathML that draws formulas, and nothing that links, loads, styles or embeds HTML: no `maction`,
 # `semantics`/`annotation-xml` (an HTML integration point), `mglyph` (loads an image) or `malignmark`.
-MATHML_TAGS = frozenset({
-    "math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msup", "msub", "msubsup", "munder", "mover",
-    "munderover", "mmultiscripts", "mprescripts", "none", "mfrac", "msqrt", "mroot", "mstyle", "merror",
-    "mpadded", "mphantom", "menclose", "mtable", "mtr", "mtd",
-})  # fmt: skip
+MATHML_TAGS = frozenset(
+    {
+        "math",
+        "mrow",
+        "mi",
+        "mn",
+        "mo",
+        "ms",
+        "mtext",
+        "mspace",
+        "msup",
+        "msub",
+        "msubsup",
+        "munder",
+        "mover",
+        "munderover",
+        "mmultiscripts",
+        "mprescripts",
+        "none",
+        "mfrac",
+        "msqrt",
+        "mroot",
+        "mstyle",
+        "merror",
+        "mpadded",
+        "mphantom",
+        "menclose",
+        "mtable",
+        "mtr",
+        "mtd",
+    }
+)
 # Layout attributes only: no `href`, `style`, `class`, `id`, event handlers or `mathbackground` (boxes over the page).
-MATHML_ATTRIBUTES = frozenset({
-    "display", "displaystyle", "scriptlevel", "mathvariant", "mathsize", "mathcolor", "notation", "stretchy",
-    "fence", "form", "separator", "accent", "accentunder", "largeop", "movablelimits", "symmetric", "lspace",
-    "rspace", "minsize", "maxsize", "linethickness", "width", "height", "depth", "voffset", "columnalign",
-    "rowalign", "columnlines", "rowlines", "columnspacing", "rowspacing", "frame", "framespacing", "equalrows",
-    "equalcolumns", "columnspan", "rowspan", "linebreak",
-})  # fmt: skip
+MATHML_ATTRIBUTES = frozenset(
+    {
+        "display",
+        "displaystyle",
+        "scriptlevel",
+        "mathvariant",
+        "mathsize",
+        "mathcolor",
+        "notation",
+        "stretchy",
+        "fence",
+        "form",
+        "separator",
+        "accent",
+        "accentunder",
+        "largeop",
+        "movablelimits",
+        "symmetric",
+        "lspace",
+        "rspace",
+        "minsize",
+        "maxsize",
+        "linethickness",
+        "width",
+        "height",
+        "depth",
+        "voffset",
+        "columnalign",
+        "rowalign",
+        "columnlines",
+        "rowlines",
+        "columnspacing",
+        "rowspacing",
+        "frame",
+        "framespacing",
+        "equalrows",
+        "equalcolumns",
+        "columnspan",
+        "rowspan",
+        "linebreak",
+    }
+)
 # Lengths stay within what a formula needs, so `\kern{-1000em}` or `\rule{1000em}{1000em}` cannot lay a formula
 # over the rest of the page or push it away (an attribute out of bounds is dropped: the default length applies).
-_LENGTHS = frozenset({"width", "height", "depth", "voffset", "lspace", "rspace", "minsize", "maxsize", "mathsize",
-                      "linethickness"})  # fmt: skip
+_LENGTHS = frozenset(
+    {"width", "height", "depth", "voffset", "lspace", "rspace", "minsize", "maxsize", "mathsize", "linethickness"}
+)
 _LENGTH = re.compile(r"(-?(?:\d+\.?\d*|\.\d+))\s*(em|ex|pt|px|mu|%)?")
 _EM_PER_UNIT = {"em": 1.0, "ex": 0.5, "pt": 0.1, "px": 1 / 16, "mu": 1 / 18, "%": 0.01, None: 1.0}
 _MIN_EM, _MAX_EM = -3.0, 20.0

@@ -33,12 +33,14 @@ def readyz(request: Request) -> JSONResponse:
     try:
         check_reachable(request.app.state.store)
     except PaperwireError as exc:
-        return JSONResponse({"status": "unavailable", "database": "unreachable", "reason": exc.message}, status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "database": "unreachable", "reason": exc.message}, status_code=503
+        )
     engine = request.app.state.engine
     try:
         engine.sync(force=False)  # what every search does first: load the indexes, or catch up at most every few s
         indexes = {"keyword": len(engine.keyword), "vectors": len(engine.vectors)}
-    except Exception as exc:  # noqa: BLE001 - any failure to load an index means "not ready", with its reason
+    except Exception as exc:
         reason = f"search indexes not loaded: {exc}" if str(exc) else f"search indexes not loaded: {type(exc).__name__}"
         return JSONResponse({"status": "unavailable", "database": "ok", "reason": reason}, status_code=503)
     return JSONResponse({"status": "ready", "database": "ok", "indexes": indexes})
@@ -62,12 +64,17 @@ def metrics_refusal(request: Request) -> Response | None:
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
             return None
-        return PlainTextResponse("401: /metrics needs the metrics token (Authorization: Bearer <token>)\n",
-                                 status_code=401, headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+        return PlainTextResponse(
+            "401: /metrics needs the metrics token (Authorization: Bearer <token>)\n",
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     if is_loopback(request.client.host if request.client else None):
         return None
-    return PlainTextResponse("403: /metrics answers loopback clients only; set PAPERWIRE_METRICS_TOKEN to scrape "
-                             "it from elsewhere\n", status_code=403)  # fmt: skip
+    return PlainTextResponse(
+        "403: /metrics answers loopback clients only; set PAPERWIRE_METRICS_TOKEN to scrape it from elsewhere\n",
+        status_code=403,
+    )
 
 
 @router.get("/metrics")

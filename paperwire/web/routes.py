@@ -7,22 +7,22 @@ import importlib
 from fastapi import APIRouter
 
 ROUTER_MODULES = (
-    "paperwire.web.pages.feed",      # home: daily / weekly / monthly lists
-    "paperwire.web.pages.paper",     # paper page, author page
-    "paperwire.web.pages.search",    # search page
-    "paperwire.web.pages.account",   # sign-in, sign-out, settings
+    "paperwire.web.pages.feed",  # home: daily / weekly / monthly lists
+    "paperwire.web.pages.paper",  # paper page, author page
+    "paperwire.web.pages.search",  # search page
+    "paperwire.web.pages.account",  # sign-in, sign-out, settings
     "paperwire.web.pages.comments",  # add, edit, delete, hide comments
-    "paperwire.web.pages.submit",    # submissions
-    "paperwire.web.pages.admin",     # admin area
-    "paperwire.web.pages.digest",    # email digest: subscribe, confirm, unsubscribe, preferences, preview
-    "paperwire.web.api.daily",       # /api/daily_papers
-    "paperwire.web.api.papers",      # /api/papers/{id}, /api/papers/{id}/similar
-    "paperwire.web.api.search",      # /api/papers/search
-    "paperwire.web.api.votes",       # /api/papers/{id}/vote
-    "paperwire.web.feeds",           # RSS and Atom
-    "paperwire.web.ops",             # /readyz, /metrics
-    "paperwire.web.apidocs",         # /docs (Swagger UI, self-hosted)
-)  # fmt: skip
+    "paperwire.web.pages.submit",  # submissions
+    "paperwire.web.pages.admin",  # admin area
+    "paperwire.web.pages.digest",  # email digest: subscribe, confirm, unsubscribe, preferences, preview
+    "paperwire.web.api.daily",  # /api/daily_papers
+    "paperwire.web.api.papers",  # /api/papers/{id}, /api/papers/{id}/similar
+    "paperwire.web.api.search",  # /api/papers/search
+    "paperwire.web.api.votes",  # /api/papers/{id}/vote
+    "paperwire.web.feeds",  # RSS and Atom
+    "paperwire.web.ops",  # /readyz, /metrics
+    "paperwire.web.apidocs",  # /docs (Swagger UI, self-hosted)
+)
 
 
 def routers() -> list[APIRouter]:

@@ -21,10 +21,10 @@ def render_math(text: str) -> Markup:
     parts: list[str] = []
     last = 0
     for match in _MATH.finditer(text or ""):
-        parts.append(str(escape(text[last:match.start()])))
+        parts.append(str(escape(text[last : match.start()])))
         try:
             parts.append(latex_to_mathml(match.group(1)))
-        except Exception:  # noqa: BLE001 - any LaTeX the converter cannot read is shown as written
+        except Exception:
             parts.append(str(escape(match.group(0))))
         last = match.end()
     parts.append(str(escape((text or "")[last:])))
@@ -36,7 +36,7 @@ def linkify(text: str) -> Markup:
     out: list[str] = []
     last = 0
     for match in _URL.finditer(text or ""):
-        out.append(str(escape(text[last:match.start()])))
+        out.append(str(escape(text[last : match.start()])))
         url = escape(match.group(0))
         out.append(f'<a href="{url}" rel="nofollow noopener noreferrer ugc">{url}</a>')
         last = match.end()

@@ -19,21 +19,45 @@ from paperwire.mail import Mailer
 
 # Each would reach a second mailbox, an SMTP command or a header if passed on, or dodge a per-address limit.
 ATTACKS = [
-    "x,victim@example.org", "victim@example.org,x@example.org", "victim@example.org(c)", "(c)victim@example.org",
-    "g:victim@example.org;", "Victim <victim@example.org>", "victim@example.org\x00", "vic\x00tim@example.org",
-    "victim@example.org\n", "victim@example.org\r\nBcc: x@example.org", "victim@example.org>\r\nRCPT TO:<x@example.org",
-    '"victim@example.org"@example.org', '"a b"@example.org', "victim@[192.0.2.1]", "victim@localhost",
-    "victim@example.test", "victim@host.local", "victim@example.invalid", "vïctim@example.org", "victim@@example.org",
-    "victim@example..org", ".victim@example.org", "victim@-example.org", "@example.org", "victim@", "victim",
-    "victim@example.org" + "\u200b", "a" * 65 + "@example.org", "a@" + "b" * 300 + ".org",
-]  # fmt: skip
+    "x,victim@example.org",
+    "victim@example.org,x@example.org",
+    "victim@example.org(c)",
+    "(c)victim@example.org",
+    "g:victim@example.org;",
+    "Victim <victim@example.org>",
+    "victim@example.org\x00",
+    "vic\x00tim@example.org",
+    "victim@example.org\n",
+    "victim@example.org\r\nBcc: x@example.org",
+    "victim@example.org>\r\nRCPT TO:<x@example.org",
+    '"victim@example.org"@example.org',
+    '"a b"@example.org',
+    "victim@[192.0.2.1]",
+    "victim@localhost",
+    "victim@example.test",
+    "victim@host.local",
+    "victim@example.invalid",
+    "vïctim@example.org",
+    "victim@@example.org",
+    "victim@example..org",
+    ".victim@example.org",
+    "victim@-example.org",
+    "@example.org",
+    "victim@",
+    "victim",
+    "victim@example.org" + "\u200b",
+    "a" * 65 + "@example.org",
+    "a@" + "b" * 300 + ".org",
+]
 
 
 @pytest.mark.parametrize("text", ATTACKS)
 def test_hostile_addresses_are_refused_with_a_clear_message(text: str) -> None:
     with pytest.raises(InvalidInput, match="not an email address") as refused:
         normalise_email(text)
-    assert len(refused.value.message) < 300 and "\n" not in refused.value.message and "\x00" not in refused.value.message
+    assert (
+        len(refused.value.message) < 300 and "\n" not in refused.value.message and "\x00" not in refused.value.message
+    )
 
 
 @pytest.mark.parametrize(
@@ -64,8 +88,14 @@ def test_the_same_mailbox_is_one_user(store) -> None:
 
 
 def test_the_per_address_subscription_limit_counts_the_mailbox(settings: Settings, store, smtp) -> None:
-    limited = settings.model_copy(update={"smtp_port": smtp.port, "subscription_mails_per_address": 2,
-                                          "site_url": "http://testserver", "secret_key": "k"})  # fmt: skip
+    limited = settings.model_copy(
+        update={
+            "smtp_port": smtp.port,
+            "subscription_mails_per_address": 2,
+            "site_url": "http://testserver",
+            "secret_key": "k",
+        }
+    )
     mailer = Mailer(limited)
     subs.request_subscription(store, limited, mailer, "victim@example.org", ip=None)
     subs.request_subscription(store, limited, mailer, "Victim+1@Example.org", ip=None)
@@ -75,13 +105,20 @@ def test_the_per_address_subscription_limit_counts_the_mailbox(settings: Setting
     assert len(smtp.messages) == 2
 
 
-def _cli(settings: Settings, *args: str):  # noqa: ANN202 - a click Result
+def _cli(settings: Settings, *args: str):
     env = {"PAPERWIRE_HOME": str(settings.home), "PAPERWIRE_DATABASE_URL": settings.database_url or ""}
     return CliRunner().invoke(cli_app, list(args), env=env)
 
 
-@pytest.mark.parametrize("text", ["x,victim@example.org", "g:victim@example.org;", "victim@example.org(c)",
-                                  "victim@example.org\nBcc: x@example.org"])  # fmt: skip
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x,victim@example.org",
+        "g:victim@example.org;",
+        "victim@example.org(c)",
+        "victim@example.org\nBcc: x@example.org",
+    ],
+)
 def test_the_cli_refuses_them_in_one_line(settings: Settings, store, text: str) -> None:
     for args in (("user", "add", text), ("subscriber", "add", text, "--confirmed")):
         result = _cli(settings, *args)

@@ -32,9 +32,8 @@ def test_unreachable_server_and_failed_starttls(smtp, tmp_path) -> None:
     mailer = Mailer(load_settings(home=tmp_path, smtp_port=port))
     with pytest.raises(MailUnavailable, match="could not be reached"):
         mailer.send(mailer.message("a@example.org", "x", "y"))
-    with pytest.raises(MailUnavailable):
-        with mailer:
-            pass
+    with pytest.raises(MailUnavailable), mailer:
+        pass
     no_tls = Mailer(load_settings(home=tmp_path, smtp_port=smtp.port, smtp_security="starttls"))
     with pytest.raises(MailUnavailable, match="could not be reached"):
         no_tls.send(no_tls.message("a@example.org", "x", "y"))

@@ -46,9 +46,15 @@ def test_old_windows_are_pruned(store) -> None:
         assert conn.execute(sa.select(rate_limits.c.window_start)).scalars().all() == [120]
 
 
-@pytest.mark.parametrize(("ip", "key"), [
-    ("203.0.113.9", "203.0.113.9"), ("::ffff:203.0.113.9", "203.0.113.9"),
-    ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"), ("2001:db8:1:2:ffff::9", "2001:db8:1:2::/64"), ("testclient", "testclient"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("ip", "key"),
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        ("::ffff:203.0.113.9", "203.0.113.9"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff::9", "2001:db8:1:2::/64"),
+        ("testclient", "testclient"),
+    ],
+)
 def test_clients_are_counted_per_ipv4_address_and_per_ipv6_64(ip, key) -> None:
     assert client_key(ip) == key

@@ -60,8 +60,9 @@ def test_an_empty_key_file_is_one_clear_error(settings: Settings, store: Store) 
         secret_key(settings, store)
 
 
-def test_a_key_other_than_the_one_the_database_last_saw_is_reported(settings: Settings, store: Store, tmp_path: Path,
-                                                                     caplog: pytest.LogCaptureFixture) -> None:  # fmt: skip
+def test_a_key_other_than_the_one_the_database_last_saw_is_reported(
+    settings: Settings, store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     first = secret_key(settings, store)
     elsewhere = settings.model_copy(update={"home": tmp_path / "another-machine"})  # the same database, another home
     with caplog.at_level("WARNING", logger="paperwire.accounts"):
@@ -90,8 +91,17 @@ def test_workers_starting_together_agree_on_one_key(settings: Settings, store: S
     if settings.database_url:
         env["PAPERWIRE_DATABASE_URL"] = settings.database_url
     start = time.time() + 4  # every worker has imported and opened the store by then, and then all race
-    workers = [subprocess.Popen([sys.executable, "-c", _STARTER, str(start)], cwd=REPO, env=env, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(6)]  # fmt: skip
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _STARTER, str(start)],
+            cwd=REPO,
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(6)
+    ]
     keys = []
     for worker in workers:
         output, errors = worker.communicate(timeout=120)

@@ -20,8 +20,15 @@ def mail_settings(settings, smtp):
 
 
 def test_link_is_mailed_and_used_once_under_a_race(store, mail_settings, smtp) -> None:
-    signin.request_link(store, mail_settings, Mailer(mail_settings), "Race@Example.org", secret=SECRET,
-                        ip="192.0.2.1", next_url="/settings")  # fmt: skip
+    signin.request_link(
+        store,
+        mail_settings,
+        Mailer(mail_settings),
+        "Race@Example.org",
+        secret=SECRET,
+        ip="192.0.2.1",
+        next_url="/settings",
+    )
     [mail] = smtp.to("race@example.org")
     assert "https://papers.example/signin/" in mail.get_body(("plain",)).get_content()
     token = link_token(mail)
@@ -42,7 +49,9 @@ def test_link_is_mailed_and_used_once_under_a_race(store, mail_settings, smtp) -
 
 
 def test_first_use_creates_the_user_and_returns_next(store, mail_settings, smtp) -> None:
-    signin.request_link(store, mail_settings, Mailer(mail_settings), "new@example.org", secret=SECRET, next_url="/submit")
+    signin.request_link(
+        store, mail_settings, Mailer(mail_settings), "new@example.org", secret=SECRET, next_url="/submit"
+    )
     user, target = signin.use_link(store, link_token(smtp.to("new@example.org")[0]), secret=SECRET)
     assert user["email"] == "new@example.org" and user["role"] == "user" and target == "/submit"
 
@@ -53,10 +62,18 @@ def test_wrong_secret_is_refused(store, mail_settings, smtp) -> None:
         signin.use_link(store, link_token(smtp.to("k@example.org")[0]), secret="other")
 
 
-@pytest.mark.parametrize(("given", "expected"), [
-    ("/papers/2503.11731", "/papers/2503.11731"), ("/?date=2026-02-03", "/?date=2026-02-03"), (None, "/"),
-    ("https://evil.example/", "/"), ("//evil.example/x", "/"), ("/\\evil.example", "/"), ("javascript:alert(1)", "/"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("/papers/2503.11731", "/papers/2503.11731"),
+        ("/?date=2026-02-03", "/?date=2026-02-03"),
+        (None, "/"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/x", "/"),
+        ("/\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+    ],
+)
 def test_safe_next(given, expected) -> None:
     assert signin.safe_next(given) == expected
 

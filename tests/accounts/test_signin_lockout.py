@@ -49,8 +49,15 @@ def test_fifty_ips_hammering_one_address_cannot_lock_its_owner_out(store, mail_s
     assert len(smtp.to(VICTIM)) == limit  # never more than the limit in mails
 
     with pytest.raises(RateLimited) as caught:  # the owner, meanwhile, from their own address
-        signin.request_link(store, mail_settings, Mailer(mail_settings), VICTIM, secret=SECRET, ip="203.0.113.7",
-                            now=start + timedelta(minutes=5))  # fmt: skip
+        signin.request_link(
+            store,
+            mail_settings,
+            Mailer(mail_settings),
+            VICTIM,
+            secret=SECRET,
+            ip="203.0.113.7",
+            now=start + timedelta(minutes=5),
+        )
     assert caught.value.retry_after <= window - 5 * 60  # minutes, not an hour
     assert "still work" in caught.value.message  # ... and the links already in the inbox do:
     user, _ = signin.use_link(store, link_token(smtp.to(VICTIM)[-1]), secret=SECRET)
@@ -85,7 +92,9 @@ def test_plus_tags_do_not_multiply_the_mails_one_mailbox_gets(store, mail_settin
     limit = mail_settings.signin_mails_per_address
     start = _next_window(mail_settings.signin_link_minutes * 60)
     tagged = [f"victim+{n}@example.org" for n in range(1, 31)] + ["Victim@example.org", VICTIM]
-    sent = [_ask(store, mail_settings, address, f"198.51.100.{n + 1}", start + timedelta(seconds=n))
-            for n, address in enumerate(tagged)]  # fmt: skip
+    sent = [
+        _ask(store, mail_settings, address, f"198.51.100.{n + 1}", start + timedelta(seconds=n))
+        for n, address in enumerate(tagged)
+    ]
     assert sent.count(True) == limit
     assert len([m for m in smtp.messages if mailbox_key(m["To"].addresses[0].addr_spec) == VICTIM]) == limit

@@ -49,20 +49,20 @@ class Sink:
         sink = self
 
         class Handler:
-            async def handle_MAIL(self, server, session, envelope, address, options):  # noqa: N802, ANN001
+            async def handle_MAIL(self, server, session, envelope, address, options):
                 if sink.refuse_sender:
                     return f"{sink.refuse_sender} 5.7.1 <{address}>: sender not allowed"
                 envelope.mail_from = address
                 return "250 OK"
 
-            async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802, ANN001
+            async def handle_RCPT(self, server, session, envelope, address, options):
                 code = sink.refuse.get(address.lower())
                 if code:
                     return f"{code} 5.1.1 <{address}>: no such mailbox"
                 envelope.rcpt_tos.append(address)
                 return "250 OK"
 
-            async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001
+            async def handle_DATA(self, server, session, envelope):
                 to = envelope.rcpt_tos[0].lower()
                 with sink.lock:
                     if sink.flaky.get(to, 0) > 0:
@@ -118,11 +118,18 @@ def sink() -> Iterator[Sink]:
 @pytest.fixture
 def dsettings(settings: Settings, sink: Sink) -> Settings:
     """The test's database, mailing through the sink, without pacing and with fast retries."""
-    return settings.model_copy(update={
-        "smtp_host": "127.0.0.1", "smtp_port": sink.port, "site_url": "http://testserver", "digest_rate": 0.0,
-        "digest_retry_backoff": 0.01, "digest_topic_mode": "keyword", "secret_key": "digest-test-secret",
-        "mail_from": "Paperwire <digest@paperwire.test>",
-    })  # fmt: skip
+    return settings.model_copy(
+        update={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": sink.port,
+            "site_url": "http://testserver",
+            "digest_rate": 0.0,
+            "digest_retry_backoff": 0.01,
+            "digest_topic_mode": "keyword",
+            "secret_key": "digest-test-secret",
+            "mail_from": "Paperwire <digest@paperwire.test>",
+        }
+    )
 
 
 @pytest.fixture

@@ -12,16 +12,39 @@ from paperwire.config import Settings
 runner = CliRunner()
 
 
-def run(settings: Settings, *args: str):  # noqa: ANN201
-    env = {"PAPERWIRE_HOME": str(settings.home), "PAPERWIRE_DATABASE_URL": settings.database_url or "",
-           "PAPERWIRE_SMTP_PORT": str(settings.smtp_port), "PAPERWIRE_SITE_URL": settings.site_url,
-           "PAPERWIRE_DIGEST_RATE": "0", "PAPERWIRE_DIGEST_TOPIC_MODE": "keyword", "PAPERWIRE_SCHEDULER_FETCH": "false"}  # fmt: skip
+def run(settings: Settings, *args: str):
+    env = {
+        "PAPERWIRE_HOME": str(settings.home),
+        "PAPERWIRE_DATABASE_URL": settings.database_url or "",
+        "PAPERWIRE_SMTP_PORT": str(settings.smtp_port),
+        "PAPERWIRE_SITE_URL": settings.site_url,
+        "PAPERWIRE_DIGEST_RATE": "0",
+        "PAPERWIRE_DIGEST_TOPIC_MODE": "keyword",
+        "PAPERWIRE_SCHEDULER_FETCH": "false",
+    }
     return runner.invoke(app, list(args), env=env)
 
 
 def test_subscriber_commands(dsettings, dstore, sink) -> None:
-    added = run(dsettings, "subscriber", "add", "Ada@Example.org", "--confirmed", "--frequency", "weekly", "--weekday", "2",
-                "--topic", "gaussian splatting", "--topic", "depth & normals", "--category", "cs.CV", "--author", "Wenqi Shao")  # fmt: skip
+    added = run(
+        dsettings,
+        "subscriber",
+        "add",
+        "Ada@Example.org",
+        "--confirmed",
+        "--frequency",
+        "weekly",
+        "--weekday",
+        "2",
+        "--topic",
+        "gaussian splatting",
+        "--topic",
+        "depth & normals",
+        "--category",
+        "cs.CV",
+        "--author",
+        "Wenqi Shao",
+    )
     assert added.exit_code == 0, added.output
     assert "ada@example.org active (weekly on Wednesday at 07:00 UTC" in added.stdout
     pending = run(dsettings, "subscriber", "add", "new@example.org")
@@ -43,7 +66,7 @@ def test_bad_input_is_one_clean_line(dsettings, dstore) -> None:
         (("subscriber", "add", "a@example.org", "--timezone", "Mars/Base"), "timezone:"),
         (("digest", "send", "--period", "monthly:2025-03"), "period:"),
         (("digest", "preview", "nobody@example.org"), "no subscription for nobody@example.org"),
-    ]:  # fmt: skip
+    ]:
         result = run(dsettings, *args)
         assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output, result.output
 
@@ -63,4 +86,3 @@ def test_preview_and_send(dsettings, dstore, sink) -> None:
     assert "sent 1, skipped 0, failed 0" in sent.stdout and sink.count() == 1
     again = json.loads(run(dsettings, "digest", "send", "--period", "daily:2025-03-18", "--json").stdout)
     assert again["sent"] == 0 and again["done_before"] == 1
-

@@ -16,7 +16,7 @@ def refusing_port() -> Iterator[int]:
     from aiosmtpd.controller import Controller
 
     class Handler:
-        async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802, ANN001
+        async def handle_RCPT(self, server, session, envelope, address, options):
             return "550 5.1.1 mailbox [/x] [bold]unknown[/bold]"
 
     with socket.socket() as probe:

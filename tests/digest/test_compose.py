@@ -16,17 +16,19 @@ from paperwire.store import digests as repo
 DAY = Period.day(date(2025, 3, 18))
 
 
-def _record_sent(store, subscription, ids, period="daily:2025-03-18"):  # noqa: ANN001, ANN202
+def _record_sent(store, subscription, ids, period="daily:2025-03-18"):
     now = datetime.now(UTC)
     with store.write() as conn:
         delivery = repo.claim(conn, subscription["id"], period, "test", now, stale_before=now, max_attempts=5)
-        assert repo.mark_sent(conn, delivery, "test", subscription_id=subscription["id"], message_id="<x@y>",
-                              paper_ids=ids, now=now)  # fmt: skip
+        assert repo.mark_sent(
+            conn, delivery, "test", subscription_id=subscription["id"], message_id="<x@y>", paper_ids=ids, now=now
+        )
 
 
 def test_trending_and_picks_with_reasons(dsettings, dstore, engine) -> None:
-    prefs = Preferences(top_n=5, topics=("gaussian splatting",), categories=("cs.RO",), authors=("Wenqi Shao",),
-                        use_upvotes=False)  # fmt: skip
+    prefs = Preferences(
+        top_n=5, topics=("gaussian splatting",), categories=("cs.RO",), authors=("Wenqi Shao",), use_upvotes=False
+    )
     sub = add_subscriber(dstore, "reader@example.org", prefs, confirmed=True)
     digest = compose(dstore, dsettings, engine, sub, DAY)
     assert digest.skipped_reason is None
@@ -54,8 +56,10 @@ def test_never_resends_a_paper_in_any_version(dsettings, dstore, engine, tmp_pat
     _record_sent(dstore, sub, first.paper_ids)
     revised = first.trending[0]
     update = tmp_path / "v2.jsonl"
-    update.write_text('{"id": "%sv2", "title": "A revised title", "abstract": "New text.", "authors": ["A B"], '
-                      '"categories": ["cs.CV"], "published": "2025-03-18"}\n' % revised.id)  # fmt: skip
+    update.write_text(
+        f'{{"id": "{revised.id}v2", "title": "A revised title", "abstract": "New text.", "authors": ["A B"], '
+        '"categories": ["cs.CV"], "published": "2025-03-18"}\n'
+    )
     ingest_paths(dstore, [update])
     engine.sync()
     second = compose(dstore, dsettings, engine, sub, DAY)
@@ -81,8 +85,9 @@ def test_trending_by_upvotes_and_recommendations(dsettings, dstore, engine) -> N
     with dstore.write() as conn:
         for paper_id in liked:
             accounts_repo.add_vote(conn, user["id"], paper_id, datetime.now(UTC))
-    sub = add_subscriber(dstore, "voter@example.org", Preferences(top_n=3, use_upvotes=True), confirmed=True,
-                         user_id=user["id"])  # fmt: skip
+    sub = add_subscriber(
+        dstore, "voter@example.org", Preferences(top_n=3, use_upvotes=True), confirmed=True, user_id=user["id"]
+    )
     digest = compose(dstore, dsettings, engine, sub, DAY)
     recommended = [p for p in digest.picks if p.why == "like papers you upvoted"]
     assert recommended, [p.why for p in digest.picks]

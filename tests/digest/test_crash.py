@@ -29,12 +29,19 @@ SUBSCRIBERS = 300
 
 def _env(settings: Settings, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERWIRE_")}
-    env.update({
-        "PAPERWIRE_HOME": str(settings.home), "PAPERWIRE_SMTP_HOST": "127.0.0.1", "PAPERWIRE_SMTP_PORT": str(settings.smtp_port),
-        "PAPERWIRE_SITE_URL": settings.site_url, "PAPERWIRE_SECRET_KEY": settings.secret_key or "",
-        "PAPERWIRE_DIGEST_RATE": "0", "PAPERWIRE_DIGEST_CLAIM_LEASE": "1", "PAPERWIRE_DIGEST_RETRY_BACKOFF": "0.01",
-        **extra,
-    })  # fmt: skip
+    env.update(
+        {
+            "PAPERWIRE_HOME": str(settings.home),
+            "PAPERWIRE_SMTP_HOST": "127.0.0.1",
+            "PAPERWIRE_SMTP_PORT": str(settings.smtp_port),
+            "PAPERWIRE_SITE_URL": settings.site_url,
+            "PAPERWIRE_SECRET_KEY": settings.secret_key or "",
+            "PAPERWIRE_DIGEST_RATE": "0",
+            "PAPERWIRE_DIGEST_CLAIM_LEASE": "1",
+            "PAPERWIRE_DIGEST_RETRY_BACKOFF": "0.01",
+            **extra,
+        }
+    )
     if settings.database_url:
         env["PAPERWIRE_DATABASE_URL"] = settings.database_url
     return env
@@ -42,8 +49,9 @@ def _env(settings: Settings, **extra: str) -> dict[str, str]:
 
 def _sender(settings: Settings, **extra: str) -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "paperwire", "digest", "send", "--period", DAY, "--json"]
-    return subprocess.Popen(command, cwd=REPO, env=_env(settings, **extra), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    return subprocess.Popen(
+        command, cwd=REPO, env=_env(settings, **extra), text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
 
 
 def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 90.0) -> None:
@@ -63,8 +71,10 @@ def _subscribe_all(store: Store) -> list[str]:
 def _assert_exactly_once(sink: Sink, addresses: list[str]) -> None:
     counts = sink.per_address()
     twice = sorted(a for a, n in counts.items() if n > 1)
-    assert not twice, (f"DOUBLE SEND: {len(twice)} subscribers got the digest more than once ({twice[:5]}): a sender "
-                       "died between the server's 250 and the commit of the sent row (the window in send.py)")  # fmt: skip
+    assert not twice, (
+        f"DOUBLE SEND: {len(twice)} subscribers got the digest more than once ({twice[:5]}): a sender "
+        "died between the server's 250 and the commit of the sent row (the window in send.py)"
+    )
     missing = [a for a in addresses if counts[a] == 0]
     assert not missing, f"{len(missing)} subscribers got no digest, e.g. {missing[:5]}"
     assert sum(counts.values()) == len(addresses)

@@ -21,13 +21,16 @@ def sub(frequency: str = "daily", *, hour: int = 7, tz: str = "UTC", weekday: in
     return {"frequency": frequency, "send_hour": hour, "timezone": tz, "weekday": weekday}
 
 
-@pytest.mark.parametrize(("moment", "expected"), [
-    (datetime(2026, 2, 5, 7, 0, tzinfo=UTC), date(2026, 2, 4)),  # at the send hour: yesterday's list
-    (datetime(2026, 2, 5, 6, 59, tzinfo=UTC), date(2026, 2, 2)),  # before it: the list before yesterday's send
-    (datetime(2026, 2, 3, 9, 0, tzinfo=UTC), date(2026, 2, 2)),
-    (datetime(2026, 2, 2, 9, 0, tzinfo=UTC), date(2026, 1, 30)),  # Monday morning: Friday's list
-    (datetime(2026, 2, 1, 9, 0, tzinfo=UTC), date(2026, 1, 30)),  # Sunday too: the ledger makes it a no-op
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        (datetime(2026, 2, 5, 7, 0, tzinfo=UTC), date(2026, 2, 4)),  # at the send hour: yesterday's list
+        (datetime(2026, 2, 5, 6, 59, tzinfo=UTC), date(2026, 2, 2)),  # before it: the list before yesterday's send
+        (datetime(2026, 2, 3, 9, 0, tzinfo=UTC), date(2026, 2, 2)),
+        (datetime(2026, 2, 2, 9, 0, tzinfo=UTC), date(2026, 1, 30)),  # Monday morning: Friday's list
+        (datetime(2026, 2, 1, 9, 0, tzinfo=UTC), date(2026, 1, 30)),  # Sunday too: the ledger makes it a no-op
+    ],
+)
 def test_daily(moment: datetime, expected: date) -> None:
     assert due_period(sub(), moment, latest) == Period.day(expected)
 
@@ -55,5 +58,5 @@ def test_period_keys() -> None:
     assert parse_period_key("daily:2026-02-03") == parse_period_key("2026-02-03") == Period.day(date(2026, 2, 3))
     assert parse_period_key("weekly:2026-W06") == parse_period_key("2026-w06") == Period.week_of(date(2026, 2, 2))
     for bad in ("monthly:2026-02", "daily:2026-02-30", "weekly:2026-02-03", "soon"):
-        with pytest.raises(InvalidInput, match="period|date|week"):
+        with pytest.raises(InvalidInput, match=r"period|date|week"):
             parse_period_key(bad)

@@ -20,11 +20,14 @@ from tests.digest.conftest import DAY
 EVIL = '<script>alert("x")</script> Segmenting & tracking'
 
 
-def _evil_paper(store, tmp_path: Path) -> None:  # noqa: ANN001
+def _evil_paper(store, tmp_path: Path) -> None:
     path = tmp_path / "evil.jsonl"
-    path.write_text('{"id": "2503.99999", "title": "%s", "abstract": "We <b>segment</b> & track.", '
-                    '"authors": ["Ada <Lovelace>"], "categories": ["cs.CV"], "published": "2025-03-18"}\n'
-                    % EVIL.replace('"', '\\"'))  # fmt: skip
+    path.write_text(
+        '{{"id": "2503.99999", "title": "{}", "abstract": "We <b>segment</b> & track.", '
+        '"authors": ["Ada <Lovelace>"], "categories": ["cs.CV"], "published": "2025-03-18"}}\n'.format(
+            EVIL.replace('"', '\\"')
+        )
+    )
     ingest_paths(store, [path])
 
 
@@ -32,7 +35,9 @@ def test_received_digest(dsettings, dstore, engine, sink, tmp_path: Path) -> Non
     _evil_paper(dstore, tmp_path)
     engine.sync()
     topic = "segmenting & tracking"
-    add_subscriber(dstore, "reader@example.org", Preferences(top_n=3, topics=(topic,), use_upvotes=False), confirmed=True)
+    add_subscriber(
+        dstore, "reader@example.org", Preferences(top_n=3, topics=(topic,), use_upvotes=False), confirmed=True
+    )
     report = send_due(dstore, dsettings, engine, period=Period.day(date(2025, 3, 18)))
     assert (report.sent, report.failed) == (1, 0), report.errors
     [mail] = sink.to("reader@example.org")

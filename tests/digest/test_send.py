@@ -22,11 +22,13 @@ DAY = Period.day(date(2025, 3, 18))
 SUNDAY = Period.day(date(2025, 3, 16))
 
 
-def _subscribers(store, count: int, prefix: str = "r") -> list[dict]:  # noqa: ANN001
-    return [add_subscriber(store, f"{prefix}{i}@example.org", Preferences(top_n=2), confirmed=True) for i in range(count)]
+def _subscribers(store, count: int, prefix: str = "r") -> list[dict]:
+    return [
+        add_subscriber(store, f"{prefix}{i}@example.org", Preferences(top_n=2), confirmed=True) for i in range(count)
+    ]
 
 
-def _ledger(store, subscription_id: int) -> list[dict]:  # noqa: ANN001
+def _ledger(store, subscription_id: int) -> list[dict]:
     with store.read() as conn:
         return repo.deliveries_of(conn, subscription_id)
 
@@ -96,7 +98,9 @@ def test_server_trouble_stops_the_run_without_blaming_subscribers(dsettings, dst
     with pytest.raises(MailUnavailable, match="could not be reached"):
         send_due(dstore, closed, engine, period=DAY)
     assert [len(_ledger(dstore, s["id"])) for s in subs] == [1, 0, 0]  # each run stopped at its first digest
-    assert _ledger(dstore, subs[0]["id"])[0]["attempts"] == 2 and _ledger(dstore, subs[0]["id"])[0]["status"] == "failed"
+    assert (
+        _ledger(dstore, subs[0]["id"])[0]["attempts"] == 2 and _ledger(dstore, subs[0]["id"])[0]["status"] == "failed"
+    )
     assert all(row["permanent_failures"] == 0 for row in list_subscribers(dstore))
     sink.refuse_sender = None
     assert send_due(dstore, dsettings, engine, period=DAY).sent == 3  # failed digests are tried again
@@ -109,8 +113,15 @@ def _closed_port() -> int:
 
 
 # Addresses an older, looser check let into the store: no valid To header can hold them, or one would name another mailbox.
-OLD_ADDRESSES = ["a[/x]b@example.org", "x,victim@example.org", "jörg@example.org", "victim@example.org(c)",
-                 "a(c)@example.org", "g:victim@example.org;", "ctl\x01@example.org"]  # fmt: skip (NUL: PostgreSQL holds none)
+OLD_ADDRESSES = [
+    "a[/x]b@example.org",
+    "x,victim@example.org",
+    "jörg@example.org",
+    "victim@example.org(c)",
+    "a(c)@example.org",
+    "g:victim@example.org;",
+    "ctl\x01@example.org",
+]  # NUL: PostgreSQL holds none
 
 
 def test_an_address_no_header_can_hold_fails_alone(dsettings, dstore, engine, sink, caplog) -> None:
@@ -164,13 +175,17 @@ def test_a_claim_is_held_by_one_sender_until_its_lease_expires(dsettings, dstore
     with dstore.write() as conn:
         first = repo.claim(conn, sub["id"], "daily:2025-03-18", "a", now, stale_before=now - lease, max_attempts=5)
     with dstore.write() as conn:
-        assert repo.claim(conn, sub["id"], "daily:2025-03-18", "b", now, stale_before=now - lease, max_attempts=5) is None
+        assert (
+            repo.claim(conn, sub["id"], "daily:2025-03-18", "b", now, stale_before=now - lease, max_attempts=5) is None
+        )
     later = now + lease + timedelta(seconds=1)
     with dstore.write() as conn:
         taken = repo.claim(conn, sub["id"], "daily:2025-03-18", "b", later, stale_before=later - lease, max_attempts=5)
     assert taken == first
     with dstore.write() as conn:  # the first sender, back from the dead, can no longer record
-        assert not repo.mark_sent(conn, first, "a", subscription_id=sub["id"], message_id="<m@x>", paper_ids=[], now=now)
+        assert not repo.mark_sent(
+            conn, first, "a", subscription_id=sub["id"], message_id="<m@x>", paper_ids=[], now=now
+        )
         assert repo.mark_sent(conn, first, "b", subscription_id=sub["id"], message_id="<m@x>", paper_ids=[], now=now)
 
 
@@ -193,8 +208,12 @@ def test_only_claims_of_dead_senders_on_this_host_are_taken_over_at_once(dsettin
 
 
 def test_due_periods_follow_each_subscribers_clock(dsettings, dstore, engine, sink) -> None:
-    add_subscriber(dstore, "paris@example.org", Preferences(top_n=1, send_hour=8, timezone="Europe/Paris"), confirmed=True)
-    add_subscriber(dstore, "tokyo@example.org", Preferences(top_n=1, send_hour=8, timezone="Asia/Tokyo"), confirmed=True)
+    add_subscriber(
+        dstore, "paris@example.org", Preferences(top_n=1, send_hour=8, timezone="Europe/Paris"), confirmed=True
+    )
+    add_subscriber(
+        dstore, "tokyo@example.org", Preferences(top_n=1, send_hour=8, timezone="Asia/Tokyo"), confirmed=True
+    )
     moment = datetime(2025, 3, 19, 3, 0, tzinfo=UTC)  # 04:00 in Paris (not yet), 12:00 in Tokyo (due)
     report = send_due(dstore, dsettings, engine, now=moment)
     assert [str(m["To"]) for m in sink.messages] == ["tokyo@example.org"]

@@ -19,7 +19,7 @@ _CONFIRM = re.compile(r"http://testserver/subscribe/confirm/(\S+)")
 _MANAGE = re.compile(r"http://testserver/digest/manage/(\S+)")
 
 
-def _confirm_token(sink, address: str) -> str:  # noqa: ANN001
+def _confirm_token(sink, address: str) -> str:
     found = _CONFIRM.search(sink.to(address)[-1].get_body(("plain",)).get_content())
     assert found, "no confirmation link in the mail"
     return found.group(1)
@@ -27,7 +27,9 @@ def _confirm_token(sink, address: str) -> str:  # noqa: ANN001
 
 def test_double_opt_in(dsettings, dstore, sink) -> None:
     prefs = Preferences(frequency="weekly", weekday=4, topics=("graph neural networks",))
-    subs.request_subscription(dstore, dsettings, Mailer(dsettings), " Reader@Example.org ", ip="203.0.113.9", preferences=prefs)
+    subs.request_subscription(
+        dstore, dsettings, Mailer(dsettings), " Reader@Example.org ", ip="203.0.113.9", preferences=prefs
+    )
     [mail] = sink.to("reader@example.org")
     assert mail["Subject"] == "Confirm your Paperwire digest subscription"
     row = subs.find_subscriber(dstore, "reader@example.org")
@@ -59,7 +61,7 @@ def test_one_row_per_address_and_the_same_answer_for_known_addresses(dsettings, 
 
 @pytest.mark.parametrize("address", ["", "not-an-address", "a@b", "two@@example.org", "x y@example.org"])
 def test_bad_addresses_are_refused_with_a_message(dsettings, dstore, sink, address: str) -> None:
-    with pytest.raises(InvalidInput, match="not a valid email address|enter your email address"):
+    with pytest.raises(InvalidInput, match=r"not a valid email address|enter your email address"):
         subs.request_subscription(dstore, dsettings, Mailer(dsettings), address, ip=None)
     assert sink.count() == 0 and not subs.list_subscribers(dstore)
 
@@ -91,8 +93,9 @@ def test_an_ipv6_client_cannot_escape_the_limit_by_changing_address_within_its_6
     subs.request_subscription(dstore, settings, mailer, "next-door@example.org", ip="2001:db8:0:2::1")  # another /64
     with pytest.raises(RateLimited, match="from your network"):  # an IPv4 client written as IPv6 is that client
         for i in range(4):
-            subs.request_subscription(dstore, settings, mailer, f"v4-{i}@example.org",
-                                      ip="::ffff:198.51.100.7" if i % 2 else "198.51.100.7")  # fmt: skip
+            subs.request_subscription(
+                dstore, settings, mailer, f"v4-{i}@example.org", ip="::ffff:198.51.100.7" if i % 2 else "198.51.100.7"
+            )
 
 
 def test_confirmation_links_expire_and_pending_subscriptions_are_purged(dsettings, dstore, sink, monkeypatch) -> None:
@@ -122,12 +125,19 @@ def test_unsubscribe_is_idempotent_and_old_confirmation_links_cannot_resubscribe
         subs.subscription_for_token(dstore, dsettings, subs.manage_url(dsettings, dstore, row).rsplit("/", 1)[1])
 
 
-@pytest.mark.parametrize(("prefs", "field"), [
-    (Preferences(frequency="hourly"), "frequency"), (Preferences(weekday=7), "weekday"),
-    (Preferences(send_hour=24), "send_hour"), (Preferences(timezone="Mars/Olympus"), "timezone"),
-    (Preferences(top_n=0), "top_n"), (Preferences(topics=('unbalanced "quote',)), "topics"),
-    (Preferences(categories=("not a category",)), "categories"), (Preferences(authors=("x" * 200,)), "authors"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("prefs", "field"),
+    [
+        (Preferences(frequency="hourly"), "frequency"),
+        (Preferences(weekday=7), "weekday"),
+        (Preferences(send_hour=24), "send_hour"),
+        (Preferences(timezone="Mars/Olympus"), "timezone"),
+        (Preferences(top_n=0), "top_n"),
+        (Preferences(topics=('unbalanced "quote',)), "topics"),
+        (Preferences(categories=("not a category",)), "categories"),
+        (Preferences(authors=("x" * 200,)), "authors"),
+    ],
+)
 def test_preferences_are_validated_with_field_named_messages(prefs: Preferences, field: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         prefs.validate()
@@ -138,7 +148,9 @@ def test_update_preferences_and_manage_link(dsettings, dstore) -> None:
     row = subs.add_subscriber(dstore, "me@example.org", confirmed=True)
     token = subs.manage_url(dsettings, dstore, row).rsplit("/", 1)[1]
     assert subs.subscription_for_token(dstore, dsettings, token)["id"] == row["id"]
-    updated = subs.update_preferences(dstore, row["id"], Preferences(frequency="daily", weekday=3, authors=(" Ada  Lovelace ",)))
+    updated = subs.update_preferences(
+        dstore, row["id"], Preferences(frequency="daily", weekday=3, authors=(" Ada  Lovelace ",))
+    )
     assert updated["weekday"] is None and updated["authors"] == ["Ada Lovelace"]
 
 

@@ -35,14 +35,25 @@ def _hf_upvotes() -> dict[str, int]:
 
 def _fixture_categories() -> dict[str, list[str]]:
     rows = [json.loads(line) for line in (FIXTURES / "papers-300.jsonl").read_text().splitlines() if line.strip()]
-    return {row["id"]: row["categories"] if isinstance(row["categories"], list) else row["categories"].split()
-            for row in rows}  # fmt: skip
+    return {
+        row["id"]: row["categories"] if isinstance(row["categories"], list) else row["categories"].split()
+        for row in rows
+    }
 
 
-def _add(store, pid: str, title: str, day: date | None = None, upvotes: int = 0, *, categories=("cs.CL",),
-         published: date | None = None) -> None:  # fmt: skip
-    record = PaperRecord(pid, title, "An abstract.", ("Ada Lovelace",), tuple(categories), version=1,
-                         published=published)
+def _add(
+    store,
+    pid: str,
+    title: str,
+    day: date | None = None,
+    upvotes: int = 0,
+    *,
+    categories=("cs.CL",),
+    published: date | None = None,
+) -> None:
+    record = PaperRecord(
+        pid, title, "An abstract.", ("Ada Lovelace",), tuple(categories), version=1, published=published
+    )
     listing = ListingEntry(day, pid, "huggingface", upvotes=upvotes) if day else None
     report = ingest_items(store, [ParsedItem(record, "test", 1, listing=listing)], source="test")
     assert not report.errors
@@ -179,9 +190,18 @@ def test_the_list_source_setting_decides_what_fills_a_day(loaded, settings) -> N
 def test_a_paper_both_listed_and_new_on_arxiv_appears_once(loaded, settings) -> None:
     first = build_list(loaded, settings, Period.day(ARXIV_DAY))
     pid = first.items[-1].id
-    ingest_items(loaded, [ParsedItem(PaperRecord(pid, first.items[-1].title), "hf", 1,
-                                     listing=ListingEntry(ARXIV_DAY, pid, "huggingface", upvotes=7))],
-                 source="huggingface")  # fmt: skip
+    ingest_items(
+        loaded,
+        [
+            ParsedItem(
+                PaperRecord(pid, first.items[-1].title),
+                "hf",
+                1,
+                listing=ListingEntry(ARXIV_DAY, pid, "huggingface", upvotes=7),
+            )
+        ],
+        source="huggingface",
+    )
     again = build_list(loaded, settings, Period.day(ARXIV_DAY))
     assert again.total == first.total
     assert [i.id for i in again.items].count(pid) == 1

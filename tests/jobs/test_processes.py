@@ -16,12 +16,19 @@ from paperwire.store import jobs as rows
 
 def test_three_workers_run_each_periodic_job_once(settings: Settings, store: Store) -> None:
     env = os.environ | {
-        "PAPERWIRE_HOME": str(settings.home), "PAPERWIRE_DATABASE_URL": settings.database_url or "",
-        "PAPERWIRE_SCHEDULER_INTERVAL": "2", "PAPERWIRE_JOB_POLL_INTERVAL": "0.2", "PAPERWIRE_SCHEDULER_FETCH": "false",
+        "PAPERWIRE_HOME": str(settings.home),
+        "PAPERWIRE_DATABASE_URL": settings.database_url or "",
+        "PAPERWIRE_SCHEDULER_INTERVAL": "2",
+        "PAPERWIRE_JOB_POLL_INTERVAL": "0.2",
+        "PAPERWIRE_SCHEDULER_FETCH": "false",
         "PAPERWIRE_LOG_LEVEL": "WARNING",
-    }  # fmt: skip
-    workers = [subprocess.Popen([sys.executable, "-m", "paperwire", "worker"], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE) for _ in range(3)]  # fmt: skip
+    }
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "paperwire", "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        for _ in range(3)
+    ]
     try:
         time.sleep(12)
     finally:
@@ -50,12 +57,19 @@ def test_a_worker_serves_its_own_metrics(settings: Settings, store: Store) -> No
     with store.write() as conn:
         rows.enqueue(conn, "index", datetime.now(UTC))
     env = os.environ | {
-        "PAPERWIRE_HOME": str(settings.home), "PAPERWIRE_DATABASE_URL": settings.database_url or "",
-        "PAPERWIRE_WORKER_METRICS_PORT": str(port), "PAPERWIRE_JOB_POLL_INTERVAL": "0.2",
-        "PAPERWIRE_SCHEDULER_FETCH": "false", "PAPERWIRE_SCHEDULER_INTERVAL": "3600",
-    }  # fmt: skip
-    worker = subprocess.Popen([sys.executable, "-m", "paperwire", "worker", "--kind", "index"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+        "PAPERWIRE_HOME": str(settings.home),
+        "PAPERWIRE_DATABASE_URL": settings.database_url or "",
+        "PAPERWIRE_WORKER_METRICS_PORT": str(port),
+        "PAPERWIRE_JOB_POLL_INTERVAL": "0.2",
+        "PAPERWIRE_SCHEDULER_FETCH": "false",
+        "PAPERWIRE_SCHEDULER_INTERVAL": "3600",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "paperwire", "worker", "--kind", "index"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         text = ""
         deadline = time.monotonic() + 60

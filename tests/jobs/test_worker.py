@@ -3,7 +3,9 @@ a job whose worker died is taken over and resumes where it stopped."""
 
 from __future__ import annotations
 
+import functools
 import json
+import operator
 import os
 import zlib
 from datetime import UTC, date, datetime, timedelta
@@ -19,12 +21,13 @@ from paperwire.store import jobs as rows
 from paperwire.store.embeddings import count_pending
 from paperwire.store.state import get_state
 
+
 class HashEmbedder:
     """A tiny deterministic embedder (hashed words): the tick's embed step without a model's CPU time."""
 
     name, dim = "test-hash-32", 32
 
-    def embed(self, texts):  # noqa: ANN001, ANN201
+    def embed(self, texts):
         vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in text.lower().split():
@@ -32,18 +35,27 @@ class HashEmbedder:
         return normalise(vectors)
 
 
-NEW = [{"id": f"2503.9000{i}", "title": f"Fresh paper {i} on tokenizers", "abstract": "About tokenizers.",
-        "authors": ["Ada Lovelace"], "categories": ["cs.CL"], "published": "2025-03-19"} for i in range(3)]  # fmt: skip
+NEW = [
+    {
+        "id": f"2503.9000{i}",
+        "title": f"Fresh paper {i} on tokenizers",
+        "abstract": "About tokenizers.",
+        "authors": ["Ada Lovelace"],
+        "categories": ["cs.CL"],
+        "published": "2025-03-19",
+    }
+    for i in range(3)
+]
 
 
-def _results(report) -> dict[str, str]:  # noqa: ANN001
+def _results(report) -> dict[str, str]:
     return {o.kind: o.result for o in report.outcomes}
 
 
 def test_one_period_fetches_embeds_indexes_and_sends(dsettings, dstore, sink) -> None:
     asked: list[tuple[str, date]] = []
 
-    def fetch(category: str, since: date):  # noqa: ANN202 - stands in for the arXiv API
+    def fetch(category: str, since: date):
         asked.append((category, since))
         return iter_jsonl([json.dumps(p) for p in NEW] if category == "cs.CL" else [], "test", "plain")
 
@@ -61,7 +73,11 @@ def test_one_period_fetches_embeds_indexes_and_sends(dsettings, dstore, sink) ->
     assert results["send"].startswith("sent 1,")
     [mail] = sink.to("early@example.org")
     text = mail.get_body(("plain",)).get_content()
-    assert "Wednesday 19 March 2025" in mail["Subject"] and "Fresh paper 0 on tokenizers" in text and "by Ada Lovelace" in text
+    assert (
+        "Wednesday 19 March 2025" in mail["Subject"]
+        and "Fresh paper 0 on tokenizers" in text
+        and "by Ada Lovelace" in text
+    )
     assert get_state(dstore, "scheduler:arxiv:cs.CL:fetched") == "2025-03-20"
     assert worker.run_due(datetime(2025, 3, 20, 9, 4, tzinfo=UTC)).outcomes == []  # same period: nothing new
     again = worker.run_due(datetime(2025, 3, 20, 10, 0, tzinfo=UTC))
@@ -70,13 +86,13 @@ def test_one_period_fetches_embeds_indexes_and_sends(dsettings, dstore, sink) ->
 
 
 def test_a_failing_job_is_retried_and_the_others_run(dsettings, dstore, sink) -> None:
-    def broken(category: str, since: date):  # noqa: ANN202
+    def broken(category: str, since: date):
         raise OSError("network is down")
 
     add_subscriber(dstore, "r@example.org", Preferences(top_n=1), confirmed=True)
 
     class BrokenEmbedder(HashEmbedder):
-        def embed(self, texts):  # noqa: ANN001, ANN201
+        def embed(self, texts):
             raise RuntimeError("out of GPU memory")
 
     settings = dsettings.model_copy(update={"followed_categories": "cs.CV", "embedding_model": HashEmbedder.name})
@@ -98,17 +114,26 @@ def test_periodic_jobs_fire_once_per_period_however_many_workers_plan_them(dsett
     now = datetime(2026, 11, 29, 10, 7, tzinfo=UTC)
     added = [worker.plan(now) for worker in workers]
     assert added[0] == [f"{k}@2026-11-29T10:00:00+00:00" for k in ("embed", "index", "send")] + [
-        "prune@2026-11-29T00:00:00+00:00"]
+        "prune@2026-11-29T00:00:00+00:00"
+    ]
     assert added[1] == added[2] == []
     later = [worker.plan(now + timedelta(minutes=5)) for worker in workers]  # 10:12: the 10:10 period
-    assert sorted(sum(later, [])) == [f"{k}@2026-11-29T10:10:00+00:00" for k in ("embed", "index", "send")]
+    assert sorted(functools.reduce(operator.iadd, later, [])) == [
+        f"{k}@2026-11-29T10:10:00+00:00" for k in ("embed", "index", "send")
+    ]
     assert period_key("send", now, 600.0) == "send@2026-11-29T10:00:00+00:00"
 
 
 def test_an_embed_job_whose_worker_died_is_taken_over_and_resumes(dsettings, dstore) -> None:
     """What `kill -9` leaves behind: a running job with a lease and some committed batches."""
-    settings = dsettings.model_copy(update={"embedding_model": HashEmbedder.name, "embed_batch_size": 50,
-                                            "scheduler_embed_limit": 10_000, "job_lease": 30.0})  # fmt: skip
+    settings = dsettings.model_copy(
+        update={
+            "embedding_model": HashEmbedder.name,
+            "embed_batch_size": 50,
+            "scheduler_embed_limit": 10_000,
+            "job_lease": 30.0,
+        }
+    )
     now = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
     with dstore.write() as conn:
         job_id = rows.enqueue(conn, "embed", now)
@@ -119,7 +144,7 @@ def test_an_embed_job_whose_worker_died_is_taken_over_and_resumes(dsettings, dst
     calls: list[int] = []
 
     class CountingEmbedder(HashEmbedder):
-        def embed(self, texts):  # noqa: ANN001, ANN201
+        def embed(self, texts):
             calls.append(len(texts))
             return super().embed(texts)
 
@@ -137,8 +162,9 @@ def test_an_embed_job_whose_worker_died_is_taken_over_and_resumes(dsettings, dst
 
 
 def test_a_large_backlog_is_embedded_in_follow_up_jobs(dsettings, dstore) -> None:
-    settings = dsettings.model_copy(update={"embedding_model": HashEmbedder.name, "scheduler_embed_limit": 150,
-                                            "scheduler_fetch": False})  # fmt: skip
+    settings = dsettings.model_copy(
+        update={"embedding_model": HashEmbedder.name, "scheduler_embed_limit": 150, "scheduler_fetch": False}
+    )
     engine = SearchEngine(settings, dstore, embedder=HashEmbedder())
     report = Worker(settings, dstore, engine, kinds=["embed"]).run_due(datetime(2026, 11, 29, 10, 0, tzinfo=UTC))
     embeds = [o.result.split(" of ")[0] for o in report.outcomes]

@@ -23,8 +23,14 @@ BATCH = 200
 def _write_input(path: Path) -> None:
     with path.open("w") as out:
         for n in range(1, TOTAL + 1):
-            record = {"id": f"2501.{n:05d}", "title": f"Paper number {n}", "abstract": "words " * 40,
-                      "authors": ["A. Author", "B. Author"], "categories": ["cs.CL"], "published": "2025-01-02"}  # fmt: skip
+            record = {
+                "id": f"2501.{n:05d}",
+                "title": f"Paper number {n}",
+                "abstract": "words " * 40,
+                "authors": ["A. Author", "B. Author"],
+                "categories": ["cs.CL"],
+                "published": "2025-01-02",
+            }
             out.write(json.dumps(record) + "\n")
 
 
@@ -37,8 +43,12 @@ def _papers(store: Store) -> int:
 def test_kill_9_mid_ingest_then_rerun(settings: Settings, tmp_path: Path) -> None:
     source = tmp_path / "big.jsonl"
     _write_input(source)
-    env = {**os.environ, "PAPERWIRE_HOME": str(settings.home), "PAPERWIRE_DATABASE_URL": settings.database_url or "",
-           "PAPERWIRE_INGEST_BATCH_SIZE": str(BATCH)}  # fmt: skip
+    env = {
+        **os.environ,
+        "PAPERWIRE_HOME": str(settings.home),
+        "PAPERWIRE_DATABASE_URL": settings.database_url or "",
+        "PAPERWIRE_INGEST_BATCH_SIZE": str(BATCH),
+    }
     command = [sys.executable, "-m", "paperwire", "ingest", str(source), "--json"]
     store = Store.open(settings)
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -119,7 +119,9 @@ JSONL_ATTACKS = {
 
 
 @pytest.mark.parametrize("hostile, reason", JSONL_ATTACKS.values(), ids=JSONL_ATTACKS.keys())
-def test_plain_jsonl_hostile_record_is_reported_and_the_rest_land(store: Store, tmp_path: Path, hostile: dict, reason: str) -> None:
+def test_plain_jsonl_hostile_record_is_reported_and_the_rest_land(
+    store: Store, tmp_path: Path, hostile: dict, reason: str
+) -> None:
     path = _jsonl(tmp_path, hostile)
     report = ingest_paths(store, [path])
     assert (report.added, report.skipped) == (2, 1), report.errors
@@ -131,8 +133,14 @@ def test_plain_jsonl_hostile_record_is_reported_and_the_rest_land(store: Store, 
 
 
 SNAPSHOT_ATTACKS = {
-    "huge-version-label": (_set("versions", [{"version": "v99999999999999999999", "created": "Mon, 2 Apr 2007 19:18:42 GMT"}]), "version"),
-    "superscript-version-label": (_set("versions", [{"version": "v\u00b2", "created": "Mon, 2 Apr 2007 19:18:42 GMT"}]), "version"),
+    "huge-version-label": (
+        _set("versions", [{"version": "v99999999999999999999", "created": "Mon, 2 Apr 2007 19:18:42 GMT"}]),
+        "version",
+    ),
+    "superscript-version-label": (
+        _set("versions", [{"version": "v\u00b2", "created": "Mon, 2 Apr 2007 19:18:42 GMT"}]),
+        "version",
+    ),
     "overflowing-created": (_set("versions", [{"version": "v1", "created": OVERFLOWING_DATE}]), "date"),
     "created-int": (_set("versions", [{"version": "v1", "created": 5}]), "date"),
     "versions-dict": (_set("versions", {"v1": 1}), "versions"),
@@ -145,7 +153,9 @@ SNAPSHOT_ATTACKS = {
 
 
 @pytest.mark.parametrize("mutate, reason", SNAPSHOT_ATTACKS.values(), ids=SNAPSHOT_ATTACKS.keys())
-def test_snapshot_hostile_record_is_reported_and_the_rest_land(store: Store, tmp_path: Path, mutate: Callable, reason: str) -> None:
+def test_snapshot_hostile_record_is_reported_and_the_rest_land(
+    store: Store, tmp_path: Path, mutate: Callable, reason: str
+) -> None:
     path = _snapshot(tmp_path, mutate)
     report = ingest_paths(store, [path])
     assert (report.added, report.skipped) == (2, 1), report.errors
@@ -169,7 +179,9 @@ HF_ARCHIVE_ATTACKS = {
 
 
 @pytest.mark.parametrize("mutate, reason", HF_ARCHIVE_ATTACKS.values(), ids=HF_ARCHIVE_ATTACKS.keys())
-def test_hf_archive_hostile_item_is_reported_and_the_rest_land(store: Store, tmp_path: Path, mutate: Callable, reason: str) -> None:
+def test_hf_archive_hostile_item_is_reported_and_the_rest_land(
+    store: Store, tmp_path: Path, mutate: Callable, reason: str
+) -> None:
     path = _hf_archive(tmp_path, mutate)
     report = ingest_paths(store, [path])
     assert (report.added, report.skipped) == (2, 1), report.errors
@@ -190,7 +202,9 @@ HF_API_ATTACKS = {
 
 
 @pytest.mark.parametrize("mutate, reason", HF_API_ATTACKS.values(), ids=HF_API_ATTACKS.keys())
-def test_hf_api_hostile_item_is_reported_and_the_rest_land(store: Store, tmp_path: Path, mutate: Callable, reason: str) -> None:
+def test_hf_api_hostile_item_is_reported_and_the_rest_land(
+    store: Store, tmp_path: Path, mutate: Callable, reason: str
+) -> None:
     path = _hf_api(tmp_path, mutate)
     report = ingest_paths(store, [path])
     assert (report.added, report.skipped) == (2, 1), report.errors
@@ -224,8 +238,16 @@ def test_atom_categories_and_ids_beyond_the_columns_are_refused(store: Store, tm
 
 
 # Links: only http and https survive ingest.
-HOSTILE_URLS = ["javascript:alert(1)", " JaVaScRiPt:alert(document.cookie)", "data:text/html,<script>alert(1)</script>",
-                "vbscript:msgbox(1)", "//evil.example/x", "file:///etc/passwd", "https:", "http://"]  # fmt: skip
+HOSTILE_URLS = [
+    "javascript:alert(1)",
+    " JaVaScRiPt:alert(document.cookie)",
+    "data:text/html,<script>alert(1)</script>",
+    "vbscript:msgbox(1)",
+    "//evil.example/x",
+    "file:///etc/passwd",
+    "https:",
+    "http://",
+]
 
 
 @pytest.mark.parametrize("url", HOSTILE_URLS)
@@ -308,8 +330,11 @@ def _bad_bytes_oai(tmp_path: Path) -> tuple[Path, int]:
     return path, page[:start].count(b"\n") + 1
 
 
-@pytest.mark.parametrize("build", [_bad_bytes_jsonl, _bad_bytes_snapshot, _bad_bytes_hf, _bad_bytes_tsv, _bad_bytes_atom, _bad_bytes_oai],
-                         ids=["jsonl", "snapshot", "hf", "tsv", "atom", "oai"])  # fmt: skip
+@pytest.mark.parametrize(
+    "build",
+    [_bad_bytes_jsonl, _bad_bytes_snapshot, _bad_bytes_hf, _bad_bytes_tsv, _bad_bytes_atom, _bad_bytes_oai],
+    ids=["jsonl", "snapshot", "hf", "tsv", "atom", "oai"],
+)
 def test_invalid_utf8_rejects_the_record_with_a_reason(store: Store, tmp_path: Path, build: Callable) -> None:
     path, line = build(tmp_path)
     report = ingest_paths(store, [path])
@@ -391,8 +416,12 @@ def test_a_jsonl_line_beyond_the_record_limit_is_skipped_without_reading_it_whol
 
 def test_json_nested_too_deep_or_numbers_too_long_are_bad_lines(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "deep.jsonl"
-    lines = [json.dumps(_plain(1)), "[" * 100_000 + "]" * 100_000,
-             '{"id": "2501.00002", "title": "T", "abstract": "a", "n": ' + "7" * 5000 + "}", json.dumps(_plain(3))]  # fmt: skip
+    lines = [
+        json.dumps(_plain(1)),
+        "[" * 100_000 + "]" * 100_000,
+        '{"id": "2501.00002", "title": "T", "abstract": "a", "n": ' + "7" * 5000 + "}",
+        json.dumps(_plain(3)),
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     report = ingest_paths(store, [path])
     assert (report.added, report.skipped) == (2, 2)
@@ -401,9 +430,11 @@ def test_json_nested_too_deep_or_numbers_too_long_are_bad_lines(store: Store, tm
 
 def test_a_doctype_is_refused_so_entity_expansion_never_runs(store: Store, tmp_path: Path) -> None:
     page = (SOURCES / "arxiv_api_page1.xml").read_text(encoding="utf-8")
-    laughs = '<!DOCTYPE feed [<!ENTITY a "aaaaaaaaaa">' + "".join(
-        f'<!ENTITY {chr(98 + n)} "{("&" + chr(97 + n) + ";") * 10}">' for n in range(9)
-    ) + "]>\n"
+    laughs = (
+        '<!DOCTYPE feed [<!ENTITY a "aaaaaaaaaa">'
+        + "".join(f'<!ENTITY {chr(98 + n)} "{("&" + chr(97 + n) + ";") * 10}">' for n in range(9))
+        + "]>\n"
+    )
     hostile = page.replace("<feed ", laughs + "<feed ", 1).replace("Low-Resource Machine", "&j;", 1)
     path = tmp_path / "laughs.xml"
     path.write_text(hostile, encoding="utf-8")

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from paperwire.errors import InvalidInput
 from paperwire.papers.ingest import StrictStop, ingest_items
 from paperwire.papers.load import ingest_paths
-from paperwire.papers.record import ParsedItem, PaperRecord, RecordError, VersionInfo
+from paperwire.papers.record import PaperRecord, ParsedItem, VersionInfo
 from paperwire.store import Store
 from paperwire.store import papers as repo
 from paperwire.store.schema import listings, paper_authors, paper_categories, paper_sources
@@ -43,17 +43,31 @@ def test_snapshot_sample_ingests_with_its_fields_and_is_idempotent(store: Store)
     assert (first.added, first.updated, first.unchanged, first.skipped) == (200, 0, 0, 0)
     paper = _paper(store, "0704.0001")
     assert paper["title"] == "Calculation of prompt diphoton production cross sections at Tevatron and LHC energies"
-    assert paper["authors"] == ["C. Balázs", "E. L. Berger", "P. M. Nadolsky", "C. -P. Yuan"]  # as authors_parsed spells it
+    assert paper["authors"] == [
+        "C. Balázs",
+        "E. L. Berger",
+        "P. M. Nadolsky",
+        "C. -P. Yuan",
+    ]  # as authors_parsed spells it
     assert paper["categories"] == ["hep-ph"] and paper["primary_category"] == "hep-ph"
     assert paper["doi"] == "10.1103/PhysRevD.76.013009"
     assert paper["journal_ref"] == "Phys.Rev.D76:013009,2007"
     assert paper["published"] == date(2007, 4, 2) and paper["updated"] == date(2007, 7, 24)
     assert paper["version"] == 2 and paper["submitter"] == "Pavel Nadolsky"
-    assert paper["abstract"].startswith("A fully differential calculation in perturbative quantum chromodynamics is presented")
+    assert paper["abstract"].startswith(
+        "A fully differential calculation in perturbative quantum chromodynamics is presented"
+    )
     with store.read() as conn:
         assert [v["version"] for v in repo.paper_versions_of(conn, "0704.0001")] == [1, 2]
-        authors = conn.execute(sa.select(paper_authors.c.name_key).where(paper_authors.c.paper_id == "0704.0001")
-                               .order_by(paper_authors.c.position)).scalars().all()  # fmt: skip
+        authors = (
+            conn.execute(
+                sa.select(paper_authors.c.name_key)
+                .where(paper_authors.c.paper_id == "0704.0001")
+                .order_by(paper_authors.c.position)
+            )
+            .scalars()
+            .all()
+        )
     assert authors[0] == "c. balazs"
     second = ingest_paths(store, [SNAPSHOT], batch_size=64)
     assert (second.added, second.updated, second.unchanged, second.skipped) == (0, 0, 200, 0)
@@ -99,7 +113,9 @@ def test_newer_upvotes_update_the_listing_not_the_paper(store: Store, tmp_path: 
     report = ingest_paths(store, [changed])
     assert (report.updated, report.unchanged) == (1, 72)
     with store.read() as conn:
-        votes = conn.execute(sa.select(listings.c.source_upvotes).where(listings.c.paper_id == "2602.00919")).scalar_one()
+        votes = conn.execute(
+            sa.select(listings.c.source_upvotes).where(listings.c.paper_id == "2602.00919")
+        ).scalar_one()
     assert votes == 999
 
 
@@ -121,8 +137,16 @@ def test_api_atom_and_oai_fixtures_ingest(store: Store) -> None:
 
 
 def _record(version: int, title: str, **extra: object) -> ParsedItem:
-    paper = PaperRecord("2501.01234", title, "An abstract.", ("A. Author",), ("cs.CL",), version=version,
-                        versions=(VersionInfo(version),), **extra)  # fmt: skip
+    paper = PaperRecord(
+        "2501.01234",
+        title,
+        "An abstract.",
+        ("A. Author",),
+        ("cs.CL",),
+        version=version,
+        versions=(VersionInfo(version),),
+        **extra,
+    )
     return ParsedItem(paper, "test", version)
 
 
@@ -172,7 +196,9 @@ def test_bad_records_are_reported_with_their_place_and_skipped(store: Store, tmp
 
 def test_strict_stops_at_the_first_bad_record(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "strict.jsonl"
-    path.write_text('{"id": "2501.00001", "title": "T", "abstract": "a"}\n{oops\n{"id": "2501.00002", "title": "U", "abstract": "b"}\n')
+    path.write_text(
+        '{"id": "2501.00001", "title": "T", "abstract": "a"}\n{oops\n{"id": "2501.00002", "title": "U", "abstract": "b"}\n'
+    )
     with pytest.raises(StrictStop, match=r"strict.jsonl:2: bad JSON") as stop:
         ingest_paths(store, [path], strict=True)
     assert (stop.value.report.added, stop.value.report.skipped) == (1, 1)

@@ -27,8 +27,11 @@ def _write(path: Path, *records: object) -> Path:
 
 
 def test_nothing_readable_is_its_own_exit_code_with_the_summary(settings: Settings, tmp_path: Path) -> None:
-    path = _write(tmp_path / "all-bad.jsonl", {"id": "2501.00001", "title": "T", "abstract": "a", "categories": 123},
-                  {"id": "2501.00002", "title": 5, "abstract": "a"})  # fmt: skip
+    path = _write(
+        tmp_path / "all-bad.jsonl",
+        {"id": "2501.00001", "title": "T", "abstract": "a", "categories": 123},
+        {"id": "2501.00002", "title": 5, "abstract": "a"},
+    )
     result = run(settings, "ingest", str(path), "--json")
     assert result.exit_code == EXIT_NOTHING_READ not in (0, 1, 2, 3)
     report = json.loads(result.stdout)
@@ -37,9 +40,12 @@ def test_nothing_readable_is_its_own_exit_code_with_the_summary(settings: Settin
 
 
 def test_some_records_landed_is_exit_0_and_strict_is_3(settings: Settings, tmp_path: Path) -> None:
-    path = _write(tmp_path / "mixed.jsonl", {"id": "2501.00001", "title": "T", "abstract": "a"},
-                  {"id": "2501.00002", "title": "U", "abstract": "a", "authors": 7},
-                  {"id": "2501.00003", "title": "V", "abstract": "a"})  # fmt: skip
+    path = _write(
+        tmp_path / "mixed.jsonl",
+        {"id": "2501.00001", "title": "T", "abstract": "a"},
+        {"id": "2501.00002", "title": "U", "abstract": "a", "authors": 7},
+        {"id": "2501.00003", "title": "V", "abstract": "a"},
+    )
     result = run(settings, "ingest", str(path), "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["added"] == 2
@@ -63,8 +69,11 @@ def test_a_truncated_gzip_prints_the_summary_never_aborted(settings: Settings, t
 
 
 def test_record_text_is_not_rich_markup(settings: Settings, tmp_path: Path) -> None:
-    path = _write(tmp_path / "markup.jsonl", {"id": "[/x]", "title": "[bold red]T", "abstract": "a"},
-                  {"id": "2501.00002", "title": "[/]", "abstract": "[link=javascript:x]a[/link]"})  # fmt: skip
+    path = _write(
+        tmp_path / "markup.jsonl",
+        {"id": "[/x]", "title": "[bold red]T", "abstract": "a"},
+        {"id": "2501.00002", "title": "[/]", "abstract": "[link=javascript:x]a[/link]"},
+    )
     result = run(settings, "ingest", str(path))
     assert result.exit_code == 0, result.output
     assert "not an arXiv id: '[/x]'" in result.stderr

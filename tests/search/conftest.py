@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 
-
 @pytest.fixture(scope="session")
 def static_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small static model distilled from the default one (about 15 s on 2 CPU cores)."""

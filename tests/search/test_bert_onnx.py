@@ -21,17 +21,21 @@ from tests.conftest import FIXTURES
 RECORDS = [json.loads(line) for line in (FIXTURES / "papers-300.jsonl").open(encoding="utf-8")]
 # Real papers (long abstracts are truncated at 256 tokens, as sentence-transformers does), queries, and edges.
 TEXTS = [paper_text(r["title"], r["abstract"]) for r in RECORDS[:40]] + [
-    "video diffusion", "retrieval augmented generation for code", "", "a", "$\\mathbb{R}^n$ étude naïve 数学",
+    "video diffusion",
+    "retrieval augmented generation for code",
+    "",
+    "a",
+    "$\\mathbb{R}^n$ étude naïve 数学",
     "word " * 600,
 ]
 
 
-def test_the_default_model_runs_on_onnx_runtime(default_embedder) -> None:  # noqa: ANN001
+def test_the_default_model_runs_on_onnx_runtime(default_embedder) -> None:
     assert isinstance(default_embedder, OnnxEmbedder)
     assert default_embedder.dim == 384
 
 
-def test_onnx_vectors_equal_pytorch_vectors(default_embedder) -> None:  # noqa: ANN001
+def test_onnx_vectors_equal_pytorch_vectors(default_embedder) -> None:
     sentence_transformers = pytest.importorskip("sentence_transformers")
     reference = sentence_transformers.SentenceTransformer(default_model_path(), device="cpu")
     expected = reference.encode(TEXTS, batch_size=16, normalize_embeddings=True, convert_to_numpy=True)
@@ -60,8 +64,13 @@ def test_a_model_the_onnx_backend_cannot_run_is_a_clear_error(tmp_path: Path, st
 
 def _modules_after(code: str, home: Path) -> set[str]:
     env = {k: v for k, v in os.environ.items() if k != "PAPERWIRE_DATABASE_URL"} | {"PAPERWIRE_HOME": str(home)}
-    out = subprocess.run([sys.executable, "-c", code + "\nimport sys; print(' '.join(sys.modules))"], env=env,
-                         capture_output=True, text=True, check=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys; print(' '.join(sys.modules))"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return set(out.stdout.split())
 
 
@@ -83,11 +92,14 @@ def test_serving_and_searching_never_import_pytorch(tmp_path: Path) -> None:
         "for mode in ('hybrid', 'semantic'):\n"
         "    assert client.get('/search', params={'q': 'language models', 'mode': mode}).status_code == 200\n"
         "    assert client.get('/api/papers/search', params={'q': 'diffusion', 'mode': mode}).json()\n",
-        tmp_path)  # fmt: skip
+        tmp_path,
+    )
     searched = _modules_after(
         "from typer.testing import CliRunner\nfrom paperwire.cli import app\n"
         "result = CliRunner().invoke(app, ['search', 'language models', '--mode', 'hybrid'])\n"
-        "assert result.exit_code == 0, result.output\n", tmp_path)  # fmt: skip
+        "assert result.exit_code == 0, result.output\n",
+        tmp_path,
+    )
     for modules in (served, searched):
         assert "onnxruntime" in modules
         assert not {m for m in modules if m.split(".")[0] in ("torch", "sentence_transformers", "transformers")}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -45,8 +46,10 @@ def test_known_item_search_finds_the_paper_by_its_title(engine: SearchEngine) ->
     sample = RECORDS[::10]  # 30 papers
     mrr = {}
     for mode in ("keyword", "semantic", "hybrid"):
-        ranks = [_reciprocal_rank([h.id for h in engine.search(r["title"], mode=mode, limit=10).hits], r["id"])
-                 for r in sample]  # fmt: skip
+        ranks = [
+            _reciprocal_rank([h.id for h in engine.search(r["title"], mode=mode, limit=10).hits], r["id"])
+            for r in sample
+        ]
         mrr[mode] = sum(ranks) / len(ranks)
     # Measured: keyword 1.0, semantic 1.0, hybrid 1.0 on this sample; thresholds sit below.
     assert mrr["keyword"] >= 0.9 and mrr["semantic"] >= 0.9 and mrr["hybrid"] >= 0.9, mrr
@@ -169,12 +172,12 @@ def test_recommendations_follow_the_liked_set(engine: SearchEngine) -> None:
         recommend(engine, [])
 
 
-def test_repeated_queries_are_embedded_once(store: Store, settings: Settings, default_embedder) -> None:  # noqa: ANN001
+def test_repeated_queries_are_embedded_once(store: Store, settings: Settings, default_embedder) -> None:
     class Counting:
         name, dim = default_embedder.name, default_embedder.dim
-        calls: list[list[str]] = []
+        calls: ClassVar[list[list[str]]] = []
 
-        def embed(self, texts):  # noqa: ANN001, ANN202
+        def embed(self, texts):
             self.calls.append(list(texts))
             return default_embedder.embed(texts)
 

@@ -26,13 +26,13 @@ def _labelled() -> tuple[dict[str, str], dict[str, dict[str, int]]]:
     queries, qrels = {}, {}
     for record in RECORDS[:40]:
         words = record["abstract"].split()
-        queries[record["id"]] = " ".join(words[len(words) // 2:len(words) // 2 + 6])
+        queries[record["id"]] = " ".join(words[len(words) // 2 : len(words) // 2 + 6])
         qrels[record["id"]] = {record["id"]: 1}
     return queries, qrels
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_every_variant_searches_with_the_fusion_it_names(store: Store, settings: Settings, default_embedder) -> None:  # noqa: ANN001
+def test_every_variant_searches_with_the_fusion_it_names(store: Store, settings: Settings, default_embedder) -> None:
     ingest_paths(store, [PAPERS])
     import_vectors(store, FIXTURES / "papers-300.vectors.npz", default_embedder.name)
     queries, qrels = _labelled()

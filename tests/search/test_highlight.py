@@ -17,8 +17,10 @@ def test_marks_terms_case_insensitively_and_returns_markup() -> None:
 def test_escapes_before_marking_so_text_cannot_inject_markup() -> None:
     out = highlight('<script>alert("x")</script> & attention <b>', parse_query("attention script"))
     assert "<script>" not in out and "<b>" not in out
-    assert out == ("&lt;<mark>script</mark>&gt;alert(&#34;x&#34;)&lt;/<mark>script</mark>&gt; &amp; "
-                   "<mark>attention</mark> &lt;b&gt;")  # fmt: skip
+    assert out == (
+        "&lt;<mark>script</mark>&gt;alert(&#34;x&#34;)&lt;/<mark>script</mark>&gt; &amp; "
+        "<mark>attention</mark> &lt;b&gt;"
+    )
 
 
 def test_query_words_that_look_like_entities_do_not_break_escaping() -> None:

@@ -161,8 +161,11 @@ def test_parquet_and_npy_imports_match_an_export_round_trip(store: Store, tmp_pa
     assert export_vectors(store, npz, "fake") == PAPERS
 
     variable = tmp_path / "lists.parquet"  # a plain list<double> column, in several row groups
-    pq.write_table(pa.table({"id": ids, "vector": [original[pid].astype(float).tolist() for pid in ids]}),
-                   variable, row_group_size=5)  # fmt: skip
+    pq.write_table(
+        pa.table({"id": ids, "vector": [original[pid].astype(float).tolist() for pid in ids]}),
+        variable,
+        row_group_size=5,
+    )
     npy = tmp_path / "plain.npy"
     np.save(npy, np.vstack([original[pid] for pid in ids]))
     (tmp_path / "plain.ids.txt").write_text("\n".join(ids) + "\n", encoding="utf-8")
@@ -213,7 +216,7 @@ def test_bad_vector_files_are_refused_with_a_clear_message_and_write_nothing(sto
     broken_parquet = tmp_path / "broken.parquet"
     broken_parquet.write_bytes(b"PAR1 nonsense")
     cases = {
-        _npz(tmp_path / "nan.npz", ids[:4], nan): "row 3 (%s) has a NaN" % ids[2],
+        _npz(tmp_path / "nan.npz", ids[:4], nan): f"row 3 ({ids[2]}) has a NaN",
         _npz(tmp_path / "short.npz", ids[:4], good[:3]): "found shape (3, 8)",
         _npz(tmp_path / "flat.npz", ids[:4], good[:, 0]): "found shape (4,)",
         _npz(tmp_path / "badid.npz", [*ids[:3], "paper-42"], good): "row 4: not an arXiv id: 'paper-42'",
@@ -232,7 +235,7 @@ def test_bad_vector_files_are_refused_with_a_clear_message_and_write_nothing(sto
     assert _vectors(store, "m", ids) == {}
 
     np.save(tmp_path / "lonely.npy", good)
-    with pytest.raises(InvalidInput, match="lonely.ids.txt"):
+    with pytest.raises(InvalidInput, match=r"lonely\.ids\.txt"):
         import_vectors(store, tmp_path / "lonely.npy", "m")
 
 
@@ -257,7 +260,9 @@ def test_load_embedder_accepts_a_local_sentence_transformers_folder(tmp_path: Pa
 
 
 @pytest.mark.slow
-def test_a_distilled_static_model_loads_as_static_and_embeds(static_model_dir: Path, store: Store, tmp_path: Path) -> None:
+def test_a_distilled_static_model_loads_as_static_and_embeds(
+    static_model_dir: Path, store: Store, tmp_path: Path
+) -> None:
     embedder = load_embedder(load_settings(home=tmp_path), str(static_model_dir))
     assert isinstance(embedder, StaticEmbedder) and embedder.dim == 32
     ids = _ingest(store, tmp_path)

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from paperwire.config import Settings
 from paperwire.papers.load import ingest_paths
@@ -92,9 +91,8 @@ def test_a_title_hit_outranks_an_abstract_only_hit(index: KeywordBackend, record
     word = "segmentation"
     in_title = {r["id"] for r in records if word in r["title"].lower()}
     abstract_once = {
-        r["id"] for r in records
-        if word not in r["title"].lower() and r["abstract"].lower().count(word[:7]) == 1
-    }  # fmt: skip
+        r["id"] for r in records if word not in r["title"].lower() and r["abstract"].lower().count(word[:7]) == 1
+    }
     assert len(in_title) >= 10 and len(abstract_once) >= 5
     ranked = [pid for pid, _ in index.search(parse_query(word), ALL)]
     assert in_title <= set(ranked) and abstract_once <= set(ranked)
@@ -187,9 +185,22 @@ def test_ids_with_authors(index: KeywordBackend, records: list[dict[str, Any]]) 
 
 @pytest.mark.parametrize(
     "text",
-    ["AND OR )", "title:(", '"*"', "(((", "a:b:c \\ / * ? ~ ^ [ ] { }", "ünïcödé 数据 😀 ﬁ",
-     " ".join(["word"] * 150), "x" * 900, "-", '"" - +', "NOT -NOT", "author:x", "'; DROP TABLE papers; --"],
-)  # fmt: skip
+    [
+        "AND OR )",
+        "title:(",
+        '"*"',
+        "(((",
+        "a:b:c \\ / * ? ~ ^ [ ] { }",
+        "ünïcödé 数据 😀 ﬁ",
+        " ".join(["word"] * 150),
+        "x" * 900,
+        "-",
+        '"" - +',
+        "NOT -NOT",
+        "author:x",
+        "'; DROP TABLE papers; --",
+    ],
+)
 def test_odd_input_returns_normally(index: KeywordBackend, text: str) -> None:
     results = index.search(parse_query(text), 10)
     assert isinstance(results, list) and len(results) <= 10
@@ -221,8 +232,15 @@ def test_incremental_sync_equals_a_rebuilt_index(
 
     rebuilt = make_index(store, settings.model_copy(update={"home": tmp_path / "other-home"}))
     assert rebuilt.rebuild() == 300
-    for text in ["diffusion", "quokkas", _words(records[10]["title"]), '"large language models" -video',
-                 "segmentation cat:eess.IV", "robot since:2025-05-01", 'model author:"Qifeng Chen"']:  # fmt: skip
+    for text in [
+        "diffusion",
+        "quokkas",
+        _words(records[10]["title"]),
+        '"large language models" -video',
+        "segmentation cat:eess.IV",
+        "robot since:2025-05-01",
+        'model author:"Qifeng Chen"',
+    ]:
         query = parse_query(text)
         assert {p for p, _ in incremental.search(query, ALL)} == {p for p, _ in rebuilt.search(query, ALL)}, text
 
@@ -232,12 +250,16 @@ def test_hidden_papers_disappear_after_sync(index: KeywordBackend, store: Store,
     query = parse_query(_words(target["title"]))
     assert index.search(query, 5)[0][0] == target["id"]
     with store.write() as conn:  # hiding a paper bumps updated_at, as every change of a paper row must
-        conn.execute(papers.update().where(papers.c.id == target["id"]).values(hidden=True, updated_at=datetime.now(UTC)))
+        conn.execute(
+            papers.update().where(papers.c.id == target["id"]).values(hidden=True, updated_at=datetime.now(UTC))
+        )
     index.sync()
     assert target["id"] not in {pid for pid, _ in index.search(query, ALL)}
     assert target["id"] not in index.ids_with_authors((target["authors"][0],))
     with store.write() as conn:
-        conn.execute(papers.update().where(papers.c.id == target["id"]).values(hidden=False, updated_at=datetime.now(UTC)))
+        conn.execute(
+            papers.update().where(papers.c.id == target["id"]).values(hidden=False, updated_at=datetime.now(UTC))
+        )
     index.sync()
     assert index.search(query, 5)[0][0] == target["id"]
 
@@ -272,15 +294,16 @@ def test_a_change_committed_late_is_still_picked_up(
     index.search(parse_query("anything"), 1)
     with store.write() as conn:
         conn.execute(
-            papers.update().where(papers.c.id == records[20]["id"])
+            papers.update()
+            .where(papers.c.id == records[20]["id"])
             .values(title="Platypus echolocation", updated_at=datetime.now(UTC) - timedelta(minutes=2))
-        )  # fmt: skip
+        )
     index.sync()
     assert [pid for pid, _ in index.search(parse_query("platypus"), 5)] == [records[20]["id"]]
     assert index.sync() == 0 or store.dialect == "postgresql"
 
 
-def test_a_sync_with_nothing_new_writes_nothing(tmp_path) -> None:  # noqa: ANN001
+def test_a_sync_with_nothing_new_writes_nothing(tmp_path) -> None:
     """So searching keeps working on a full or read-only disk, and workers do not race on the state file."""
     from paperwire.config import load_settings
     from paperwire.papers.load import ingest_paths
@@ -305,7 +328,9 @@ def test_a_sync_with_nothing_new_writes_nothing(tmp_path) -> None:  # noqa: ANN0
         store.close()
 
 
-def test_postgresql_ranks_all_word_papers_first_and_is_exact_when_they_are_few(index: KeywordBackend, store: Store) -> None:
+def test_postgresql_ranks_all_word_papers_first_and_is_exact_when_they_are_few(
+    index: KeywordBackend, store: Store
+) -> None:
     """Conjunctive first: a short result is the top of the all-words papers; a deep one equals the any-word ranking."""
     if store.dialect != "postgresql":
         pytest.skip("the conjunctive-first strategy is PostgreSQL's (tantivy ranks every match by BM25 cheaply)")

@@ -32,8 +32,11 @@ RECORDS = [json.loads(line) for line in PAPERS.open(encoding="utf-8")]
 def _labelled() -> dict[str, str]:
     queries = {}
     for record in RECORDS:
-        sentences = [s for s in re.split(r"(?<=[.!?])\s+", record["abstract"].replace("\n", " "))
-                     if len(s.split()) >= 8 and "$" not in s]  # fmt: skip
+        sentences = [
+            s
+            for s in re.split(r"(?<=[.!?])\s+", record["abstract"].replace("\n", " "))
+            if len(s.split()) >= 8 and "$" not in s
+        ]
         if len(sentences) > 1:
             queries[record["id"]] = " ".join(sentences[1].split()[::3])
     return queries
@@ -41,8 +44,9 @@ def _labelled() -> dict[str, str]:
 
 def _bm25s_runs(queries: dict[str, str]) -> dict[str, list[str]]:
     stemmer = Stemmer.Stemmer("english")
-    corpus = bm25s.tokenize([f"{r['title']} {r['abstract']}" for r in RECORDS], stopwords="en", stemmer=stemmer,
-                            show_progress=False)  # fmt: skip
+    corpus = bm25s.tokenize(
+        [f"{r['title']} {r['abstract']}" for r in RECORDS], stopwords="en", stemmer=stemmer, show_progress=False
+    )
     model = bm25s.BM25()
     model.index(corpus, show_progress=False)
     ids = list(queries)
@@ -59,8 +63,9 @@ def test_keyword_ranking_matches_a_standard_bm25(store: Store, settings: Setting
     queries = _labelled()
     assert len(queries) >= 250
     qrels = {q: {q: 1} for q in queries}
-    ours = evaluate({q: [pid for pid, _ in index.search(parse_query(plain_query(t)), 100)] for q, t in queries.items()},
-                    qrels)  # fmt: skip
+    ours = evaluate(
+        {q: [pid for pid, _ in index.search(parse_query(plain_query(t)), 100)] for q, t in queries.items()}, qrels
+    )
     reference = evaluate(_bm25s_runs(queries), qrels)
     assert reference["ndcg@10"] > 0.9  # the set is sound: a plain BM25 finds most answers first
     assert ours["ndcg@10"] >= reference["ndcg@10"] - 0.005, (ours, reference)

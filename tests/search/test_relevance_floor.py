@@ -23,10 +23,39 @@ from tests.conftest import FIXTURES
 PAPERS = FIXTURES / "papers-300.jsonl"
 RECORDS = [json.loads(line) for line in PAPERS.open(encoding="utf-8")]
 _rng = random.Random(11)
-LETTERS = [" ".join("".join(_rng.choice(string.ascii_lowercase) for _ in range(_rng.randint(4, 9)))
-                    for _ in range(_rng.randint(1, 3))) for _ in range(25)]  # fmt: skip
-COMMON = ("apple river chair window music garden yellow breakfast mountain pencil holiday guitar kitchen blanket "
-          "orange bicycle castle dragon wizard pillow sandwich umbrella tiger violin").split()
+LETTERS = [
+    " ".join(
+        "".join(_rng.choice(string.ascii_lowercase) for _ in range(_rng.randint(4, 9)))
+        for _ in range(_rng.randint(1, 3))
+    )
+    for _ in range(25)
+]
+COMMON = [
+    "apple",
+    "river",
+    "chair",
+    "window",
+    "music",
+    "garden",
+    "yellow",
+    "breakfast",
+    "mountain",
+    "pencil",
+    "holiday",
+    "guitar",
+    "kitchen",
+    "blanket",
+    "orange",
+    "bicycle",
+    "castle",
+    "dragon",
+    "wizard",
+    "pillow",
+    "sandwich",
+    "umbrella",
+    "tiger",
+    "violin",
+]
 WORDS = [" ".join(_rng.sample(COMMON, _rng.randint(2, 3))) for _ in range(25)]
 
 
@@ -43,7 +72,7 @@ def _real_queries(mode: str) -> list[str]:
 
 
 @pytest.fixture
-def engine(store: Store, settings: Settings, default_embedder) -> SearchEngine:  # noqa: ANN001
+def engine(store: Store, settings: Settings, default_embedder) -> SearchEngine:
     ingest_paths(store, [PAPERS])
     import_vectors(store, FIXTURES / "papers-300.vectors.npz", default_embedder.name)
     search = SearchEngine(settings, store, embedder=default_embedder)

@@ -20,11 +20,18 @@ from paperwire.store import Store
 from paperwire.threads import POOL_VARIABLES
 from tests.serving import served
 
-QUERIES = ["binary quantised embeddings", "retrieval augmented generation for code", "video diffusion models",
-           "reinforcement learning from human feedback", "vision language model hallucination",
-           "sparse attention for long context", "speech recognition in low resource languages",
-           "graph neural networks for molecules", "diffusion policy for robot manipulation",
-           "chain of thought reasoning in math"]  # fmt: skip
+QUERIES = [
+    "binary quantised embeddings",
+    "retrieval augmented generation for code",
+    "video diffusion models",
+    "reinforcement learning from human feedback",
+    "vision language model hallucination",
+    "sparse attention for long context",
+    "speech recognition in low resource languages",
+    "graph neural networks for molecules",
+    "diffusion policy for robot manipulation",
+    "chain of thought reasoning in math",
+]
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
@@ -33,17 +40,27 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 
 def _pools_seen(env: dict[str, str]) -> list[str]:
-    code = ("import os, paperwire.cli; print(' '.join(os.environ.get(v, '-') for v in "
-            "('OMP_WAIT_POLICY', 'OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS')))")  # fmt: skip
-    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                          check=True).stdout.split()  # fmt: skip
+    code = (
+        "import os, paperwire.cli; print(' '.join(os.environ.get(v, '-') for v in "
+        "('OMP_WAIT_POLICY', 'OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS')))"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
 
 
 def test_the_cli_quiets_and_sizes_the_pools_before_anything_loads() -> None:
     assert _pools_seen(_clean_env(PAPERWIRE_THREADS="3")) == ["PASSIVE", "3", "3", "3"]
-    assert "faiss" not in subprocess.run(
-        [sys.executable, "-c", "import sys, paperwire.threads; print(sorted(sys.modules))"],
-        env=_clean_env(), capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert (
+        "faiss"
+        not in subprocess.run(
+            [sys.executable, "-c", "import sys, paperwire.threads; print(sorted(sys.modules))"],
+            env=_clean_env(),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
 
 
 def test_values_given_by_the_operator_win() -> None:
@@ -68,11 +85,16 @@ def _served_p50(home: Path, mode: str) -> float:
 
 
 @pytest.mark.slow
-def test_a_served_semantic_search_costs_about_what_encode_and_search_cost_in_process(tmp_path: Path,
-                                                                                      default_embedder) -> None:  # noqa: ANN001
+def test_a_served_semantic_search_costs_about_what_encode_and_search_cost_in_process(
+    tmp_path: Path, default_embedder
+) -> None:
     home = tmp_path / "home"
-    subprocess.run([sys.executable, "-m", "paperwire", "--home", str(home), "demo", "--no-serve"], check=True,
-                   env=_clean_env(), capture_output=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "paperwire", "--home", str(home), "demo", "--no-serve"],
+        check=True,
+        env=_clean_env(),
+        capture_output=True,
+    )
     settings = load_settings(home=home)
     store = Store.open(settings)
     try:

@@ -35,8 +35,9 @@ class Corpus:
     categories: dict[str, tuple[str, ...]]
     hidden: set[str]
 
-    def exact(self, query: np.ndarray, limit: int, filters: Filters = Filters(),
-              allowed: set[str] | None = None) -> list[tuple[str, float]]:  # fmt: skip
+    def exact(
+        self, query: np.ndarray, limit: int, filters: Filters = Filters(), allowed: set[str] | None = None
+    ) -> list[tuple[str, float]]:
         ids = [pid for pid in sorted(self.vectors) if self._passes(pid, filters, allowed)]
         if not ids:
             return []
@@ -63,8 +64,13 @@ def _unit(rng: np.random.Generator, n: int) -> np.ndarray:
 def _record(number: int, rng: np.random.Generator, title: str = "") -> PaperRecord:
     categories = (RARE, COMMON[number % 19]) if number % 20 == 7 else (COMMON[number % 19], COMMON[(number * 7) % 19])
     published = None if number % 50 == 3 else date(2024, 1, 1) + timedelta(days=int(rng.integers(0, 700)))
-    return PaperRecord(f"2401.{number:05d}", title or f"Paper {number}", categories=tuple(dict.fromkeys(categories)),
-                       published=published, authors=(f"Author {number % 7}",))  # fmt: skip
+    return PaperRecord(
+        f"2401.{number:05d}",
+        title or f"Paper {number}",
+        categories=tuple(dict.fromkeys(categories)),
+        published=published,
+        authors=(f"Author {number % 7}",),
+    )
 
 
 def _add_papers(store: Store, corpus: Corpus, numbers: range, rng: np.random.Generator) -> None:
@@ -227,10 +233,15 @@ def test_sync_in_another_process_catches_up_from_files_and_database(
     worker_b.sync()
     for query in _queries():
         for worker in (worker_a, worker_b):
-            _same(worker.search(query, 10, Filters(categories=("cs.CB",))), corpus.exact(query, 10, Filters(categories=("cs.CB",))))
+            _same(
+                worker.search(query, 10, Filters(categories=("cs.CB",))),
+                corpus.exact(query, 10, Filters(categories=("cs.CB",))),
+            )
 
 
-def test_persisted_index_loads_with_the_same_results_and_vectors(store: Store, settings: Settings, corpus: Corpus) -> None:
+def test_persisted_index_loads_with_the_same_results_and_vectors(
+    store: Store, settings: Settings, corpus: Corpus
+) -> None:
     index = _index(store, settings)
     index.sync()
     again = _index(store, settings)
@@ -277,8 +288,12 @@ def test_a_vector_replaced_by_another_model_leaves_the_index(store: Store, setti
     index = _index(store, settings)
     index.sync()
     with store.write() as conn:
-        row = {"id": "2401.00001", "content_hash": conn.execute(
-            sa.select(papers.c.content_hash).where(papers.c.id == "2401.00001")).scalar_one()}  # fmt: skip
+        row = {
+            "id": "2401.00001",
+            "content_hash": conn.execute(
+                sa.select(papers.c.content_hash).where(papers.c.id == "2401.00001")
+            ).scalar_one(),
+        }
         save_vectors(conn, "another/model", [row], np.ones((1, 8), np.float32))
     del corpus.vectors["2401.00001"]
     assert index.sync() == 1 and len(index) == 299 and index.vector_of("2401.00001") is None
@@ -298,7 +313,7 @@ def test_a_sync_with_nothing_new_reads_no_rows_and_a_late_commit_is_still_seen(
     reads: list[int] = []
     real = module.iter_index_rows
 
-    def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - the real reader, counted
+    def counting(*args, **kwargs):
         for batch in real(*args, **kwargs):
             reads.append(len(batch))
             yield batch

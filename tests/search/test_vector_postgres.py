@@ -23,16 +23,22 @@ RARE = "q-fin.XX"  # on 1% of the papers
 
 
 @pytest.fixture
-def loaded(store: Store, settings: Settings, backend: str) -> tuple[PostgresVectorIndex, dict[str, np.ndarray], set[str]]:
+def loaded(
+    store: Store, settings: Settings, backend: str
+) -> tuple[PostgresVectorIndex, dict[str, np.ndarray], set[str]]:
     """3,000 papers with random unit vectors (enough for the planner to choose the HNSW index), 30 of them RARE."""
     if backend != "postgresql":
         pytest.skip("pgvector is PostgreSQL's")
     rng = np.random.default_rng(3)
     records = [
-        PaperRecord(f"2401.{n:05d}", f"Paper {n}", categories=(RARE,) if n % 100 == 7 else ("cs.CL",),
-                    published=date(2024, 1, 1) + timedelta(days=n % 700))
+        PaperRecord(
+            f"2401.{n:05d}",
+            f"Paper {n}",
+            categories=(RARE,) if n % 100 == 7 else ("cs.CL",),
+            published=date(2024, 1, 1) + timedelta(days=n % 700),
+        )
         for n in range(PAPERS)
-    ]  # fmt: skip
+    ]
     ingest_items(store, [ParsedItem(r, "test", i) for i, r in enumerate(records)], source="test")
     with store.write() as conn:
         rows = pending_papers(conn, MODEL, PAPERS)
@@ -57,16 +63,24 @@ def test_a_selective_filter_gives_the_exact_answer_on_every_repetition(loaded, s
     index, vectors, rare = loaded
     assert len(rare) == 30
     with store.write() as conn:  # what PostgreSQL may choose by itself after a prepared statement's fifth run
-        conn.execute(sa.text("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET plan_cache_mode = force_generic_plan', "
-                             "current_database()); END $$"))
+        conn.execute(
+            sa.text(
+                "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET plan_cache_mode = force_generic_plan', "
+                "current_database()); END $$"
+            )
+        )
     store.engine.dispose()
     queries = np.random.default_rng(11).standard_normal((12, DIM)).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     with store.read() as conn:  # the approximate query does use the HNSW index, so the fallback is exercised
-        plan = "\n".join(conn.execute(sa.text(
-            "EXPLAIN SELECT e.paper_id FROM embeddings e WHERE e.dim = 16 "
-            f"ORDER BY (e.embedding::vector(16)) <=> CAST('{_literal(queries[0])}' AS vector(16)) LIMIT 10"
-        )).scalars())  # fmt: skip
+        plan = "\n".join(
+            conn.execute(
+                sa.text(
+                    "EXPLAIN SELECT e.paper_id FROM embeddings e WHERE e.dim = 16 "
+                    f"ORDER BY (e.embedding::vector(16)) <=> CAST('{_literal(queries[0])}' AS vector(16)) LIMIT 10"
+                )
+            ).scalars()
+        )
     assert "ix_embeddings_hnsw_" in plan
     # Twelve runs of each statement: psycopg prepares a statement after five, and PostgreSQL then runs a generic plan.
     recent = {pid for pid in vectors if int(pid[5:]) % 700 >= 679}  # published in the last 3 weeks: 3%

@@ -97,7 +97,7 @@ class ReplayServer:
             protocol_version = "HTTP/1.1"  # keep-alive, so connection reuse is observable
             timeout = 10  # an idle kept-alive connection's thread ends on its own
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 seen = Seen(
                     path=parts.path,
@@ -119,7 +119,7 @@ class ReplayServer:
                 except (BrokenPipeError, ConnectionResetError):
                     self.close_connection = True  # the client gave up (timeout) before the reply
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         return Handler

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import tracemalloc
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from paperwire.papers.record import PaperRecord, ParsedItem, RecordError, Versio
 from paperwire.sources.arxiv_atom import iter_atom, parse_atom
 
 FIXTURES = Path(__file__).parent / "fixtures"
-UTC = timezone.utc
+UTC = UTC
 
 
 def load(name: str) -> bytes:
@@ -52,9 +52,7 @@ PAGE1 = [
     ),
     PaperRecord(
         arxiv_id="2503.14502",
-        title=(
-            "Retrieval & Reasoning: When Does Chain-of-Thought Help Open-Domain Question Answering?"
-        ),
+        title=("Retrieval & Reasoning: When Does Chain-of-Thought Help Open-Domain Question Answering?"),
         abstract=(
             "We measure when chain-of-thought prompting helps retrieval-augmented question "
             "answering. With $k$ retrieved passages the cost of the reasoning step grows as "

@@ -40,8 +40,9 @@ def xml(name: str) -> Reply:
 
 
 def test_fetch_arxiv_pages_into_the_store(env: dict, settings: Settings, replay: ReplayServer) -> None:
-    replay.script("/api/query", xml("arxiv_api_page1.xml"), Reply(503, b"busy", {"Retry-After": "0"}),
-                  xml("arxiv_api_page2.xml"))  # fmt: skip
+    replay.script(
+        "/api/query", xml("arxiv_api_page1.xml"), Reply(503, b"busy", {"Retry-After": "0"}), xml("arxiv_api_page2.xml")
+    )
     result = runner.invoke(app, ["fetch", "arxiv", "--category", "cs.CL", "--json"], env=env)
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["added"] == 5
@@ -75,7 +76,9 @@ def test_fetch_hf_fills_the_daily_list(env: dict, settings: Settings, replay: Re
     assert sorted(rows) == sorted((i["paper"]["id"], i["paper"]["upvotes"]) for i in items)
 
 
-def test_submit_fetches_an_unknown_paper_and_refuses_duplicates(env: dict, settings: Settings, replay: ReplayServer) -> None:
+def test_submit_fetches_an_unknown_paper_and_refuses_duplicates(
+    env: dict, settings: Settings, replay: ReplayServer
+) -> None:
     replay.script("/api/query", xml("arxiv_api_page1.xml"))
     args = ["submit", "https://arxiv.org/abs/2503.11731v2", "--date", "2026-03-02", "--submitter", "ada"]
     result = runner.invoke(app, args, env=env)

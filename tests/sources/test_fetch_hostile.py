@@ -43,7 +43,9 @@ def _hostile_daily_list() -> bytes:
     return json.dumps([good, *hostile, safe_link]).encode()
 
 
-def test_fetch_hf_reports_hostile_items_and_keeps_the_good_ones(env: dict, settings: Settings, replay: ReplayServer) -> None:  # noqa: F811
+def test_fetch_hf_reports_hostile_items_and_keeps_the_good_ones(
+    env: dict, settings: Settings, replay: ReplayServer
+) -> None:
     replay.script("/api/daily_papers", Reply(200, _hostile_daily_list(), {"Content-Type": "application/json"}))
     result = runner.invoke(app, ["fetch", "hf", "--date", "2025-03-20", "--json"], env=env)
     assert result.exit_code == 0, result.output
@@ -59,7 +61,9 @@ def test_fetch_hf_reports_hostile_items_and_keeps_the_good_ones(env: dict, setti
     assert kept is not None and kept["code_url"] is None
 
 
-def test_hf_api_item_with_bytes_that_are_not_utf8_costs_only_itself(replay: ReplayServer, live_settings: Settings) -> None:
+def test_hf_api_item_with_bytes_that_are_not_utf8_costs_only_itself(
+    replay: ReplayServer, live_settings: Settings
+) -> None:
     from datetime import date
 
     from paperwire.papers.record import ParsedItem, RecordError
@@ -76,7 +80,9 @@ def test_hf_api_item_with_bytes_that_are_not_utf8_costs_only_itself(replay: Repl
     assert "invalid UTF-8 (byte 0xE9)" in parsed[1].reason
 
 
-def test_hf_api_answer_nested_too_deep_is_a_bad_answer_not_a_crash(replay: ReplayServer, live_settings: Settings) -> None:
+def test_hf_api_answer_nested_too_deep_is_a_bad_answer_not_a_crash(
+    replay: ReplayServer, live_settings: Settings
+) -> None:
     from datetime import date
 
     import pytest

@@ -34,8 +34,11 @@ from paperwire.sources.hf import parse_hf_daily
 from tests.conftest import FIXTURES
 
 SOURCES = FIXTURES.parent / "sources" / "fixtures"
-FUZZ = settings(max_examples=int(os.environ.get("PAPERWIRE_FUZZ_EXAMPLES", "100")), deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
+FUZZ = settings(
+    max_examples=int(os.environ.get("PAPERWIRE_FUZZ_EXAMPLES", "100")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 JSONL_SAMPLES = {
     "snapshot": (FIXTURES / "snapshot-first200.jsonl").read_bytes().splitlines()[:6],
@@ -53,16 +56,33 @@ _OAI = "{http://www.openarchives.org/OAI/2.0/}"
 
 # JSON values a hostile or broken source could send, in any field.
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.integers(min_value=2**60, max_value=2**80)
-    | st.floats(allow_nan=False) | st.text(max_size=40)
-    | st.sampled_from(["", "v99999999999999999999", "9999-12-31T23:59:59-12:00", "1990-01-01", "javascript:alert(1)",
-                       "2501.00001v0", "\x00", "\ud800", "[/x]", "hep-th/9901001", "2026-02-03"]),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=2**60, max_value=2**80)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=40)
+    | st.sampled_from(
+        [
+            "",
+            "v99999999999999999999",
+            "9999-12-31T23:59:59-12:00",
+            "1990-01-01",
+            "javascript:alert(1)",
+            "2501.00001v0",
+            "\x00",
+            "\ud800",
+            "[/x]",
+            "hep-th/9901001",
+            "2026-02-03",
+        ]
+    ),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=12,
-)  # fmt: skip
-xml_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\ufffe\uffff"), max_size=60).map(
-    lambda text: "".join(c for c in text if c in "\t\n\r" or ord(c) >= 0x20)
 )
+xml_text = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\ufffe\uffff"), max_size=60
+).map(lambda text: "".join(c for c in text if c in "\t\n\r" or ord(c) >= 0x20))
 
 
 def parse(data: bytes, fmt: str) -> list[ParsedItem | RecordError]:
@@ -132,7 +152,9 @@ def test_byte_mutations_of_real_files_never_raise(data: bytes, fmt: str) -> None
 @FUZZ
 @given(data=st.data())
 def test_detection_of_any_file_is_a_format_or_one_clear_error(data: st.DataObject) -> None:
-    base = data.draw(st.sampled_from([b"", b"{", b"[", b"<", b"\x1f\x8b", b"\xfd7zXZ\x00", *JSONL_SAMPLES["jsonl"][:1]]))
+    base = data.draw(
+        st.sampled_from([b"", b"{", b"[", b"<", b"\x1f\x8b", b"\xfd7zXZ\x00", *JSONL_SAMPLES["jsonl"][:1]])
+    )
     content = base + data.draw(st.binary(max_size=2000))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "input"
@@ -243,7 +265,10 @@ def test_xml_mutated_element_costs_only_its_record(data: st.DataObject, fmt: str
 
 
 @FUZZ
-@given(text=st.text(max_size=60) | st.from_regex(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2}([+-]\d{2}:\d{2}|Z)?)?", fullmatch=True))
+@given(
+    text=st.text(max_size=60)
+    | st.from_regex(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2}([+-]\d{2}:\d{2}|Z)?)?", fullmatch=True)
+)
 def test_dates_parse_or_raise_invalid_input(text: str) -> None:
     try:
         moment = parse_datetime(text, "date")

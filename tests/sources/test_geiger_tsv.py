@@ -25,9 +25,18 @@ from tests.conftest import FIXTURES
 # 11 rows copied byte for byte from processed_data/20200101/per_category/cs.GL.tsv.xz, with its header.
 SAMPLE = FIXTURES / "geiger-cs.GL-sample.tsv"
 SAMPLE_IDS = [
-    "cs/9301114", "cs/9809010", "quant-ph/9809016", "quant-ph/9905043", "0705.0742", "0810.4000",
-    "1012.4170", "1503.08776", "1506.06270", "1603.06018", "1811.06825",
-]  # fmt: skip
+    "cs/9301114",
+    "cs/9809010",
+    "quant-ph/9809016",
+    "quant-ph/9905043",
+    "0705.0742",
+    "0810.4000",
+    "1012.4170",
+    "1503.08776",
+    "1506.06270",
+    "1603.06018",
+    "1811.06825",
+]
 
 
 def _parse(text: str, name: str = "t.tsv") -> list[ParsedItem | RecordError]:

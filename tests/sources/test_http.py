@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import socket
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import httpx
@@ -26,7 +27,7 @@ def settings(**overrides: object) -> Settings:
 
 def gaps(replay: ReplayServer) -> list[float]:
     times = [seen.at for seen in replay.seen()]
-    return [later - earlier for earlier, later in zip(times, times[1:])]
+    return [later - earlier for earlier, later in itertools.pairwise(times)]
 
 
 def test_request_interval_is_enforced_between_requests(replay: ReplayServer) -> None:
@@ -86,7 +87,7 @@ def test_retry_after_is_capped(replay: ReplayServer) -> None:
 
 
 def test_parse_retry_after_forms() -> None:
-    now = datetime(2025, 3, 14, 12, 0, 0, tzinfo=timezone.utc)
+    now = datetime(2025, 3, 14, 12, 0, 0, tzinfo=UTC)
     assert parse_retry_after("120") == 120.0
     assert parse_retry_after(format_datetime(now + timedelta(seconds=30), usegmt=True), now) == 30.0
     assert parse_retry_after("Fri, 14 Mar 2025 11:00:00 GMT", now) == 0.0  # in the past: go now
@@ -103,9 +104,11 @@ def test_timeout_then_success(replay: ReplayServer) -> None:
 
 def test_retries_exhausted_raise_source_unavailable_naming_url_and_status(replay: ReplayServer) -> None:
     replay.script("/x", *[Reply(503, b"down")] * 3)
-    with PoliteClient(settings(http_retries=2), backoff_base=0.01) as client:
-        with pytest.raises(SourceUnavailable) as caught:
-            client.get(f"{replay.url}/x", {"id": "2503.11731"})
+    with (
+        PoliteClient(settings(http_retries=2), backoff_base=0.01) as client,
+        pytest.raises(SourceUnavailable) as caught,
+    ):
+        client.get(f"{replay.url}/x", {"id": "2503.11731"})
     message = str(caught.value)
     assert "\n" not in message
     assert f"{replay.url}/x?id=2503.11731" in message
@@ -116,26 +119,32 @@ def test_retries_exhausted_raise_source_unavailable_naming_url_and_status(replay
 
 def test_other_4xx_is_not_retried(replay: ReplayServer) -> None:
     replay.script("/missing", Reply(404, b"nope"))
-    with PoliteClient(settings(), backoff_base=0.01) as client:
-        with pytest.raises(SourceUnavailable, match=r"/missing failed: HTTP 404 Not Found$"):
-            client.get(f"{replay.url}/missing")
+    with (
+        PoliteClient(settings(), backoff_base=0.01) as client,
+        pytest.raises(SourceUnavailable, match=r"/missing failed: HTTP 404 Not Found$"),
+    ):
+        client.get(f"{replay.url}/missing")
     assert len(replay.seen()) == 1
 
 
 def test_timeouts_exhausted_name_the_cause(replay: ReplayServer) -> None:
     replay.script("/slow", *[Reply(200, delay=0.5)] * 2)
-    with PoliteClient(settings(http_timeout=0.2, http_retries=1), backoff_base=0.01) as client:
-        with pytest.raises(SourceUnavailable, match=r"/slow failed after 2 attempts: ReadTimeout"):
-            client.get(f"{replay.url}/slow")
+    with (
+        PoliteClient(settings(http_timeout=0.2, http_retries=1), backoff_base=0.01) as client,
+        pytest.raises(SourceUnavailable, match=r"/slow failed after 2 attempts: ReadTimeout"),
+    ):
+        client.get(f"{replay.url}/slow")
 
 
 def test_connection_refused_is_retried_then_reported() -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with PoliteClient(settings(http_retries=1), backoff_base=0.01) as client:
-        with pytest.raises(SourceUnavailable, match=r"after 2 attempts: ConnectError"):
-            client.get(f"http://127.0.0.1:{port}/x")
+    with (
+        PoliteClient(settings(http_retries=1), backoff_base=0.01) as client,
+        pytest.raises(SourceUnavailable, match=r"after 2 attempts: ConnectError"),
+    ):
+        client.get(f"http://127.0.0.1:{port}/x")
 
 
 def test_backoff_and_spacing_with_injected_clock() -> None:

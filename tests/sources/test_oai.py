@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from paperwire.errors import MalformedDocument, SourceUnavailable
-from paperwire.papers.record import PaperRecord, ParsedItem, RecordError, VersionInfo
-from paperwire.papers.record import split_authors
+from paperwire.papers.record import PaperRecord, ParsedItem, RecordError, VersionInfo, split_authors
 from paperwire.sources.oai import iter_oai, parse_oai
 
 FIXTURES = Path(__file__).parent / "fixtures"
-UTC = timezone.utc
+UTC = UTC
 
 
 def load(name: str) -> bytes:

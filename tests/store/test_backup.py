@@ -71,8 +71,9 @@ def test_backup_while_another_connection_writes(tmp_path: Path) -> None:
         copy.close()
     assert not list(tmp_path.glob(".*.partial"))
 
-    restored = Store.open(load_settings(home=tmp_path / "other", database_url=f"sqlite:///{tmp_path / 'copy0.db'}"),
-                          migrate=False)  # fmt: skip
+    restored = Store.open(
+        load_settings(home=tmp_path / "other", database_url=f"sqlite:///{tmp_path / 'copy0.db'}"), migrate=False
+    )
     assert current_revision(restored) == head_revision(restored)
     with restored.read() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM papers")).scalar() == 300

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -13,14 +14,11 @@ from paperwire.store.database import database_url
 from paperwire.store.migrate import current_revision, head_revision, upgrade
 from paperwire.store.schema import metadata
 
-import pytest
-
-
 # PostgreSQL-only keyword-search objects of migration 0003, kept by the database and absent from schema.py.
 POSTGRES_ONLY = {("column", "search_tsv"), ("index", "ix_papers_search_tsv"), ("index", "ix_paper_authors_name_tsv")}
 
 
-def _in_metadata(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001 - Alembic's callback
+def _in_metadata(obj, name, type_, reflected, compare_to) -> bool:
     return (type_, name) not in POSTGRES_ONLY
 
 
@@ -73,7 +71,7 @@ def test_settings_come_from_the_environment(monkeypatch) -> None:
         load_settings()
 
 
-def test_a_missing_pgvector_extension_is_one_clear_error(postgres_url) -> None:  # noqa: ANN001
+def test_a_missing_pgvector_extension_is_one_clear_error(postgres_url) -> None:
     """A database owner who is not a superuser cannot create pgvector: say what to do, no traceback."""
     if postgres_url is None:
         pytest.skip("no PostgreSQL available")
@@ -86,10 +84,12 @@ def test_a_missing_pgvector_extension_is_one_clear_error(postgres_url) -> None: 
         conn.execute(sa.text("DROP ROLE IF EXISTS paperwire_owner"))
         conn.execute(sa.text("CREATE ROLE paperwire_owner LOGIN"))
         conn.execute(sa.text("CREATE DATABASE paperwire_noext OWNER paperwire_owner"))
-    url = sa.engine.make_url(_database_url(postgres_url, "paperwire_noext")).set(username="paperwire_owner", password=None)
+    url = sa.engine.make_url(_database_url(postgres_url, "paperwire_noext")).set(
+        username="paperwire_owner", password=None
+    )
     owner = Store(make_engine(url.render_as_string(hide_password=False)))
     try:
-        with pytest.raises(ConfigError, match="cannot create the pgvector extension .* permission denied"):
+        with pytest.raises(ConfigError, match=r"cannot create the pgvector extension .* permission denied"):
             upgrade(owner)
     finally:
         owner.close()
@@ -99,7 +99,7 @@ def test_a_missing_pgvector_extension_is_one_clear_error(postgres_url) -> None: 
         admin.dispose()
 
 
-def test_applied_revisions_are_listed_oldest_first(tmp_path) -> None:  # noqa: ANN001
+def test_applied_revisions_are_listed_oldest_first(tmp_path) -> None:
     fresh = Store.open(load_settings(home=tmp_path), migrate=False)
     try:
         applied = upgrade(fresh)
@@ -112,14 +112,21 @@ def test_postgresql_fold_is_unchanged_by_its_ascii_fast_path(store: Store) -> No
     """Migration 0006 only skips translate() for ASCII text: the folded text is the same either way."""
     if store.dialect != "postgresql":
         pytest.skip("paperwire_fold exists only on PostgreSQL")
-    samples = ["Plain ASCII: $\\alpha$-stable (2019), x_1 + y^2", "Gödel, Erdős and Łukasiewicz on café naïveté",
-               "Ångström-scale ÿ ıi", "", "tab\there\nnewline"]  # fmt: skip
+    samples = [
+        "Plain ASCII: $\\alpha$-stable (2019), x_1 + y^2",
+        "Gödel, Erdős and Łukasiewicz on café naïveté",
+        "Ångström-scale ÿ ıi",
+        "",
+        "tab\there\nnewline",
+    ]
     with store.read() as conn:
         for text in samples:
-            fast, slow, expected_ascii = conn.execute(sa.text(
-                "SELECT paperwire_fold(:t), translate(:t, 'öőŁéïÅÿı', 'ooLeiAyi'), :t !~ '[^\\x01-\\x7f]'"), {"t": text}).one()
+            fast, slow, expected_ascii = conn.execute(
+                sa.text("SELECT paperwire_fold(:t), translate(:t, 'öőŁéïÅÿı', 'ooLeiAyi'), :t !~ '[^\\x01-\\x7f]'"),
+                {"t": text},
+            ).one()
             assert fast == slow if not expected_ascii else fast == text
-    assert "Godel, Erdos and Lukasiewicz on cafe naivete" == _fold(store, samples[1])
+    assert _fold(store, samples[1]) == "Godel, Erdos and Lukasiewicz on cafe naivete"
 
 
 def _fold(store: Store, text: str) -> str:

@@ -20,7 +20,7 @@ def _claim(store: Store, worker: str, now: datetime, lease: float = 60.0) -> row
         return rows.claim(conn, worker, now, now + timedelta(seconds=lease))
 
 
-def _add(store: Store, kind: str, now: datetime = T0, **options) -> int | None:  # noqa: ANN003
+def _add(store: Store, kind: str, now: datetime = T0, **options) -> int | None:
     with store.write() as conn:
         return rows.enqueue(conn, kind, now, **options)
 

@@ -61,18 +61,29 @@ _made = iter(range(1_000_000))
 
 def _build_instance(home: Path, embedder: Any, smtp_port: int) -> None:
     """An SQLite instance with real rows in every table, each made the way the product makes it."""
-    settings = load_settings(home=home, smtp_host="127.0.0.1", smtp_port=smtp_port, digest_rate=0.0,
-                             secret_key="transfer-test", site_url="http://testserver")  # fmt: skip
+    settings = load_settings(
+        home=home,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+        digest_rate=0.0,
+        secret_key="transfer-test",
+        site_url="http://testserver",
+    )
     store = Store.open(settings)
-    ingest_paths(store, [FIXTURES / "papers-300.jsonl", FIXTURES / "snapshot-first200.jsonl",
-                         FIXTURES / "hf-archive-2026-02-03.json"])  # fmt: skip
+    ingest_paths(
+        store,
+        [FIXTURES / "papers-300.jsonl", FIXTURES / "snapshot-first200.jsonl", FIXTURES / "hf-archive-2026-02-03.json"],
+    )
     import_vectors(store, FIXTURES / "papers-300.vectors.npz", embedder.name)
     ada = add_user(store, "ada@example.org", display_name="Ada", admin=True)
     bob = add_user(store, "bob@example.org")
     create_api_token(store, bob["id"])
     start_session(store, {}, ada["id"])  # a signed-in browser: it stays signed in on the new database
     with store.read() as conn:
-        listed = [row[0] for row in conn.execute(sa.text("SELECT paper_id FROM listings ORDER BY source_upvotes DESC LIMIT 4"))]
+        listed = [
+            row[0]
+            for row in conn.execute(sa.text("SELECT paper_id FROM listings ORDER BY source_upvotes DESC LIMIT 4"))
+        ]
     for user in (ada, bob):
         for paper_id in listed[:3]:
             toggle_vote(store, settings, user["id"], paper_id)
@@ -157,20 +168,28 @@ def contents(store: Store) -> dict[str, Any]:
     found: dict[str, Any] = {}
     with store.read() as conn:
         for plan in plan_tables():
-            columns = [c for c in plan.table.columns if not (plan.name == "embeddings" and c.name in ("vector", "embedding"))]
+            columns = [
+                c for c in plan.table.columns if not (plan.name == "embeddings" and c.name in ("vector", "embedding"))
+            ]
             rows = [tuple(_value(v) for v in row) for row in conn.execute(sa.select(*columns))]
             found[plan.name] = sorted(rows, key=repr)
         models = conn.execute(sa.text("SELECT DISTINCT model FROM embeddings")).scalars().all()
-        found["vectors"] = {pid: vector.tobytes() for model in models for ids, matrix, _ in iter_vectors(conn, model)
-                            for pid, vector in zip(ids, matrix, strict=True)}  # fmt: skip
+        found["vectors"] = {
+            pid: vector.tobytes()
+            for model in models
+            for ids, matrix, _ in iter_vectors(conn, model)
+            for pid, vector in zip(ids, matrix, strict=True)
+        }
     return found
 
 
 def _row_versions(store: Store) -> dict[str, set[tuple[str, str]]]:
     """(ctid, xmin) of every row: any insert, update or delete changes them."""
     with store.read() as conn:
-        return {plan.name: set(conn.execute(sa.text(f'SELECT ctid::text, xmin::text FROM "{plan.name}"')).all())
-                for plan in plan_tables()}  # fmt: skip
+        return {
+            plan.name: set(conn.execute(sa.text(f'SELECT ctid::text, xmin::text FROM "{plan.name}"')).all())
+            for plan in plan_tables()
+        }
 
 
 # ---------------------------------------------------------------- tests
@@ -190,11 +209,20 @@ def test_copies_every_row_then_a_rerun_writes_nothing(source: Store, target: Sto
     expected = contents(source)  # now with the instance id that the first run keeps in source_state
     assert all(expected[plan.name] for plan in plan_tables()), "the source must hold rows in every copied table"
     assert first.fresh and not first.skipped
-    assert {t.name: t.inserted for t in first.tables} == {name: len(rows) for name, rows in expected.items() if name != "vectors"}
+    assert {t.name: t.inserted for t in first.tables} == {
+        name: len(rows) for name, rows in expected.items() if name != "vectors"
+    }
     assert contents(target) == expected
     with target.read() as conn:  # the vectors landed in the pgvector column, none in the SQLite blob column
-        assert conn.execute(sa.text("SELECT count(*) FROM embeddings WHERE vector IS NULL AND embedding IS NOT NULL")).scalar() == 300
-        assert conn.execute(sa.text("SELECT count(*) FROM papers WHERE search_tsv IS NOT NULL")).scalar() == len(expected["papers"])
+        assert (
+            conn.execute(
+                sa.text("SELECT count(*) FROM embeddings WHERE vector IS NULL AND embedding IS NOT NULL")
+            ).scalar()
+            == 300
+        )
+        assert conn.execute(sa.text("SELECT count(*) FROM papers WHERE search_tsv IS NOT NULL")).scalar() == len(
+            expected["papers"]
+        )
     written = _row_versions(target)
     again = migrate_database(source, target, batch_size=1000)
     assert not again.fresh
@@ -203,8 +231,9 @@ def test_copies_every_row_then_a_rerun_writes_nothing(source: Store, target: Sto
     assert contents(target) == expected
 
 
-def test_new_rows_on_the_target_get_ids_after_the_copied_ones(source: Store, target: Store, target_url: str,
-                                                             source_settings: Settings) -> None:  # fmt: skip
+def test_new_rows_on_the_target_get_ids_after_the_copied_ones(
+    source: Store, target: Store, target_url: str, source_settings: Settings
+) -> None:
     migrate_database(source, target)
     with source.read() as conn:
         top_user = conn.execute(sa.text("SELECT max(id) FROM users")).scalar()
@@ -217,13 +246,25 @@ def test_new_rows_on_the_target_get_ids_after_the_copied_ones(source: Store, tar
     assert add_comment(target, settings, new, paper_id, "first on PostgreSQL") == top_comment + 1
 
 
-def test_a_rerun_brings_the_sources_changes_and_removals(source: Store, target: Store, source_settings: Settings,
-                                                         tmp_path: Path) -> None:  # fmt: skip
+def test_a_rerun_brings_the_sources_changes_and_removals(
+    source: Store, target: Store, source_settings: Settings, tmp_path: Path
+) -> None:
     migrate_database(source, target)
     settings = source_settings
     changed = tmp_path / "changed.jsonl"
-    changed.write_text(json.dumps({"id": "2503.11731v2", "title": "A new title for version two", "abstract": "Shorter.",
-                                   "authors": ["Xianming Zeng"], "categories": ["cs.CV"], "published": "2025-03-18"}) + "\n")  # fmt: skip
+    changed.write_text(
+        json.dumps(
+            {
+                "id": "2503.11731v2",
+                "title": "A new title for version two",
+                "abstract": "Shorter.",
+                "authors": ["Xianming Zeng"],
+                "categories": ["cs.CV"],
+                "published": "2025-03-18",
+            }
+        )
+        + "\n"
+    )
     assert ingest_paths(source, [changed]).updated == 1  # one author instead of sixteen: 15 author rows go
     with source.read() as conn:
         voter, paper_id = conn.execute(sa.text("SELECT user_id, paper_id FROM votes LIMIT 1")).one()
@@ -234,7 +275,9 @@ def test_a_rerun_brings_the_sources_changes_and_removals(source: Store, target: 
     report = {t.name: t for t in migrate_database(source, target, batch_size=50).tables}
     assert contents(target) == expected
     assert (report["papers"].updated, report["paper_versions"].inserted, report["paper_authors"].deleted) == (1, 1, 15)
-    assert report["votes"].deleted == 1 and report["subscriptions"].inserted == 1 and report["subscriptions"].deleted == 1
+    assert (
+        report["votes"].deleted == 1 and report["subscriptions"].inserted == 1 and report["subscriptions"].deleted == 1
+    )
     assert report["digest_deliveries"].deleted == 1  # went with the old subscription (ON DELETE CASCADE)
     assert sum(t.inserted + t.updated + t.deleted for t in migrate_database(source, target).tables) == 0
 
@@ -261,8 +304,12 @@ def test_a_target_written_during_the_copy_fails_verification_naming_the_table(so
     def meddle(table: str, done: int, total: int) -> None:
         if table == "paper_sources" and done == 0:
             with target.write() as conn:
-                conn.execute(sa.text("UPDATE paper_categories SET category = 'xx.YY' WHERE category = 'cs.CV' "
-                                     "AND paper_id = (SELECT min(paper_id) FROM paper_categories WHERE category = 'cs.CV')"))  # fmt: skip
+                conn.execute(
+                    sa.text(
+                        "UPDATE paper_categories SET category = 'xx.YY' WHERE category = 'cs.CV' "
+                        "AND paper_id = (SELECT min(paper_id) FROM paper_categories WHERE category = 'cs.CV')"
+                    )
+                )
 
     with pytest.raises(TransferMismatch) as caught:
         migrate_database(source, target, on_progress=meddle)
@@ -271,16 +318,23 @@ def test_a_target_written_during_the_copy_fails_verification_naming_the_table(so
     def add_paper(table: str, done: int, total: int) -> None:
         if table == "votes" and done == 0:
             with target.write() as conn:
-                conn.execute(sa.text("INSERT INTO papers (id, title, authors, categories, content_hash, created_at, updated_at) "
-                                     "VALUES ('9999.99999', 't', '[]', '[]', 'x', now(), now())"))  # fmt: skip
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO papers (id, title, authors, categories, content_hash, created_at, updated_at) "
+                        "VALUES ('9999.99999', 't', '[]', '[]', 'x', now(), now())"
+                    )
+                )
 
-    with pytest.raises(TransferMismatch) as caught:  # a rerun deletes rows the source lacks only when reading that table
+    with pytest.raises(
+        TransferMismatch
+    ) as caught:  # a rerun deletes rows the source lacks only when reading that table
         migrate_database(source, target, on_progress=add_paper)
     assert caught.value.table == "papers" and "the target" in str(caught.value)
 
 
-def test_search_gives_the_same_top_papers_on_the_migrated_instance(source_settings: Settings, source: Store, target: Store,
-                                                                    target_url: str, default_embedder: Any) -> None:  # fmt: skip
+def test_search_gives_the_same_top_papers_on_the_migrated_instance(
+    source_settings: Settings, source: Store, target: Store, target_url: str, default_embedder: Any
+) -> None:
     migrate_database(source, target)
     pg_settings = load_settings(home=source_settings.home / "pg", database_url=target_url)
     on_sqlite = SearchEngine(source_settings, source, embedder=default_embedder)
@@ -307,10 +361,16 @@ def _cli(*args: str, home: Path | None = None, db: str = "") -> Any:
 
 
 def test_the_command_copies_and_prints_a_summary(source_settings: Settings, target_url: str) -> None:
-    result = _cli("--to", target_url.replace("postgresql+psycopg://", "postgresql://"), "--json", home=source_settings.home)
+    result = _cli(
+        "--to", target_url.replace("postgresql+psycopg://", "postgresql://"), "--json", home=source_settings.home
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert summary["fresh"] and summary["verified"] and summary["tables"]["papers"]["inserted"] == summary["tables"]["papers"]["rows"] > 0
+    assert (
+        summary["fresh"]
+        and summary["verified"]
+        and summary["tables"]["papers"]["inserted"] == summary["tables"]["papers"]["rows"] > 0
+    )
     assert any("tantivy" in note for note in summary["derived"])
     again = _cli("--to", target_url, home=source_settings.home)
     assert again.exit_code == 0, again.output
@@ -336,7 +396,10 @@ def test_bad_sources_and_targets_are_one_clear_line(source_settings: Settings, s
         (_cli("--to", "sqlite:///elsewhere.db", home=home), "--to must be a PostgreSQL URL"),
         (_cli("--to", "mysql://u@h/d", home=home), "--to must be a PostgreSQL URL"),
         (_cli("--to", missing, home=home), "cannot reach the target database"),
-        (_cli("--to", "postgresql://paperwire:s3cret@127.0.0.1:1/paperwire", home=home), "cannot reach the target database"),
+        (
+            _cli("--to", "postgresql://paperwire:s3cret@127.0.0.1:1/paperwire", home=home),
+            "cannot reach the target database",
+        ),
         (_cli("--to", filled, home=home), "already holds data (200 papers"),
         (_cli("--to", newer, home=home), "has a schema this version of Paperwire does not know"),
         (_cli("--to", filled, "--from", str(tmp_path / "none.db"), home=home), "no SQLite database at"),
@@ -356,9 +419,19 @@ def test_kill_9_mid_copy_then_rerun_ends_identical(tmp_path: Path, target_url: s
     corpus = tmp_path / "big.jsonl"
     with corpus.open("w") as out:
         for n in range(1, total + 1):
-            out.write(json.dumps({"id": f"2501.{n:05d}", "title": f"Paper number {n}", "abstract": "words " * 60,
-                                  "authors": [f"A. Author{n % 97}", "B. Author"], "categories": ["cs.CL", "cs.LG"],
-                                  "published": "2025-01-02"}) + "\n")  # fmt: skip
+            out.write(
+                json.dumps(
+                    {
+                        "id": f"2501.{n:05d}",
+                        "title": f"Paper number {n}",
+                        "abstract": "words " * 60,
+                        "authors": [f"A. Author{n % 97}", "B. Author"],
+                        "categories": ["cs.CL", "cs.LG"],
+                        "published": "2025-01-02",
+                    }
+                )
+                + "\n"
+            )
     home = tmp_path / "home"
     store = Store.open(load_settings(home=home))
     ingest_paths(store, [corpus], batch_size=5000)

@@ -33,8 +33,15 @@ def request_link(client: TestClient, email: str, next_url: str = "/") -> Any:
     return client.post("/signin", data={"email": email, "next": next_url, "csrf_token": csrf_of(client)})
 
 
-def sign_in(client: TestClient, smtp: Any, email: str, *, store: Store | None = None, admin: bool = False,
-            name: str | None = None) -> None:  # fmt: skip
+def sign_in(
+    client: TestClient,
+    smtp: Any,
+    email: str,
+    *,
+    store: Store | None = None,
+    admin: bool = False,
+    name: str | None = None,
+) -> None:
     """Sign `client` in as `email` through the mailed link (creating the user first when a store is given)."""
     if store is not None:
         add_user(store, email, admin=admin, display_name=name)
@@ -46,6 +53,7 @@ def sign_in(client: TestClient, smtp: Any, email: str, *, store: Store | None = 
     token = link_token(mails[-1])
     confirm = client.get(f"/signin/{token}")
     assert confirm.status_code == 200, confirm.text
-    done = client.post(f"/signin/{token}", data={"csrf_token": _CSRF.search(confirm.text).group(1)},
-                       follow_redirects=False)  # fmt: skip
+    done = client.post(
+        f"/signin/{token}", data={"csrf_token": _CSRF.search(confirm.text).group(1)}, follow_redirects=False
+    )
     assert done.status_code == 303, done.text

@@ -23,7 +23,9 @@ VECTORS = FIXTURES / "papers-300.vectors.npz"
 @pytest.fixture
 def site_settings(settings: Settings, smtp: SmtpSink) -> Settings:
     """The test's database settings, mailing through the SMTP sink."""
-    return settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": smtp.port, "site_url": "http://testserver"})
+    return settings.model_copy(
+        update={"smtp_host": "127.0.0.1", "smtp_port": smtp.port, "site_url": "http://testserver"}
+    )
 
 
 @pytest.fixture

@@ -16,9 +16,18 @@ SECOND = "2602.02276"  # 233 upvotes
 SCRIPT_TITLE = "<script>alert(1)</script>"
 
 
-def add_paper(store: Store, pid: str, title: str, *, day: date | None = None, upvotes: int = 0,
-              categories: tuple[str, ...] = ("cs.CL",), authors: tuple[str, ...] = ("Ada Lovelace",),
-              abstract: str = "An abstract.", published: date | None = None) -> None:  # fmt: skip
+def add_paper(
+    store: Store,
+    pid: str,
+    title: str,
+    *,
+    day: date | None = None,
+    upvotes: int = 0,
+    categories: tuple[str, ...] = ("cs.CL",),
+    authors: tuple[str, ...] = ("Ada Lovelace",),
+    abstract: str = "An abstract.",
+    published: date | None = None,
+) -> None:
     """Ingest one paper, listed on `day` when given."""
     record = PaperRecord(pid, title, abstract, authors, categories, version=1, published=published)
     listing = ListingEntry(day, pid, "huggingface", upvotes=upvotes) if day else None

@@ -17,8 +17,12 @@ def test_only_admins_enter(client, smtp, site_store) -> None:
     anonymous = client.get("/admin", follow_redirects=False)
     assert anonymous.status_code == 303 and anonymous.headers["location"] == "/signin?next=/admin"
     csrf = csrf_of(client)
-    assert client.post("/admin/papers", data={"paper_id": HF_PAPER, "csrf_token": csrf},
-                       follow_redirects=False).status_code == 303  # fmt: skip
+    assert (
+        client.post(
+            "/admin/papers", data={"paper_id": HF_PAPER, "csrf_token": csrf}, follow_redirects=False
+        ).status_code
+        == 303
+    )
     sign_in(client, smtp, "user@example.org", store=site_store)
     assert client.get("/admin").status_code == 403
     csrf = csrf_of(client, "/settings")
@@ -39,8 +43,11 @@ def test_hiding_a_paper_removes_it_from_the_home_page(client, smtp, site_store) 
         before = conn.execute(sa.select(papers.c.updated_at).where(papers.c.id == HF_PAPER)).scalar_one()
     csrf = csrf_of(client, "/admin")
     assert client.post("/admin/papers", data={"paper_id": HF_PAPER, "action": "hide"}).status_code == 403  # no CSRF
-    done = client.post("/admin/papers", data={"paper_id": f"arXiv:{HF_PAPER}", "action": "hide", "csrf_token": csrf},
-                       follow_redirects=False)  # fmt: skip
+    done = client.post(
+        "/admin/papers",
+        data={"paper_id": f"arXiv:{HF_PAPER}", "action": "hide", "csrf_token": csrf},
+        follow_redirects=False,
+    )
     assert done.status_code == 303 and done.headers["location"] == "/admin"
     admin_page = client.get("/admin").text
     assert f"Paper {HF_PAPER} is now hidden." in admin_page and f'href="/papers/{HF_PAPER}"' in admin_page
@@ -52,7 +59,10 @@ def test_hiding_a_paper_removes_it_from_the_home_page(client, smtp, site_store) 
     assert f"/papers/{HF_PAPER}" in client.get(DAY).text
     missing = client.post("/admin/papers", data={"paper_id": "2501.99999", "action": "hide", "csrf_token": csrf})
     assert missing.status_code == 200 and "no paper 2501.99999" in missing.text  # shown as a message on /admin
-    assert client.post("/admin/papers", data={"paper_id": HF_PAPER, "action": "explode", "csrf_token": csrf}).status_code == 400
+    assert (
+        client.post("/admin/papers", data={"paper_id": HF_PAPER, "action": "explode", "csrf_token": csrf}).status_code
+        == 400
+    )
 
 
 def test_moderating_comments_and_users(client, smtp, site_store, site_settings) -> None:

@@ -23,8 +23,12 @@ def test_search_returns_hf_shaped_results(client, mode: str) -> None:
         "id": GSBAK,
         "title": "GSBAK$^K$: $top$-$K$ Geometric Score-based Black-box Attack",
         "summary": top["paper"]["summary"],
-        "authors": [{"name": "Md Farhamdur Reza"}, {"name": "Richeng Jin"}, {"name": "Tianfu Wu"},
-                    {"name": "Huaiyu Dai"}],
+        "authors": [
+            {"name": "Md Farhamdur Reza"},
+            {"name": "Richeng Jin"},
+            {"name": "Tianfu Wu"},
+            {"name": "Huaiyu Dai"},
+        ],
         "publishedAt": "2025-03-18T00:00:00.000Z",
     }
     assert top["paper"]["summary"].split() == ABSTRACTS[GSBAK].split()  # line breaks normalised on ingest
@@ -42,9 +46,13 @@ def test_api_and_page_agree(client) -> None:
 def test_limit_offset_and_filters(client) -> None:
     five = client.get("/api/papers/search", params={"q": "learning", "limit": 5, "mode": "keyword"}).json()
     ten = client.get("/api/papers/search", params={"q": "learning", "limit": 10, "mode": "keyword"}).json()
-    later = client.get("/api/papers/search", params={"q": "learning", "limit": 5, "offset": 5, "mode": "keyword"}).json()
+    later = client.get(
+        "/api/papers/search", params={"q": "learning", "limit": 5, "offset": 5, "mode": "keyword"}
+    ).json()
     assert [r["paper"]["id"] for r in ten] == [r["paper"]["id"] for r in five + later]
-    cl = client.get("/api/papers/search", params=[("q", "learning"), ("category", "cs.CL"), ("category", "cs.AI")]).json()
+    cl = client.get(
+        "/api/papers/search", params=[("q", "learning"), ("category", "cs.CL"), ("category", "cs.AI")]
+    ).json()
     assert cl and all({"cs.CL", "cs.AI"} & set(r["categories"]) for r in cl)
     by = client.get("/api/papers/search", params={"q": "attack", "author": "tianfu wu"}).json()
     assert [r["paper"]["id"] for r in by] == [GSBAK]
@@ -78,5 +86,13 @@ def test_bad_input_is_a_400_json_message(client, params: dict, message: str) -> 
 def test_search_is_documented_in_openapi(client) -> None:
     spec = client.get("/api/openapi.json").json()
     operation = spec["paths"]["/api/papers/search"]["get"]
-    assert {p["name"] for p in operation["parameters"]} >= {"q", "limit", "mode", "category", "since", "until", "author"}
+    assert {p["name"] for p in operation["parameters"]} >= {
+        "q",
+        "limit",
+        "mode",
+        "category",
+        "since",
+        "until",
+        "author",
+    }
     assert "SearchResult" in spec["components"]["schemas"] and "400" in operation["responses"]

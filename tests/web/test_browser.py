@@ -26,12 +26,22 @@ playwright = pytest.importorskip("playwright.sync_api")
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 GSBAK = "2503.12827"  # its title has LaTeX: "GSBAK$^K$: $top$-$K$ Geometric Score-based Black-box Attack"
 FAILED_LOAD = "console error: Failed to load resource: the server responded with a status of {}"
-TOO_WIDE = ("[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1)"
-            ".map(e => e.tagName + '.' + e.className).slice(0, 5)")  # elements sticking out sideways
+TOO_WIDE = (
+    "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1)"
+    ".map(e => e.tagName + '.' + e.className).slice(0, 5)"
+)  # elements sticking out sideways
 _PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 
@@ -64,10 +74,15 @@ def arxiv(monkeypatch: pytest.MonkeyPatch) -> Iterator[ReplayServer]:
 @pytest.fixture
 def site_settings(site_settings: Settings, listener: socket.socket, arxiv: ReplayServer) -> Settings:
     port = listener.getsockname()[1]
-    return site_settings.model_copy(update={
-        "site_url": f"http://127.0.0.1:{port}", "arxiv_api_url": f"{arxiv.url}/api/query",
-        "request_interval": 0.0, "http_timeout": 5.0, "secure_cookies": False,
-    })  # fmt: skip
+    return site_settings.model_copy(
+        update={
+            "site_url": f"http://127.0.0.1:{port}",
+            "arxiv_api_url": f"{arxiv.url}/api/query",
+            "request_interval": 0.0,
+            "http_timeout": 5.0,
+            "secure_cookies": False,
+        }
+    )
 
 
 @pytest.fixture

@@ -15,14 +15,18 @@ PAPER = "2503.11731"
 
 
 def _post(client, body: str, paper: str = PAPER):
-    return client.post(f"/papers/{paper}/comments", data={"body": body, "csrf_token": csrf_of(client, "/settings")},
-                       follow_redirects=False)  # fmt: skip
+    return client.post(
+        f"/papers/{paper}/comments",
+        data={"body": body, "csrf_token": csrf_of(client, "/settings")},
+        follow_redirects=False,
+    )
 
 
 def _render(app, paper_id: str, viewer) -> str:
     template = app.state.templates.get_template("_comments.html")
-    return template.render(paper_id=paper_id, comments=comments.list_comments(app.state.store, paper_id, viewer),
-                           user=viewer, csrf="tok")  # fmt: skip
+    return template.render(
+        paper_id=paper_id, comments=comments.list_comments(app.state.store, paper_id, viewer), user=viewer, csrf="tok"
+    )
 
 
 def test_post_and_list_with_links_escaped(app, client, smtp, site_store) -> None:
@@ -95,7 +99,12 @@ def test_admins_hide_and_show(app, client, smtp, site_store, site_settings) -> N
     cid = comments.add_comment(site_store, site_settings, writer, PAPER, "spam spam")
     sign_in(client, smtp, "admin@example.org", store=site_store, admin=True)
     csrf = csrf_of(client, "/settings")
-    assert client.post(f"/comments/{cid}/hide", data={"csrf_token": csrf, "hidden": "1"}, follow_redirects=False).status_code == 303
+    assert (
+        client.post(
+            f"/comments/{cid}/hide", data={"csrf_token": csrf, "hidden": "1"}, follow_redirects=False
+        ).status_code
+        == 303
+    )
     assert comments.list_comments(site_store, PAPER, writer) == []  # hidden from everyone else
     admin = find_user(site_store, "admin@example.org")
     [seen] = comments.list_comments(site_store, PAPER, admin)

@@ -33,19 +33,24 @@ PAPER = "2503.11731"
 DAY = "2026-02-03"
 
 
-def _client(settings: Settings, store: Store, embedder) -> TestClient:  # noqa: ANN001
+def _client(settings: Settings, store: Store, embedder) -> TestClient:
     engine = SearchEngine(settings, store, embedder=embedder)
     return TestClient(create_app(settings, store, engine=engine), raise_server_exceptions=False)
 
 
 def _reads_work(client: TestClient) -> None:
-    for path in ("/", f"/papers/{PAPER}", "/search?q=language+models&mode=hybrid", f"/api/daily_papers?date={DAY}",
-                 f"/api/papers/{PAPER}"):  # fmt: skip
+    for path in (
+        "/",
+        f"/papers/{PAPER}",
+        "/search?q=language+models&mode=hybrid",
+        f"/api/daily_papers?date={DAY}",
+        f"/api/papers/{PAPER}",
+    ):
         response = client.get(path)
         assert response.status_code == 200, (path, response.status_code, response.text[:300])
 
 
-def _is_outage(response, message: str, retry_after: str) -> None:  # noqa: ANN001
+def _is_outage(response, message: str, retry_after: str) -> None:
     assert response.status_code == 503, response.text[:500]
     assert response.headers["retry-after"] == retry_after
     if response.headers["content-type"].startswith("application/json"):
@@ -58,8 +63,9 @@ def _is_outage(response, message: str, retry_after: str) -> None:  # noqa: ANN00
 
 def _admin(url: str) -> sa.Engine:
     """An AUTOCOMMIT engine on the server's maintenance database (not the one being made read-only)."""
-    return make_engine(sa.engine.make_url(url).set(database="postgres").render_as_string(hide_password=False)
-                       ).execution_options(isolation_level="AUTOCOMMIT")  # fmt: skip
+    return make_engine(
+        sa.engine.make_url(url).set(database="postgres").render_as_string(hide_password=False)
+    ).execution_options(isolation_level="AUTOCOMMIT")
 
 
 @pytest.fixture
@@ -70,8 +76,9 @@ def token(site_settings: Settings, site_store: Store) -> str:
 
 
 @pytest.fixture
-def read_only_store(backend: str, site_settings: Settings, site_store: Store, token: str,
-                    default_embedder) -> Iterator[Store]:  # noqa: ANN001  # fmt: skip
+def read_only_store(
+    backend: str, site_settings: Settings, site_store: Store, token: str, default_embedder
+) -> Iterator[Store]:
     """The site's database made read-only for real: SQLite opened with mode=ro, PostgreSQL's read-only default."""
     SearchEngine(site_settings, site_store, embedder=default_embedder).sync()  # indexes built while writable
     if backend == "sqlite":
@@ -94,8 +101,7 @@ def read_only_store(backend: str, site_settings: Settings, site_store: Store, to
         admin.dispose()
 
 
-def test_read_only_database_answers_writes_with_503(read_only_store, site_settings, token,
-                                                    default_embedder) -> None:  # noqa: ANN001  # fmt: skip
+def test_read_only_database_answers_writes_with_503(read_only_store, site_settings, token, default_embedder) -> None:
     before = vote_state(read_only_store, PAPER, None)
     client = _client(site_settings, read_only_store, default_embedder)
     assert client.get(f"/api/daily_papers?date={DAY}").status_code == 200
@@ -107,22 +113,28 @@ def test_read_only_database_answers_writes_with_503(read_only_store, site_settin
     assert client.get(f"/api/papers/{PAPER}").status_code == 200  # a failed write leaves the pool usable
 
 
-def test_read_only_database_still_serves_every_page(backend, read_only_store, site_settings, default_embedder,
-                                                    request) -> None:  # noqa: ANN001  # fmt: skip
+def test_read_only_database_still_serves_every_page(
+    backend, read_only_store, site_settings, default_embedder, request
+) -> None:
     _reads_work(_client(site_settings, read_only_store, default_embedder))
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])
-def test_writes_work_again_once_postgresql_is_writable(read_only_store, site_settings, site_store, token,
-                                                       default_embedder) -> None:  # noqa: ANN001  # fmt: skip
+def test_writes_work_again_once_postgresql_is_writable(
+    read_only_store, site_settings, site_store, token, default_embedder
+) -> None:
     client = _client(site_settings, site_store, default_embedder)
     assert client.post(f"/api/papers/{PAPER}/vote", headers={"Authorization": f"Bearer {token}"}).status_code == 503
     url = sa.engine.make_url(site_store.engine.url)
     admin = _admin(site_store.engine.url.render_as_string(hide_password=False))
     with admin.connect() as conn:
         conn.execute(sa.text(f"ALTER DATABASE {url.database} RESET default_transaction_read_only"))
-        conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                             "WHERE datname = :db AND pid <> pg_backend_pid()"), {"db": url.database})  # fmt: skip
+        conn.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid()"
+            ),
+            {"db": url.database},
+        )
     admin.dispose()
     # The pool still holds the terminated sessions: pre-ping replaces them, and the next vote just works.
     response = client.post(f"/api/papers/{PAPER}/vote", headers={"Authorization": f"Bearer {token}"})
@@ -130,8 +142,7 @@ def test_writes_work_again_once_postgresql_is_writable(read_only_store, site_set
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_full_sqlite_database_answers_503_and_stays_intact(site_settings, site_store, token,
-                                                           default_embedder) -> None:  # noqa: ANN001  # fmt: skip
+def test_full_sqlite_database_answers_503_and_stays_intact(site_settings, site_store, token, default_embedder) -> None:
     """PRAGMA max_page_count caps the file at its current size: SQLite then fails writes with SQLITE_FULL,
     the same error as a full disk, while reads go on."""
     client = _client(site_settings, site_store, default_embedder)
@@ -148,7 +159,7 @@ def test_full_sqlite_database_answers_503_and_stays_intact(site_settings, site_s
         raw.close()
 
     @sa.event.listens_for(site_store.engine, "connect")
-    def _cap(dbapi_connection, _record) -> None:  # noqa: ANN001
+    def _cap(dbapi_connection, _record) -> None:
         dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")
 
     site_store.engine.dispose()
@@ -176,14 +187,17 @@ def _free_port() -> int:
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
-def test_unreachable_database_gives_503_pages_and_json_logged_once(kind, tmp_path: Path, default_embedder,
-                                                                   caplog) -> None:  # noqa: ANN001  # fmt: skip
+def test_unreachable_database_gives_503_pages_and_json_logged_once(
+    kind, tmp_path: Path, default_embedder, caplog
+) -> None:
     """A PostgreSQL port nobody listens on (connection refused); an SQLite file whose folder is gone."""
     if kind == "sqlite":
         url = f"sqlite:///{tmp_path / 'gone' / 'paperwire.db'}"
     else:
         url = f"postgresql+psycopg://paperwire@127.0.0.1:{_free_port()}/paperwire"
-    settings = load_settings(home=tmp_path / "home", database_url=url, secret_key="test-secret", site_url="http://testserver")
+    settings = load_settings(
+        home=tmp_path / "home", database_url=url, secret_key="test-secret", site_url="http://testserver"
+    )
     store = Store(make_engine(url))
     client = _client(settings, store, default_embedder)
     with caplog.at_level(logging.WARNING, logger="paperwire.web"):
@@ -197,7 +211,7 @@ def test_unreachable_database_gives_503_pages_and_json_logged_once(kind, tmp_pat
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_a_failing_query_is_still_a_500(site_settings, site_store, token, default_embedder) -> None:  # noqa: ANN001
+def test_a_failing_query_is_still_a_500(site_settings, site_store, token, default_embedder) -> None:
     """Only outages become 503s: a missing table is a bug, and stays a logged 500."""
     client = _client(site_settings, site_store, default_embedder)
     with site_store.write() as conn:

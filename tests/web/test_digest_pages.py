@@ -91,6 +91,7 @@ def test_known_and_unknown_addresses_get_the_same_answer(client, smtp) -> None:
     known = subscribe(client, "known@example.org")
     unknown = subscribe(client, "unknown@example.org")
     assert known.status_code == unknown.status_code == 200
+
     def masked(text: str, address: str) -> str:
         return text.replace(quote(address), "X").replace(address, "X")
 
@@ -127,13 +128,28 @@ def test_too_many_requests_get_a_clear_429(client, smtp, site_settings) -> None:
 def test_full_form_saves_preferences(client, smtp, site_store) -> None:
     form = client.get("/subscribe")
     assert form.status_code == 200 and 'name="timezone"' in form.text and 'name="topics"' in form.text
-    page = subscribe(client, "prefs@example.org", frequency="weekly", weekday="4", send_hour="18",
-                     timezone="Europe/Paris", top_n="5", topics="diffusion models\n\nspeech recognition\n",
-                     categories="cs.CV, cs.CL", authors="Ada Lovelace", use_upvotes="1")  # fmt: skip
+    page = subscribe(
+        client,
+        "prefs@example.org",
+        frequency="weekly",
+        weekday="4",
+        send_hour="18",
+        timezone="Europe/Paris",
+        top_n="5",
+        topics="diffusion models\n\nspeech recognition\n",
+        categories="cs.CV, cs.CL",
+        authors="Ada Lovelace",
+        use_upvotes="1",
+    )
     assert page.status_code == 200, page.text
     [row] = rows(site_store)
     assert (row["frequency"], row["weekday"], row["send_hour"], row["timezone"], row["top_n"]) == (
-        "weekly", 4, 18, "Europe/Paris", 5)
+        "weekly",
+        4,
+        18,
+        "Europe/Paris",
+        5,
+    )
     assert list(row["topics"]) == ["diffusion models", "speech recognition"]
     assert list(row["categories"]) == ["cs.CV", "cs.CL"] and list(row["authors"]) == ["Ada Lovelace"]
 
@@ -151,18 +167,40 @@ def test_manage_page_saves_and_explains_bad_fields(client, smtp, site_store) -> 
     path = _manage_path(client, smtp, "manage@example.org")
     page = client.get(path)
     csrf = _CSRF.search(page.text).group(1)
-    good = {"csrf_token": csrf, "frequency": "weekly", "weekday": "2", "send_hour": "6", "timezone": "America/New_York",
-            "top_n": "3", "topics": "graph neural networks", "categories": "cs.LG", "authors": "", }  # fmt: skip
+    good = {
+        "csrf_token": csrf,
+        "frequency": "weekly",
+        "weekday": "2",
+        "send_hour": "6",
+        "timezone": "America/New_York",
+        "top_n": "3",
+        "topics": "graph neural networks",
+        "categories": "cs.LG",
+        "authors": "",
+    }
     saved = client.post(path, data=good)
     assert saved.status_code == 200 and "Preferences saved" in saved.text
     [row] = rows(site_store)
     assert (row["frequency"], row["weekday"], row["timezone"], row["top_n"], row["use_upvotes"]) == (
-        "weekly", 2, "America/New_York", 3, False)
+        "weekly",
+        2,
+        "America/New_York",
+        3,
+        False,
+    )
     assert list(row["topics"]) == ["graph neural networks"]
     assert 'value="America/New_York"' in saved.text and '<option value="2" selected>' in saved.text
 
-    bad = client.post(path, data={**good, "timezone": "Not/AZone", "send_hour": "25", "top_n": "lots",
-                                  "topics": "<script>alert(1)</script>"})  # fmt: skip
+    bad = client.post(
+        path,
+        data={
+            **good,
+            "timezone": "Not/AZone",
+            "send_hour": "25",
+            "top_n": "lots",
+            "topics": "<script>alert(1)</script>",
+        },
+    )
     assert bad.status_code == 400
     for field in ("timezone", "send_hour", "top_n"):
         assert f'id="err-{field}"' in bad.text, field

@@ -92,9 +92,8 @@ def test_navigation_between_days_skips_days_without_papers(client) -> None:
 
 @pytest.mark.parametrize(
     ("day", "message"),
-    [("2026-02-07", "arXiv announces nothing on weekends and holidays"),
-     ("2026-02-05", "No papers on this day")],
-)  # fmt: skip
+    [("2026-02-07", "arXiv announces nothing on weekends and holidays"), ("2026-02-05", "No papers on this day")],
+)
 def test_an_empty_day_says_why_and_links_the_last_day_with_papers(client, day: str, message: str) -> None:
     page = client.get("/", params={"date": day})
     assert page.status_code == 200 and message in page.text

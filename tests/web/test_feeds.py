@@ -85,13 +85,20 @@ def as_html(text: str) -> tuple[list[str], str]:
     """What a reader that renders the text as HTML builds from it: the element names, and the text shown."""
     fragment = html5lib.parseFragment(text, treebuilder="etree")
     return [e.tag for e in fragment.iter() if isinstance(e.tag, str) and e.tag != "DOCUMENT_FRAGMENT"], "".join(
-        fragment.itertext())
+        fragment.itertext()
+    )
 
 
 def test_hidden_papers_and_hostile_titles(client, site_store) -> None:
     hide(site_store, TOP)
-    add_paper(site_store, "2602.99999", SCRIPT_TITLE + " & more", day=date(2026, 2, 3), upvotes=999,
-              abstract='<img src=x onerror="alert(1)"> a &lt; b $\\text{<form>}$')  # fmt: skip
+    add_paper(
+        site_store,
+        "2602.99999",
+        SCRIPT_TITLE + " & more",
+        day=date(2026, 2, 3),
+        upvotes=999,
+        abstract='<img src=x onerror="alert(1)"> a &lt; b $\\text{<form>}$',
+    )
     items = rss_items(client.get("/feeds/daily.rss"))
     assert all(TOP not in item.findtext("link") for item in items)
     title, description = items[0].findtext("title"), items[0].findtext("description")
@@ -105,7 +112,9 @@ def test_hidden_papers_and_hostile_titles(client, site_store) -> None:
 
 
 def test_characters_xml_cannot_hold_are_dropped() -> None:
-    entry = Entry("2602.99998", "a\x0b\x00b \ufffe c", ["Ada\x1b"], "x\x01y", ["cs.CL"], datetime(2026, 2, 3, tzinfo=UTC))
+    entry = Entry(
+        "2602.99998", "a\x0b\x00b \ufffe c", ["Ada\x1b"], "x\x01y", ["cs.CL"], datetime(2026, 2, 3, tzinfo=UTC)
+    )
     for render in (render_rss, render_atom):
         text = "".join(ET.fromstring(render("http://x", "t", "http://x/", "http://x/f", "d", [entry])).itertext())
         assert "ab  c" in text and "xy" in text and "Ada" in text
@@ -139,9 +148,14 @@ def test_author_feeds_for_names_with_slashes_and_dots(client, site_store, name: 
 
 @pytest.mark.parametrize(
     ("path", "status"),
-    [("/feeds/daily.xml", 404), ("/feeds/daily.rss?date=2025-13-01", 400), ("/feeds/search.rss?q=", 400),
-     ("/feeds/category/%3Cx%3E.rss", 400), ("/feeds/daily.atom?week=2026-W06&month=2026-02", 400)],
-)  # fmt: skip
+    [
+        ("/feeds/daily.xml", 404),
+        ("/feeds/daily.rss?date=2025-13-01", 400),
+        ("/feeds/search.rss?q=", 400),
+        ("/feeds/category/%3Cx%3E.rss", 400),
+        ("/feeds/daily.atom?week=2026-W06&month=2026-02", 400),
+    ],
+)
 def test_bad_feed_requests(client, path: str, status: int) -> None:
     response = client.get(path)
     assert response.status_code == status and "Traceback" not in response.text
@@ -153,12 +167,22 @@ JUNK = "j" * 60_000  # httpx refuses URLs with a query component over 64 KB
 @pytest.mark.parametrize("fmt", ["rss", "atom"])
 def test_feeds_link_to_themselves_without_unknown_parameters(client, site_store, fmt: str) -> None:
     """A 60 KB junk parameter on any feed URL is not echoed into the feed's self link (or anywhere)."""
-    add_paper(site_store, "2604.00004", "Junk test", authors=("Ada Lovelace",), categories=("cs.RO",),
-              published=date(2026, 4, 4))  # fmt: skip
-    feeds = {f"/feeds/daily.{fmt}": {}, f"/feeds/daily.{fmt}?date=2026-02-03": {"date": "2026-02-03"},
-             f"/feeds/daily.{fmt}?week=2026-W06&category=cs.CL": {"week": "2026-W06", "category": "cs.CL"},
-             f"/feeds/search.{fmt}?q=model": {"q": "model"}, f"/feeds/category/cs.RO.{fmt}": {},
-             f"/feeds/author/Ada%20Lovelace.{fmt}": {}}  # fmt: skip
+    add_paper(
+        site_store,
+        "2604.00004",
+        "Junk test",
+        authors=("Ada Lovelace",),
+        categories=("cs.RO",),
+        published=date(2026, 4, 4),
+    )
+    feeds = {
+        f"/feeds/daily.{fmt}": {},
+        f"/feeds/daily.{fmt}?date=2026-02-03": {"date": "2026-02-03"},
+        f"/feeds/daily.{fmt}?week=2026-W06&category=cs.CL": {"week": "2026-W06", "category": "cs.CL"},
+        f"/feeds/search.{fmt}?q=model": {"q": "model"},
+        f"/feeds/category/cs.RO.{fmt}": {},
+        f"/feeds/author/Ada%20Lovelace.{fmt}": {},
+    }
     for path, params in feeds.items():
         plain = client.get(path)
         junked = client.get(path.split("?")[0], params={**params, "junk": JUNK, "utm": "<x>"})

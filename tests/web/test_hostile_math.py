@@ -52,17 +52,24 @@ MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 
 def hostile_record(pid: str) -> PaperRecord:
     return PaperRecord(
-        pid, "Zyxquark attention " + " ".join(ATTACKS[:8]),
-        "We study zyxquark attention. " + " ".join(ATTACKS), ("Eve Zyxquark",), ("cs.CL",), version=1,
-        published=DAY, comments="12 pages " + " ".join(ATTACKS),
-    )  # fmt: skip
+        pid,
+        "Zyxquark attention " + " ".join(ATTACKS[:8]),
+        "We study zyxquark attention. " + " ".join(ATTACKS),
+        ("Eve Zyxquark",),
+        ("cs.CL",),
+        version=1,
+        published=DAY,
+        comments="12 pages " + " ".join(ATTACKS),
+    )
 
 
 @pytest.fixture
 def hostile_client(site_settings: Settings, site_store: Store, default_embedder) -> Iterator[TestClient]:
     """The site with two hostile papers at the top of the latest day, embedded and indexed."""
-    items = [ParsedItem(hostile_record(pid), "hostile", n, listing=ListingEntry(DAY, pid, "huggingface", upvotes=9_000))
-             for n, pid in enumerate((HOSTILE, TWIN), 1)]  # fmt: skip
+    items = [
+        ParsedItem(hostile_record(pid), "hostile", n, listing=ListingEntry(DAY, pid, "huggingface", upvotes=9_000))
+        for n, pid in enumerate((HOSTILE, TWIN), 1)
+    ]
     assert not ingest_items(site_store, items, source="hostile").errors
     embed_pending(site_store, default_embedder, batch_size=8)
     engine = SearchEngine(site_settings, site_store, embedder=default_embedder)
@@ -101,7 +108,7 @@ def parse(html: str) -> Page:
 def assert_inert(html: str) -> Page:
     """No element, attribute or URL that came from the paper text; the math's text is shown, not lost."""
     page = parse(html)
-    for tag, ns, attrs in page.elements:
+    for tag, _ns, attrs in page.elements:
         where = f"<{tag} {attrs}>"
         urls = [value.strip().lower() for name, value in attrs.items() if name in URL_ATTRIBUTES]
         assert not any(EVIL in url or url.startswith(("javascript:", "data:")) for url in urls), where
@@ -146,8 +153,9 @@ def test_the_author_page(hostile_client: TestClient) -> None:
 
 
 def test_the_digest_preview(hostile_client: TestClient, site_store: Store, site_settings: Settings) -> None:
-    row = subs.add_subscriber(site_store, "reader@example.org", Preferences(topics=("zyxquark attention",)),
-                              confirmed=True)  # fmt: skip
+    row = subs.add_subscriber(
+        site_store, "reader@example.org", Preferences(topics=("zyxquark attention",)), confirmed=True
+    )
     token = subs.manage_url(site_settings, site_store, row).rsplit("/", 1)[1]
     response = hostile_client.get("/digest/preview", params={"token": token, "date": DAY.isoformat()})
     assert response.status_code == 200 and f"/papers/{HOSTILE}" in response.text
@@ -156,8 +164,13 @@ def test_the_digest_preview(hostile_client: TestClient, site_store: Store, site_
 
 def test_the_feeds(hostile_client: TestClient) -> None:
     """Feeds carry the LaTeX as text; what a reader renders as HTML (titles, descriptions) builds no element."""
-    for path in ("/feeds/daily.rss", "/feeds/daily.atom", "/feeds/search.rss?q=zyxquark",
-                 "/feeds/author/Eve%20Zyxquark.atom", "/feeds/category/cs.CL.rss"):  # fmt: skip
+    for path in (
+        "/feeds/daily.rss",
+        "/feeds/daily.atom",
+        "/feeds/search.rss?q=zyxquark",
+        "/feeds/author/Eve%20Zyxquark.atom",
+        "/feeds/category/cs.CL.rss",
+    ):
         root = ET.fromstring(hostile_client.get(path).content)
         shown: list[str] = []
         for element in root.iter():

@@ -16,7 +16,7 @@ WEB_ATTACKS = [text for text in ATTACKS if "\udcff" not in text]  # lone surroga
 LONG = "x" * 60_000  # httpx refuses URLs with a query component over 64 KB
 
 
-def _clear(response) -> None:  # noqa: ANN001 - an httpx response
+def _clear(response) -> None:
     assert response.status_code in (200, 400), (response.status_code, response.text[:300])
     assert "Traceback" not in response.text and "something went wrong" not in response.text
 
@@ -42,8 +42,18 @@ def test_attack_strings_in_filter_fields_never_fail(client) -> None:
                 _clear(client.get("/api/papers/search", params={"q": "model", field: text}))
 
 
-@pytest.mark.parametrize("period", ["week=9999-W52", "date=9999-12-31", "month=9999-12", "week=9999-W01",
-                                    "date=0000-01-01", "week=0001-W01", "month=3000-01"])  # fmt: skip
+@pytest.mark.parametrize(
+    "period",
+    [
+        "week=9999-W52",
+        "date=9999-12-31",
+        "month=9999-12",
+        "week=9999-W01",
+        "date=0000-01-01",
+        "week=0001-W01",
+        "month=3000-01",
+    ],
+)
 def test_a_period_out_of_range_is_one_clear_400(client, period: str) -> None:
     name = period.split("=")[0]
     for path in LISTS:
@@ -57,8 +67,14 @@ def test_a_period_out_of_range_is_one_clear_400(client, period: str) -> None:
 
 def test_a_long_query_is_refused_without_being_echoed(client) -> None:
     normal = len(client.get("/search", params={"q": "model", "mode": "keyword"}).text)
-    for params in ({"q": LONG}, {"q": "model", "author": LONG}, {"q": "model", "category": LONG},
-                   {"q": "model", "since": LONG}, {"q": "model", "mode": LONG}, {"q": "model", "page": LONG}):  # fmt: skip
+    for params in (
+        {"q": LONG},
+        {"q": "model", "author": LONG},
+        {"q": "model", "category": LONG},
+        {"q": "model", "since": LONG},
+        {"q": "model", "mode": LONG},
+        {"q": "model", "page": LONG},
+    ):
         page = client.get("/search", params=params)
         assert page.status_code == 400, params.keys()
         assert "x" * 1001 not in page.text and len(page.text) < normal + 4000, params.keys()

@@ -37,7 +37,7 @@ def assert_only_mathml(markup: str) -> None:
         (r"a < b", "<mi>a</mi><mo>&lt;</mo><mi>b</mi>"),
         (r"\text{for all } x", "<mtext>for&nbsp;all&nbsp;</mtext>"),
     ],
-)  # fmt: skip
+)
 def test_real_formulas_survive(latex: str, expected: str) -> None:
     out = latex_to_mathml(latex)
     assert out.startswith('<math display="inline"><mrow>') and out.endswith("</mrow></math>")
@@ -55,7 +55,7 @@ def test_real_formulas_survive(latex: str, expected: str) -> None:
         (r"\emph{<svg/onload=alert(1)>}", "&lt;svg/onload=alert(1)&gt;"),
         (r"\text{a<b}", "<mtext>a&lt;b</mtext>"),  # shown as written, not eaten as a tag
     ],
-)  # fmt: skip
+)
 def test_text_in_math_is_escaped_text(latex: str, text: str) -> None:
     out = latex_to_mathml(latex)
     assert text in out
@@ -64,9 +64,13 @@ def test_text_in_math_is_escaped_text(latex: str, text: str) -> None:
 
 @pytest.mark.parametrize(
     ("latex", "gone"),
-    [(r"\href{javascript:alert(1)}{x}", "href"), (r"\style{color:red}{x}", "style"), (r"\class{flash}{x}", "class"),
-     (r"\colorbox{red}{x}", "mathbackground")],
-)  # fmt: skip
+    [
+        (r"\href{javascript:alert(1)}{x}", "href"),
+        (r"\style{color:red}{x}", "style"),
+        (r"\class{flash}{x}", "class"),
+        (r"\colorbox{red}{x}", "mathbackground"),
+    ],
+)
 def test_attribute_commands_lose_their_attribute(latex: str, gone: str) -> None:
     out = latex_to_mathml(latex)
     assert gone not in out and ">x</m" in out
@@ -75,32 +79,76 @@ def test_attribute_commands_lose_their_attribute(latex: str, gone: str) -> None:
 @pytest.mark.parametrize(
     ("markup", "expected"),
     [
-        ('<math><mi onclick="x" id="a" class="b" style="c" href="javascript:x">x</mi></math>', "<math><mi>x</mi></math>"),
+        (
+            '<math><mi onclick="x" id="a" class="b" style="c" href="javascript:x">x</mi></math>',
+            "<math><mi>x</mi></math>",
+        ),
         ("<math><mtext><form action=/x><input name=a></form></mtext></math>", "<math><mtext></mtext></math>"),
         ("<math><mtext><script>alert(1)</script>t</mtext></math>", "<math><mtext>t</mtext></math>"),
-        ("<math><semantics><annotation-xml encoding='text/html'><img src=x onerror=y></annotation-xml></semantics>"
-         "</math>", "<math></math>"),
+        (
+            "<math><semantics><annotation-xml encoding='text/html'><img src=x onerror=y></annotation-xml></semantics>"
+            "</math>",
+            "<math></math>",
+        ),
         ("<math><mglyph><style><img src=x onerror=y></style></mglyph></math>", "<math></math>"),
         ("<math><maction actiontype=statusline><mi>x</mi></maction></math>", "<math><mi>x</mi></math>"),
         ("<meta http-equiv=refresh content='0;url=//evil'><b>bold</b>", "bold"),
         ("<math><mi>x</mi><p>breaks out</p></math>", "<math><mi>x</mi></math>breaks out"),
         ("<mi>outside math</mi><svg><mi>in svg</mi></svg>", ""),  # MathML out of place: namespace confusion
     ],
-)  # fmt: skip
+)
 def test_sanitise_keeps_only_mathml(markup: str, expected: str) -> None:
     assert sanitise(markup) == expected
 
 
 def test_render_math_escapes_the_text_around_and_keeps_bad_latex_as_text() -> None:
     out = str(render_math(r"<b>a</b> $x^2$ and $\frac{1}{$ <i>"))
-    assert out.startswith("&lt;b&gt;a&lt;/b&gt; <math display=\"inline\">")
+    assert out.startswith('&lt;b&gt;a&lt;/b&gt; <math display="inline">')
     assert out.endswith(r"and $\frac{1}{$ &lt;i&gt;")
 
 
-HTMLISH = st.lists(st.sampled_from(["<form", "<meta", "<svg", " onload=x", "/", ">", "</math>", "</mtext>", "&lt;",
-                                     "a", " ", '"', "'", "=", "$", "{", "}", "\\"]), max_size=8).map("".join)
-COMMANDS = st.sampled_from(["\\text", "\\mbox", "\\fbox", "\\textbf", "\\emph", "\\tag", "\\href{javascript:x}",
-                            "\\style{color:red}", "\\class{x}", "\\operatorname", "\\frac{a}", "x^", ""])
+HTMLISH = st.lists(
+    st.sampled_from(
+        [
+            "<form",
+            "<meta",
+            "<svg",
+            " onload=x",
+            "/",
+            ">",
+            "</math>",
+            "</mtext>",
+            "&lt;",
+            "a",
+            " ",
+            '"',
+            "'",
+            "=",
+            "$",
+            "{",
+            "}",
+            "\\",
+        ]
+    ),
+    max_size=8,
+).map("".join)
+COMMANDS = st.sampled_from(
+    [
+        "\\text",
+        "\\mbox",
+        "\\fbox",
+        "\\textbf",
+        "\\emph",
+        "\\tag",
+        "\\href{javascript:x}",
+        "\\style{color:red}",
+        "\\class{x}",
+        "\\operatorname",
+        "\\frac{a}",
+        "x^",
+        "",
+    ]
+)
 FORMULAS = st.lists(st.one_of(st.builds("{}{{{}}}".format, COMMANDS, HTMLISH), HTMLISH), max_size=4).map("".join)
 
 
@@ -116,9 +164,17 @@ def test_any_text_renders_to_inert_markup(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("latex", "kept"),
-    [(r"\kern{-1000em}x", False), (r"\rule{1000em}{1000em}", False), (r"\hspace{25em}", False),
-     (r"\mspace{1000mu}", False), (r"\qquad", True), (r"a\!b", True), (r"\kern{-2em}", True), (r"\Huge x", True)],
-)  # fmt: skip
+    [
+        (r"\kern{-1000em}x", False),
+        (r"\rule{1000em}{1000em}", False),
+        (r"\hspace{25em}", False),
+        (r"\mspace{1000mu}", False),
+        (r"\qquad", True),
+        (r"a\!b", True),
+        (r"\kern{-2em}", True),
+        (r"\Huge x", True),
+    ],
+)
 def test_lengths_cannot_lay_a_formula_over_the_page(latex: str, kept: bool) -> None:
     out = latex_to_mathml(latex)
     assert any(f' {name}="' in out for name in ("width", "height", "mathsize")) == kept

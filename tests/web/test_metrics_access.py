@@ -5,11 +5,17 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 LOOPBACK = [("127.0.0.1", 40000), ("127.8.9.10", 40000), ("::1", 40000), ("::ffff:127.0.0.1", 40000)]
-REMOTE = [("203.0.113.7", 40000), ("10.0.0.2", 40000), ("2001:db8::1", 40000), ("::ffff:203.0.113.7", 40000),
-          ("testclient", 50000), ("localhost.evil.example", 40000)]  # fmt: skip
+REMOTE = [
+    ("203.0.113.7", 40000),
+    ("10.0.0.2", 40000),
+    ("2001:db8::1", 40000),
+    ("::ffff:203.0.113.7", 40000),
+    ("testclient", 50000),
+    ("localhost.evil.example", 40000),
+]
 
 
-def _get(app, client: tuple[str, int], **headers: str):  # noqa: ANN001, ANN202 - the app and an httpx response
+def _get(app, client: tuple[str, int], **headers: str):
     with TestClient(app, client=client) as test_client:
         return test_client.get("/metrics", headers=headers)
 

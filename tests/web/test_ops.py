@@ -22,8 +22,12 @@ from tests.conftest import FIXTURES, SmtpSink
 
 def _total(name: str, **labels: str) -> float:
     """Sum of a metric's samples whose labels include `labels` (metrics are process-wide, so tests compare deltas)."""
-    return sum(sample.value for family in REGISTRY.collect() for sample in family.samples
-               if sample.name == name and labels.items() <= sample.labels.items())  # fmt: skip
+    return sum(
+        sample.value
+        for family in REGISTRY.collect()
+        for sample in family.samples
+        if sample.name == name and labels.items() <= sample.labels.items()
+    )
 
 
 @pytest.fixture
@@ -50,7 +54,9 @@ def test_ready_with_database_and_index_sizes(client, site_store: Store) -> None:
     assert client.get("/healthz").text == "ok"
 
 
-@pytest.mark.parametrize("url", ["sqlite:///{tmp}/missing/folder/paperwire.db", "postgresql+psycopg://nobody@127.0.0.1:{port}/x"])
+@pytest.mark.parametrize(
+    "url", ["sqlite:///{tmp}/missing/folder/paperwire.db", "postgresql+psycopg://nobody@127.0.0.1:{port}/x"]
+)
 def test_unreachable_database_is_503_with_the_reason(app, client, url: str, tmp_path: Path) -> None:
     broken = Store(make_engine(url.format(tmp=tmp_path, port=_closed_port())))
     app.state.store = broken
@@ -72,8 +78,11 @@ def test_indexes_that_fail_to_load_are_503(app, client, monkeypatch) -> None:
     monkeypatch.setattr(app.state.engine, "sync", fail)
     response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "database": "ok",
-                               "reason": "search indexes not loaded: index folder is not readable"}  # fmt: skip
+    assert response.json() == {
+        "status": "unavailable",
+        "database": "ok",
+        "reason": "search indexes not loaded: index folder is not readable",
+    }
 
 
 def test_request_latency_by_route_template_method_and_status(client, local) -> None:
@@ -103,7 +112,11 @@ def test_search_latency_by_mode(client, local) -> None:
     for mode in ("keyword", "semantic", "hybrid"):
         assert client.get("/api/papers/search", params={"q": "language model", "mode": mode}).status_code == 200
     assert client.get("/api/papers/search", params={"q": "cat:cs.CL", "mode": "keyword"}).status_code == 200
-    assert {mode: _total(name, mode=mode) - before[mode] for mode in before} == {"keyword": 2, "semantic": 1, "hybrid": 1}
+    assert {mode: _total(name, mode=mode) - before[mode] for mode in before} == {
+        "keyword": 2,
+        "semantic": 1,
+        "hybrid": 1,
+    }
     assert "paperwire_search_duration_seconds_bucket" in local.get("/metrics").text
 
 
@@ -135,8 +148,12 @@ def test_job_queue_depth_is_read_from_the_database_at_each_scrape(local, site_st
     from paperwire.store import jobs as rows
 
     def depth(text: str) -> dict[tuple[str, str], float]:
-        return {(s.labels["kind"], s.labels["state"]): s.value for f in text_string_to_metric_families(text)
-                for s in f.samples if s.name == "paperwire_jobs"}  # fmt: skip
+        return {
+            (s.labels["kind"], s.labels["state"]): s.value
+            for f in text_string_to_metric_families(text)
+            for s in f.samples
+            if s.name == "paperwire_jobs"
+        }
 
     now = datetime.now(UTC)
     with site_store.write() as conn:
@@ -157,7 +174,7 @@ def test_embedded_papers_are_counted_by_model(store: Store) -> None:
     class Tiny:
         name, dim = "tiny-4", 4
 
-        def embed(self, texts):  # noqa: ANN001, ANN201
+        def embed(self, texts):
             return np.tile(np.array([[1.0, 0, 0, 0]], dtype=np.float32), (len(texts), 1))
 
     before = _total("paperwire_papers_embedded_total", model="tiny-4")

@@ -49,8 +49,13 @@ def test_bibtex_escapes_special_characters() -> None:
     )
     assert escape_bibtex("Cost $O(n^{2})$ here") == "Cost $O(n^{2})$ here"  # balanced math kept
     assert escape_bibtex("Bad $x}$ math") == r"Bad \$x\}\$ math"
-    paper = {"id": "hep-th/9901001", "title": "Strings & {Branes}", "authors": ["José Núñez", "A. B"],
-             "published": None, "primary_category": "hep-th"}  # fmt: skip
+    paper = {
+        "id": "hep-th/9901001",
+        "title": "Strings & {Branes}",
+        "authors": ["José Núñez", "A. B"],
+        "published": None,
+        "primary_category": "hep-th",
+    }
     entry = bibtex(paper)
     assert entry.startswith("@misc{nunez1999strings,") and "title = {{Strings \\& \\{Branes\\}}}" in entry
     assert entry.count("{") == entry.count("}")

@@ -60,9 +60,14 @@ def test_each_result_shows_authors_date_categories_and_links_to_the_paper(client
 
 
 def test_paper_and_query_text_is_escaped(client, site_store, tmp_path) -> None:
-    record = {"id": "2503.99999", "title": "Hostile <img src=x onerror=alert(1)> zebrafish",
-              "abstract": "A zebrafish <script>alert(2)</script> study & more.", "authors": ["Eve <b>Mallory</b>"],
-              "categories": ["cs.CV"], "published": "2025-03-18"}  # fmt: skip
+    record = {
+        "id": "2503.99999",
+        "title": "Hostile <img src=x onerror=alert(1)> zebrafish",
+        "abstract": "A zebrafish <script>alert(2)</script> study & more.",
+        "authors": ["Eve <b>Mallory</b>"],
+        "categories": ["cs.CV"],
+        "published": "2025-03-18",
+    }
     path = tmp_path / "hostile.jsonl"
     path.write_text(json.dumps(record) + "\n", encoding="utf-8")
     ingest_paths(site_store, [path])
@@ -81,7 +86,7 @@ def test_query_language_and_form_filters_restrict_results(client) -> None:
     assert by_language.status_code == by_field.status_code == 200
     ids = _result_ids(by_field.text)
     assert ids and ids == _result_ids(by_language.text)
-    for item in by_field.text.split('<li>')[1:]:
+    for item in by_field.text.split("<li>")[1:]:
         assert ">cs.CV</a>" in item
     author = client.get("/search", params={"q": "attack", "author": "Tianfu Wu", "mode": "keyword"})
     assert _result_ids(author.text) == [GSBAK]
@@ -104,8 +109,12 @@ def test_paging_preserves_parameters_and_pages_do_not_overlap(client) -> None:
     assert len(ids1) == 20 and _link(first.text, "prev") is None
     next_url = _link(first.text, "next")
     assert next_url is not None
-    assert parse_qs(urlsplit(next_url).query) == {"q": ["learning"], "mode": ["keyword"], "category": ["cs.CV"],
-                                                   "page": ["2"]}  # fmt: skip
+    assert parse_qs(urlsplit(next_url).query) == {
+        "q": ["learning"],
+        "mode": ["keyword"],
+        "category": ["cs.CV"],
+        "page": ["2"],
+    }
     second = client.get(next_url)
     ids2 = _result_ids(second.text)
     assert ids2 and not set(ids1) & set(ids2)
@@ -156,7 +165,7 @@ def test_a_page_of_results_costs_a_fixed_number_of_queries(client, site_store) -
     client.get("/search", params={"q": "warm up", "mode": "keyword"})
     statements: list[str] = []
 
-    def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001 - SQLAlchemy's event signature
+    def count(conn, cursor, statement, *args) -> None:
         statements.append(statement)
 
     sa.event.listen(site_store.engine, "before_cursor_execute", count)

@@ -11,11 +11,15 @@ from tests.serving import served
 
 
 def _requests_counted(text: str, route: str) -> float:
-    return sum(s.value for f in text_string_to_metric_families(text) for s in f.samples
-               if s.name == "paperwire_http_request_duration_seconds_count" and s.labels.get("route") == route)  # fmt: skip
+    return sum(
+        s.value
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+        if s.name == "paperwire_http_request_duration_seconds_count" and s.labels.get("route") == route
+    )
 
 
-def test_two_web_workers_report_their_requests_together(tmp_path) -> None:  # noqa: ANN001
+def test_two_web_workers_report_their_requests_together(tmp_path) -> None:
     env = os.environ | {"PAPERWIRE_HOME": str(tmp_path), "PAPERWIRE_SCHEDULER_ENABLED": "false"}
     env.pop("PAPERWIRE_DATABASE_URL", None)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)

@@ -29,12 +29,16 @@ def test_a_cookie_copied_before_signout_is_anonymous_after_it(app, client, smtp,
     with _replay(app, stolen) as attacker:
         assert _signed_in(attacker)  # a copy works while the session lives: it is the session
         token = csrf_of(attacker, "/settings")
-        assert client.post("/signout", data={"csrf_token": csrf_of(client, "/")}, follow_redirects=False).status_code == 303
+        assert (
+            client.post("/signout", data={"csrf_token": csrf_of(client, "/")}, follow_redirects=False).status_code
+            == 303
+        )
         attacker.cookies.set(COOKIE, stolen)  # the copy taken before sign-out, as it was
         assert not _signed_in(attacker)
         attacker.cookies.set(COOKIE, stolen)
-        renamed = attacker.post("/settings", data={"csrf_token": token, "action": "name", "display_name": "pwned"},
-                                follow_redirects=False)  # fmt: skip
+        renamed = attacker.post(
+            "/settings", data={"csrf_token": token, "action": "name", "display_name": "pwned"}, follow_redirects=False
+        )
         assert renamed.status_code == 303 and renamed.headers["location"].startswith("/signin")
         attacker.cookies.set(COOKIE, stolen)
         vote = attacker.post(f"/api/papers/{HF_PAPER}/vote", headers={"X-CSRF-Token": token})
@@ -53,8 +57,11 @@ def test_sign_out_everywhere_ends_every_browsers_session(app, client, smtp, site
         assert "Sign out everywhere" in settings_page
         forged = client.post("/settings", data={"csrf_token": "forged", "action": "signout_everywhere"})
         assert forged.status_code == 403 and _signed_in(other)
-        done = client.post("/settings", data={"csrf_token": csrf_of(client, "/settings"), "action": "signout_everywhere"},
-                           follow_redirects=False)  # fmt: skip
+        done = client.post(
+            "/settings",
+            data={"csrf_token": csrf_of(client, "/settings"), "action": "signout_everywhere"},
+            follow_redirects=False,
+        )
         assert done.status_code == 303
         assert not _signed_in(client)
         assert not _signed_in(other)

@@ -12,7 +12,9 @@ from tests.web.accounts_helpers import csrf_of, link_token, request_link, sign_i
 
 def _confirm(client, token: str):
     page = client.get(f"/signin/{token}")
-    return page, client.post(f"/signin/{token}", data={"csrf_token": csrf_of(client, "/signin")}, follow_redirects=False)
+    return page, client.post(
+        f"/signin/{token}", data={"csrf_token": csrf_of(client, "/signin")}, follow_redirects=False
+    )
 
 
 def test_mailed_link_signs_in_and_returns_to_next(client, smtp, site_store) -> None:
@@ -145,5 +147,5 @@ def test_signout_and_blocked_users(client, smtp, site_store) -> None:
     set_blocked(site_store, find_user(site_store, "gone@example.org")["id"], True)
     assert client.get("/settings", follow_redirects=False).status_code == 303  # signed out at once
     request_link(client, "gone@example.org")
-    page, done = _confirm(client, link_token(smtp.to("gone@example.org")[-1]))
+    _page, done = _confirm(client, link_token(smtp.to("gone@example.org")[-1]))
     assert done.status_code == 403

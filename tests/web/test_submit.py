@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from paperwire.store.schema import listings
-from tests.sources.replay import Reply, ReplayServer
+from tests.sources.replay import ReplayServer, Reply
 from tests.web.accounts_helpers import csrf_of, sign_in
 
 _PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
@@ -18,14 +18,17 @@ _PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_pr
 def atom(*entries: tuple[str, str]) -> bytes:
     """An arXiv API answer with one entry per (id, title), first published today."""
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    body = "".join(f"""
+    body = "".join(
+        f"""
   <entry>
     <id>http://arxiv.org/abs/{pid}v1</id><updated>{now}</updated><published>{now}</published>
     <title>{title}</title><summary>An abstract.</summary>
     <author><name>Grace Hopper</name></author>
     <arxiv:primary_category xmlns:arxiv="http://arxiv.org/schemas/atom" term="cs.CL"/>
     <category term="cs.CL" scheme="http://arxiv.org/schemas/atom"/>
-  </entry>""" for pid, title in entries)
+  </entry>"""
+        for pid, title in entries
+    )
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom">
   <title>ArXiv Query</title><id>http://arxiv.org/api/x</id><updated>{now}</updated>
@@ -39,9 +42,14 @@ def arxiv(app, monkeypatch: pytest.MonkeyPatch) -> Iterator[ReplayServer]:
     for var in _PROXY_VARS:
         monkeypatch.delenv(var, raising=False)
     server = ReplayServer().start()
-    app.state.settings = app.state.settings.model_copy(update={
-        "arxiv_api_url": f"{server.url}/api/query", "request_interval": 0.01, "http_retries": 0, "http_timeout": 2.0,
-    })  # fmt: skip
+    app.state.settings = app.state.settings.model_copy(
+        update={
+            "arxiv_api_url": f"{server.url}/api/query",
+            "request_interval": 0.01,
+            "http_retries": 0,
+            "http_timeout": 2.0,
+        }
+    )
     try:
         yield server
     finally:
@@ -49,7 +57,9 @@ def arxiv(app, monkeypatch: pytest.MonkeyPatch) -> Iterator[ReplayServer]:
 
 
 def _submit(client, value: str):
-    return client.post("/submit", data={"arxiv": value, "csrf_token": csrf_of(client, "/submit")}, follow_redirects=False)
+    return client.post(
+        "/submit", data={"arxiv": value, "csrf_token": csrf_of(client, "/submit")}, follow_redirects=False
+    )
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client) -> None:

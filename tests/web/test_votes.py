@@ -19,12 +19,14 @@ JSON = {"Accept": "application/json"}
 def test_form_vote_without_js_redirects_back(client, smtp, site_store) -> None:
     sign_in(client, smtp, "v@example.org", store=site_store)
     csrf = csrf_of(client, "/settings")
-    done = client.post(f"/papers/{HF_PAPER}/vote", data={"csrf_token": csrf, "next": "/?date=2026-02-03"},
-                       follow_redirects=False)  # fmt: skip
+    done = client.post(
+        f"/papers/{HF_PAPER}/vote", data={"csrf_token": csrf, "next": "/?date=2026-02-03"}, follow_redirects=False
+    )
     assert done.status_code == 303 and done.headers["location"] == "/?date=2026-02-03"
     assert vote_state(site_store, HF_PAPER, None) == {"voted": False, "upvotes": 281}
-    evil = client.post(f"/papers/{HF_PAPER}/vote", data={"csrf_token": csrf, "next": "//evil.example/"},
-                       follow_redirects=False)  # fmt: skip
+    evil = client.post(
+        f"/papers/{HF_PAPER}/vote", data={"csrf_token": csrf, "next": "//evil.example/"}, follow_redirects=False
+    )
     assert evil.headers["location"] == "/"
 
 
@@ -42,8 +44,9 @@ def test_anonymous_votes_are_refused(client) -> None:
     csrf = csrf_of(client, "/signin")
     js = client.post(f"/papers/{HF_PAPER}/vote", headers={**JSON, "X-CSRF-Token": csrf})
     assert js.status_code == 401 and js.json()["status"] == 401
-    form = client.post(f"/papers/{HF_PAPER}/vote", data={"csrf_token": csrf, "next": "/?date=2026-02-03"},
-                       follow_redirects=False)  # fmt: skip
+    form = client.post(
+        f"/papers/{HF_PAPER}/vote", data={"csrf_token": csrf, "next": "/?date=2026-02-03"}, follow_redirects=False
+    )
     assert form.status_code == 303 and form.headers["location"].startswith("/signin?next=/%3Fdate")
     api = client.post(f"/api/papers/{HF_PAPER}/vote")
     assert api.status_code == 401 and "sign in" in api.json()["message"]
@@ -113,8 +116,11 @@ def test_concurrent_api_votes_through_the_app(app, site_store) -> None:
 
     tokens = [create_api_token(site_store, add_user(site_store, f"api{i}@example.org")["id"]) for i in range(20)]
     with TestClient(app) as bare:
+
         def vote(token: str) -> int:
-            return bare.post(f"/api/papers/{PLAIN_PAPER}/vote", headers={"Authorization": f"Bearer {token}"}).status_code
+            return bare.post(
+                f"/api/papers/{PLAIN_PAPER}/vote", headers={"Authorization": f"Bearer {token}"}
+            ).status_code
 
         with ThreadPoolExecutor(max_workers=20) as pool:
             assert set(pool.map(vote, tokens)) == {200}
@@ -124,8 +130,10 @@ def test_concurrent_api_votes_through_the_app(app, site_store) -> None:
 def test_the_token_scheme_is_declared_in_openapi(client) -> None:
     spec = client.get("/api/openapi.json").json()
     assert spec["components"]["securitySchemes"]["apiToken"] == {
-        "type": "http", "scheme": "bearer",
-        "description": "A personal API token from the settings page or `paperwire user token`."}  # fmt: skip
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A personal API token from the settings page or `paperwire user token`.",
+    }
     vote = spec["paths"]["/api/papers/{paper_id}/vote"]["post"]
     assert vote["security"] == [{"apiToken": []}]
 

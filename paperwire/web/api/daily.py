@@ -22,8 +22,10 @@ class ErrorMessage(BaseModel):
     message: str = Field(examples=["date: expected a date as YYYY-MM-DD, e.g. 2026-02-03, got '2025-13-01'"])
 
 
-ERRORS = {400: {"model": ErrorMessage, "description": "Bad parameters"},
-          404: {"model": ErrorMessage, "description": "Not found"}}  # fmt: skip
+ERRORS = {
+    400: {"model": ErrorMessage, "description": "Bad parameters"},
+    404: {"model": ErrorMessage, "description": "Not found"},
+}
 
 
 class Author(BaseModel):
@@ -37,11 +39,11 @@ class DailyPaper(BaseModel):
     title: str
     summary: str = Field(description="the abstract")
     authors: list[Author]
-    publishedAt: str | None = Field(  # noqa: N815
+    publishedAt: str | None = Field(
         description="first published on arXiv (ISO 8601, UTC)", examples=["2026-02-02T00:00:00.000Z"]
     )
     upvotes: int = Field(description="imported upvotes plus votes on this site")
-    githubRepo: str | None = Field(description="code repository, if known")  # noqa: N815
+    githubRepo: str | None = Field(description="code repository, if known")
 
 
 class Submitter(BaseModel):
@@ -52,10 +54,10 @@ class DailyItem(BaseModel):
     """One paper on a daily list."""
 
     paper: DailyPaper
-    publishedAt: str = Field(description="the day of the list it is on (ISO 8601, UTC)")  # noqa: N815
+    publishedAt: str = Field(description="the day of the list it is on (ISO 8601, UTC)")
     title: str
-    numComments: int  # noqa: N815
-    submittedBy: Submitter | None  # noqa: N815
+    numComments: int
+    submittedBy: Submitter | None
 
 
 def iso_z(day: date | datetime | None) -> str | None:
@@ -69,10 +71,22 @@ def iso_z(day: date | datetime | None) -> str | None:
 
 def daily_item(item: ListItem) -> DailyItem:
     authors = [Author(name=name) for name in item.authors]
-    paper = DailyPaper(id=item.id, title=item.title, summary=item.abstract, authors=authors,
-                       publishedAt=iso_z(item.published), upvotes=item.upvotes, githubRepo=item.code_url)  # fmt: skip
-    return DailyItem(paper=paper, publishedAt=iso_z(item.list_date) or "", title=item.title, numComments=item.comments,
-                     submittedBy=Submitter(name=item.submitter) if item.submitter else None)  # fmt: skip
+    paper = DailyPaper(
+        id=item.id,
+        title=item.title,
+        summary=item.abstract,
+        authors=authors,
+        publishedAt=iso_z(item.published),
+        upvotes=item.upvotes,
+        githubRepo=item.code_url,
+    )
+    return DailyItem(
+        paper=paper,
+        publishedAt=iso_z(item.list_date) or "",
+        title=item.title,
+        numComments=item.comments,
+        submittedBy=Submitter(name=item.submitter) if item.submitter else None,
+    )
 
 
 @router.get("/api/daily_papers", response_model=list[DailyItem], responses=ERRORS)  # type: ignore[arg-type]
@@ -92,7 +106,14 @@ def daily_papers(
     if period is None:
         period = Period.day(lists.latest_day(store, settings, category=category) or datetime.now(UTC).date())
     user = current_user(request)
-    plist = lists.build_list(store, settings, period, sort="trending" if sort == "trending" else "newest",
-                             category=category, viewer_id=user["id"] if user else None,
-                             limit=limit, offset=p * limit)  # fmt: skip
+    plist = lists.build_list(
+        store,
+        settings,
+        period,
+        sort="trending" if sort == "trending" else "newest",
+        category=category,
+        viewer_id=user["id"] if user else None,
+        limit=limit,
+        offset=p * limit,
+    )
     return [daily_item(item) for item in plist.items]

@@ -29,17 +29,17 @@ class Paper(BaseModel):
     summary: str = Field(description="the abstract (Hugging Face's name for it)")
     abstract: str
     authors: list[Author]
-    publishedAt: str | None  # noqa: N815
-    updatedAt: str | None  # noqa: N815
+    publishedAt: str | None
+    updatedAt: str | None
     version: int | None
     categories: list[str]
-    primaryCategory: str | None  # noqa: N815
+    primaryCategory: str | None
     upvotes: int
-    numComments: int  # noqa: N815
-    githubRepo: str | None  # noqa: N815
-    projectPage: str | None  # noqa: N815
+    numComments: int
+    githubRepo: str | None
+    projectPage: str | None
     doi: str | None
-    journalRef: str | None  # noqa: N815
+    journalRef: str | None
     links: PaperLinks
 
 
@@ -48,18 +48,26 @@ class SimilarPaper(BaseModel):
     title: str
     authors: list[Author]
     categories: list[str]
-    publishedAt: str | None  # noqa: N815
+    publishedAt: str | None
     score: float = Field(description="cosine similarity to the paper")
 
 
-@router.get("/api/papers/{paper_id:arxiv_id}/similar", response_model=list[SimilarPaper],
-            responses=ERRORS)  # type: ignore[arg-type]
+@router.get("/api/papers/{paper_id:arxiv_id}/similar", response_model=list[SimilarPaper], responses=ERRORS)  # type: ignore[arg-type]
 def similar_papers(request: Request, paper_id: str, limit: int = Query(5, ge=1, le=100)) -> list[SimilarPaper]:
     """The papers nearest to this one by meaning (vector similarity)."""
     paper = load_visible_paper(request, paper_id)
     hits = similar(request.app.state.engine, paper["id"], limit=limit)
-    return [SimilarPaper(id=h.id, title=h.title, authors=[Author(name=n) for n in h.authors], categories=h.categories,
-                         publishedAt=iso_z(h.published), score=round(h.score, 6)) for h in hits]  # fmt: skip
+    return [
+        SimilarPaper(
+            id=h.id,
+            title=h.title,
+            authors=[Author(name=n) for n in h.authors],
+            categories=h.categories,
+            publishedAt=iso_z(h.published),
+            score=round(h.score, 6),
+        )
+        for h in hits
+    ]
 
 
 @router.get("/api/papers/{paper_id:arxiv_id}", response_model=Paper, responses=ERRORS)  # type: ignore[arg-type]
@@ -70,12 +78,28 @@ def get_paper(request: Request, paper_id: str) -> Paper:
     upvotes = vote_state(request.app.state.store, pid, None)["upvotes"]
     with request.app.state.store.read() as conn:
         comments = feed_queries.comment_counts(conn, [pid]).get(pid, 0)
-    links = PaperLinks(abs=f"https://arxiv.org/abs/{pid}", pdf=row["pdf_url"] or f"https://arxiv.org/pdf/{pid}",
-                       code=row["code_url"], project=row["project_url"])  # fmt: skip
+    links = PaperLinks(
+        abs=f"https://arxiv.org/abs/{pid}",
+        pdf=row["pdf_url"] or f"https://arxiv.org/pdf/{pid}",
+        code=row["code_url"],
+        project=row["project_url"],
+    )
     return Paper(
-        id=pid, title=row["title"], summary=row["abstract"], abstract=row["abstract"],
-        authors=[Author(name=n) for n in row["authors"] or []], publishedAt=iso_z(row["published"]),
-        updatedAt=iso_z(row["updated"]), version=row["version"], categories=list(row["categories"] or []),
-        primaryCategory=row["primary_category"], upvotes=upvotes, numComments=comments, githubRepo=row["code_url"],
-        projectPage=row["project_url"], doi=row["doi"], journalRef=row["journal_ref"], links=links,
-    )  # fmt: skip
+        id=pid,
+        title=row["title"],
+        summary=row["abstract"],
+        abstract=row["abstract"],
+        authors=[Author(name=n) for n in row["authors"] or []],
+        publishedAt=iso_z(row["published"]),
+        updatedAt=iso_z(row["updated"]),
+        version=row["version"],
+        categories=list(row["categories"] or []),
+        primaryCategory=row["primary_category"],
+        upvotes=upvotes,
+        numComments=comments,
+        githubRepo=row["code_url"],
+        projectPage=row["project_url"],
+        doi=row["doi"],
+        journalRef=row["journal_ref"],
+        links=links,
+    )

@@ -19,23 +19,31 @@ class PaperSummary(BaseModel):
     title: str
     summary: str = Field(description="The abstract, as written (may contain LaTeX between $ signs)")
     authors: list[Author]
-    publishedAt: str | None = Field(description="First publication day, ISO 8601 (midnight UTC)")  # noqa: N815
+    publishedAt: str | None = Field(description="First publication day, ISO 8601 (midnight UTC)")
 
 
 class SearchResult(BaseModel):
     paper: PaperSummary
     score: float = Field(description="Relevance in the chosen mode (higher is better; 0 for a filter-only listing)")
     categories: list[str]
-    match: str = Field(description="How close the paper is to the query: strong, partial or weak; when nothing is "
-                       "close the results are the nearest few papers, all weak. Empty for a filter-only listing.")
-    foundBy: list[str] = Field(description="Which rankings had the paper among their candidates: keyword, semantic")  # noqa: N815
+    match: str = Field(
+        description="How close the paper is to the query: strong, partial or weak; when nothing is "
+        "close the results are the nearest few papers, all weak. Empty for a filter-only listing."
+    )
+    foundBy: list[str] = Field(description="Which rankings had the paper among their candidates: keyword, semantic")
 
 
 def result_of(hit: Hit) -> SearchResult:
-    paper = PaperSummary(id=hit.id, title=hit.title, summary=hit.abstract, authors=[Author(name=n) for n in hit.authors],
-                         publishedAt=iso_z(hit.published))  # fmt: skip
-    return SearchResult(paper=paper, score=round(hit.score, 6), categories=hit.categories, match=hit.match,
-                        foundBy=hit.found_by)
+    paper = PaperSummary(
+        id=hit.id,
+        title=hit.title,
+        summary=hit.abstract,
+        authors=[Author(name=n) for n in hit.authors],
+        publishedAt=iso_z(hit.published),
+    )
+    return SearchResult(
+        paper=paper, score=round(hit.score, 6), categories=hit.categories, match=hit.match, foundBy=hit.found_by
+    )
 
 
 @router.get(
@@ -47,8 +55,13 @@ def result_of(hit: Hit) -> SearchResult:
 )
 def search_papers(
     request: Request,
-    q: Annotated[str, Query(description='Query language: words, "phrases", -excluded, author:"Name", cat:cs.CL, '
-                                        "since:YYYY-MM-DD, until:YYYY-MM-DD")] = "",  # fmt: skip
+    q: Annotated[
+        str,
+        Query(
+            description='Query language: words, "phrases", -excluded, author:"Name", cat:cs.CL, '
+            "since:YYYY-MM-DD, until:YYYY-MM-DD"
+        ),
+    ] = "",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="How many results")] = 20,
     offset: Annotated[int, Query(ge=0, description="Results to skip (offset + limit at most 1000)")] = 0,
     mode: Annotated[str, Query(description="hybrid, keyword or semantic")] = "hybrid",

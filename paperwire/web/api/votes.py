@@ -19,8 +19,11 @@ from paperwire.web.security import check_csrf
 
 router = APIRouter()
 # Declares the token scheme in the OpenAPI document (and /docs' Authorize button); _api_user checks it.
-BEARER = HTTPBearer(auto_error=False, scheme_name="apiToken",
-                    description="A personal API token from the settings page or `paperwire user token`.")  # fmt: skip
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="apiToken",
+    description="A personal API token from the settings page or `paperwire user token`.",
+)
 
 
 def _wants_json(request: Request) -> bool:
@@ -28,7 +31,7 @@ def _wants_json(request: Request) -> bool:
 
 
 @router.post("/papers/{paper_id:path}/vote", include_in_schema=False, dependencies=[Depends(check_csrf)])
-def vote_form(request: Request, paper_id: str, next: str | None = Form(None)) -> Response:  # noqa: A002
+def vote_form(request: Request, paper_id: str, next: str | None = Form(None)) -> Response:
     """Toggle the signed-in user's vote; JSON for the page's script, otherwise a redirect back (303)."""
     user = current_user(request)
     if user is None:
@@ -46,8 +49,12 @@ def vote_form(request: Request, paper_id: str, next: str | None = Form(None)) ->
     tags=["votes"],
     summary="Toggle your upvote on a paper",
     dependencies=[Security(BEARER)],
-    responses={401: {"description": "Not signed in"}, 403: {"description": "Missing CSRF header"},
-               404: {"description": "No such paper"}, 429: {"description": "Too many votes"}},  # fmt: skip
+    responses={
+        401: {"description": "Not signed in"},
+        403: {"description": "Missing CSRF header"},
+        404: {"description": "No such paper"},
+        429: {"description": "Too many votes"},
+    },
 )
 async def vote_api(request: Request, paper_id: str) -> dict[str, Any]:
     """Toggle the caller's vote and return `{"voted": bool, "upvotes": int}`.
@@ -81,11 +88,18 @@ async def vote_get(request: Request, paper_id: str) -> dict[str, Any]:
     tags=["votes"],
     summary="Set your upvote on a paper (idempotent)",
     dependencies=[Security(BEARER)],
-    responses={401: {"description": "Not signed in"}, 403: {"description": "Missing CSRF header"},
-               404: {"description": "No such paper"}, 429: {"description": "Too many votes"}},  # fmt: skip
+    responses={
+        401: {"description": "Not signed in"},
+        403: {"description": "Missing CSRF header"},
+        404: {"description": "No such paper"},
+        429: {"description": "Too many votes"},
+    },
 )
-async def vote_put(request: Request, paper_id: str,
-                   voted: bool = Body(..., embed=True, description="true to upvote, false to withdraw")) -> dict[str, Any]:  # fmt: skip
+async def vote_put(
+    request: Request,
+    paper_id: str,
+    voted: bool = Body(..., embed=True, description="true to upvote, false to withdraw"),
+) -> dict[str, Any]:
     """Set the caller's vote to `voted` and return `{"voted": bool, "upvotes": int}`.
 
     Unlike the toggle (POST), repeating it changes nothing, so a client whose request got no answer can
@@ -95,8 +109,9 @@ async def vote_put(request: Request, paper_id: str,
     user = await run_in_threadpool(_api_user, request, auth)
     if not auth:
         await check_csrf(request)
-    return await run_in_threadpool(lambda: toggle_vote(request.app.state.store, request.app.state.settings,
-                                                       user["id"], paper_id, value=voted))  # fmt: skip
+    return await run_in_threadpool(
+        lambda: toggle_vote(request.app.state.store, request.app.state.settings, user["id"], paper_id, value=voted)
+    )
 
 
 def _api_user(request: Request, auth: str) -> dict[str, Any]:

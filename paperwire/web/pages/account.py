@@ -10,11 +10,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperwire.accounts import sessions, signin, users
 from paperwire.accounts.ratelimit import RateLimited
+from paperwire.accounts.secret import secret_key
 from paperwire.errors import InvalidInput
 from paperwire.mail import Mailer, MailUnavailable
 from paperwire.web.app import current_user, render
 from paperwire.web.pages.digest import settings_context
-from paperwire.accounts.secret import secret_key
 from paperwire.web.security import check_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -46,21 +46,28 @@ def _secret(request: Request) -> str:
 
 
 @router.get("/signin", response_class=HTMLResponse)
-def signin_form(request: Request, next: str | None = None) -> Response:  # noqa: A002 - the parameter's name
+def signin_form(request: Request, next: str | None = None) -> Response:
     if current_user(request):
         return RedirectResponse(signin.safe_next(next), status_code=303)
     return render(request, "signin.html", next=signin.safe_next(next), email="")
 
 
 @router.post("/signin", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
-def signin_request(request: Request, email: str = Form(""), next: str = Form("/")) -> Response:  # noqa: A002
+def signin_request(request: Request, email: str = Form(""), next: str = Form("/")) -> Response:
     """Mail a sign-in link; the answer is the same whether or not the address has an account."""
     store, settings = request.app.state.store, request.app.state.settings
     target = signin.safe_next(next)
     typed = email[: users.MAX_EMAIL]  # echoed in the form: never more than an address may hold
     try:
-        address = signin.request_link(store, settings, Mailer(settings), email, secret=_secret(request),
-                                      ip=request.client.host if request.client else None, next_url=target)  # fmt: skip
+        address = signin.request_link(
+            store,
+            settings,
+            Mailer(settings),
+            email,
+            secret=_secret(request),
+            ip=request.client.host if request.client else None,
+            next_url=target,
+        )
     except InvalidInput as exc:
         return render(request, "signin.html", status=400, next=target, email=typed, error=exc.message)
     except RateLimited as exc:
@@ -68,10 +75,15 @@ def signin_request(request: Request, email: str = Form(""), next: str = Form("/"
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except MailUnavailable:
-        return render(request, "signin.html", status=503, next=target, email=typed,
-                      error="we could not send mail just now: please try again in a few minutes")  # fmt: skip
-    return render(request, "signin.html", next=target, email=address, sent=True,
-                  minutes=settings.signin_link_minutes)  # fmt: skip
+        return render(
+            request,
+            "signin.html",
+            status=503,
+            next=target,
+            email=typed,
+            error="we could not send mail just now: please try again in a few minutes",
+        )
+    return render(request, "signin.html", next=target, email=address, sent=True, minutes=settings.signin_link_minutes)
 
 
 @router.get("/signin/{token}", response_class=HTMLResponse)
@@ -108,8 +120,13 @@ def settings_page(request: Request) -> Response:
     user = current_user(request)
     if user is None:
         return signin_redirect(request)
-    return render(request, "settings.html", flash=take_flash(request), display_name=user["display_name"] or "",
-                  **settings_context(request))
+    return render(
+        request,
+        "settings.html",
+        flash=take_flash(request),
+        display_name=user["display_name"] or "",
+        **settings_context(request),
+    )
 
 
 @router.post("/settings", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
@@ -124,15 +141,26 @@ def settings_save(request: Request, action: str = Form("name"), display_name: st
         try:
             users.set_display_name(store, user["id"], display_name)
         except InvalidInput as exc:
-            return render(request, "settings.html", status=400, display_name=display_name, name_error=exc.message,
-                          **settings_context(request))
+            return render(
+                request,
+                "settings.html",
+                status=400,
+                display_name=display_name,
+                name_error=exc.message,
+                **settings_context(request),
+            )
         flash(request, "Display name saved.")
     elif action == "token":
         token = users.create_api_token(store, user["id"])
         request.state.user = users.get_user(store, user["id"])
         # Shown once, on this response only: not put in the session or a redirect.
-        return render(request, "settings.html", display_name=user["display_name"] or "", new_token=token,
-                      **settings_context(request))
+        return render(
+            request,
+            "settings.html",
+            display_name=user["display_name"] or "",
+            new_token=token,
+            **settings_context(request),
+        )
     elif action == "revoke":
         users.revoke_api_token(store, user["id"])
         flash(request, "API token revoked.")

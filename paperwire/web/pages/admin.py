@@ -36,8 +36,14 @@ def admin_page(request: Request) -> Response:
     if admin is None:
         return signin_redirect(request)
     store = request.app.state.store
-    return render(request, "admin.html", flash=take_flash(request), comments=comments.recent_comments(store),
-                  users=users.list_users(store, limit=100), hidden=moderation.hidden_papers(store))  # fmt: skip
+    return render(
+        request,
+        "admin.html",
+        flash=take_flash(request),
+        comments=comments.recent_comments(store),
+        users=users.list_users(store, limit=100),
+        hidden=moderation.hidden_papers(store),
+    )
 
 
 @router.post("/admin/papers", dependencies=[Depends(check_csrf)])

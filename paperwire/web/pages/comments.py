@@ -31,8 +31,16 @@ def post_comment(request: Request, paper_id: str, body: str = Form("")) -> Respo
     try:
         comment_id = domain.add_comment(store, settings, user, arxiv_id, body)
     except InvalidInput as exc:
-        return render(request, "comment_form.html", status=400, action=f"/papers/{arxiv_id}/comments",
-                      paper_id=arxiv_id, body=body, error=exc.message, heading="Your comment")  # fmt: skip
+        return render(
+            request,
+            "comment_form.html",
+            status=400,
+            action=f"/papers/{arxiv_id}/comments",
+            paper_id=arxiv_id,
+            body=body,
+            error=exc.message,
+            heading="Your comment",
+        )
     return RedirectResponse(_paper_url(arxiv_id, f"comment-{comment_id}"), status_code=303)
 
 
@@ -42,8 +50,14 @@ def edit_form(request: Request, comment_id: int) -> Response:
     if user is None:
         return signin_redirect(request)
     comment = domain.editable_comment(request.app.state.store, user, comment_id)
-    return render(request, "comment_form.html", action=f"/comments/{comment_id}/edit", paper_id=comment["paper_id"],
-                  body=comment["body"], heading="Edit your comment")  # fmt: skip
+    return render(
+        request,
+        "comment_form.html",
+        action=f"/comments/{comment_id}/edit",
+        paper_id=comment["paper_id"],
+        body=comment["body"],
+        heading="Edit your comment",
+    )
 
 
 @router.post("/comments/{comment_id}/edit", dependencies=[Depends(check_csrf)])
@@ -56,13 +70,21 @@ def edit(request: Request, comment_id: int, body: str = Form("")) -> Response:
         comment = domain.edit_comment(store, settings, user, comment_id, body)
     except InvalidInput as exc:
         comment = domain.editable_comment(store, user, comment_id)
-        return render(request, "comment_form.html", status=400, action=f"/comments/{comment_id}/edit",
-                      paper_id=comment["paper_id"], body=body, error=exc.message, heading="Edit your comment")  # fmt: skip
+        return render(
+            request,
+            "comment_form.html",
+            status=400,
+            action=f"/comments/{comment_id}/edit",
+            paper_id=comment["paper_id"],
+            body=body,
+            error=exc.message,
+            heading="Edit your comment",
+        )
     return RedirectResponse(_paper_url(comment["paper_id"], f"comment-{comment_id}"), status_code=303)
 
 
 @router.post("/comments/{comment_id}/delete", dependencies=[Depends(check_csrf)])
-def delete(request: Request, comment_id: int, next: str | None = Form(None)) -> Response:  # noqa: A002
+def delete(request: Request, comment_id: int, next: str | None = Form(None)) -> Response:
     user = current_user(request)
     if user is None:
         return signin_redirect(request, safe_next(next))
@@ -71,11 +93,12 @@ def delete(request: Request, comment_id: int, next: str | None = Form(None)) -> 
 
 
 @router.post("/comments/{comment_id}/hide", dependencies=[Depends(check_csrf)])
-def hide(request: Request, comment_id: int, hidden: str = Form("1"), next: str | None = Form(None)) -> Response:  # noqa: A002
+def hide(request: Request, comment_id: int, hidden: str = Form("1"), next: str | None = Form(None)) -> Response:
     """Hide (hidden=1) or show again (hidden=0) a comment; admins only."""
     user = current_user(request)
     if user is None:
         return signin_redirect(request, safe_next(next))
     comment = domain.hide_comment(request.app.state.store, user, comment_id, hidden=hidden != "0")
-    return RedirectResponse(safe_next(next) if next else _paper_url(comment["paper_id"], f"comment-{comment_id}"),
-                            status_code=303)  # fmt: skip
+    return RedirectResponse(
+        safe_next(next) if next else _paper_url(comment["paper_id"], f"comment-{comment_id}"), status_code=303
+    )

@@ -87,11 +87,16 @@ def parse_preferences(form: FormData) -> tuple[Preferences, dict[str, str]]:
     topics, authors = _lines(str(form.get("topics") or "")), _lines(str(form.get("authors") or ""))
     categories = tuple(dict.fromkeys(c for c in _LIST_SPLIT.split(str(form.get("categories") or "")) if c))
     values: dict[str, Any] = {
-        "frequency": frequency, "weekday": weekday, "timezone": timezone, "topics": topics,
-        "categories": categories, "authors": authors, "use_upvotes": bool(form.get("use_upvotes")),
+        "frequency": frequency,
+        "weekday": weekday,
+        "timezone": timezone,
+        "topics": topics,
+        "categories": categories,
+        "authors": authors,
+        "use_upvotes": bool(form.get("use_upvotes")),
         "send_hour": _DEFAULTS.send_hour if send_hour is None else send_hour,
         "top_n": _DEFAULTS.top_n if top_n is None else top_n,
-    }  # fmt: skip
+    }
     return _validate(Preferences(**values), errors)
 
 
@@ -124,23 +129,35 @@ def form_values(prefs: Preferences | dict[str, Any]) -> dict[str, Any]:
     """What the preferences form shows: lists as text, one entry per line."""
     get = prefs.get if isinstance(prefs, dict) else lambda name, default=None: getattr(prefs, name, default)
     return {
-        "frequency": get("frequency") or "daily", "weekday": get("weekday"), "send_hour": get("send_hour", 7),
-        "timezone": get("timezone") or "UTC", "top_n": get("top_n", 10), "use_upvotes": bool(get("use_upvotes", True)),
-        "topics": "\n".join(get("topics") or ()), "authors": "\n".join(get("authors") or ()),
+        "frequency": get("frequency") or "daily",
+        "weekday": get("weekday"),
+        "send_hour": get("send_hour", 7),
+        "timezone": get("timezone") or "UTC",
+        "top_n": get("top_n", 10),
+        "use_upvotes": bool(get("use_upvotes", True)),
+        "topics": "\n".join(get("topics") or ()),
+        "authors": "\n".join(get("authors") or ()),
         "categories": " ".join(get("categories") or ()),
-    }  # fmt: skip
+    }
 
 
 def typed_values(form: FormData, prefs: Preferences) -> dict[str, Any]:
     """The form as the visitor typed it (to show again with the messages), over the parsed preferences."""
-    return {**form_values(prefs), **{name: str(form.get(name) or "") for name in ("topics", "authors", "categories",
-                                                                               "timezone")}}  # fmt: skip
+    return {
+        **form_values(prefs),
+        **{name: str(form.get(name) or "") for name in ("topics", "authors", "categories", "timezone")},
+    }
 
 
 def _form_context(request: Request, values: dict[str, Any], errors: dict[str, str] | None = None) -> dict[str, Any]:
     """What the preferences form needs: its values, its messages and the choices it offers."""
-    return {"prefs": values, "errors": errors or {}, "weekdays": WEEKDAYS, "time_zones": time_zones(),
-            "followed": lists.followed(request.app.state.settings)}  # fmt: skip
+    return {
+        "prefs": values,
+        "errors": errors or {},
+        "weekdays": WEEKDAYS,
+        "time_zones": time_zones(),
+        "followed": lists.followed(request.app.state.settings),
+    }
 
 
 def _client_ip(request: Request) -> str | None:
@@ -168,8 +185,14 @@ async def subscribe(request: Request) -> Response:
     values = typed_values(form, preferences) if preferences else form_values(_DEFAULTS)
 
     def again(status: int, message: str | None = None) -> Response:
-        return render(request, "subscribe.html", status=status, email=email, error=message,
-                      **_form_context(request, values, errors))  # fmt: skip
+        return render(
+            request,
+            "subscribe.html",
+            status=status,
+            email=email,
+            error=message,
+            **_form_context(request, values, errors),
+        )
 
     if errors:
         return again(400, "Some preferences need fixing: see the messages below.")
@@ -177,8 +200,9 @@ async def subscribe(request: Request) -> Response:
     try:
         address = subs.check_address(email)
         user_id = user["id"] if user and user["email"] == address else None
-        subs.request_subscription(store, settings, Mailer(settings), address, ip=_client_ip(request),
-                                  preferences=preferences, user_id=user_id)  # fmt: skip
+        subs.request_subscription(
+            store, settings, Mailer(settings), address, ip=_client_ip(request), preferences=preferences, user_id=user_id
+        )
     except InvalidInput as exc:
         return again(400, exc.message)
     except RateLimited as exc:
@@ -203,8 +227,13 @@ def confirm(request: Request, token: str) -> Response:
         subscription = subs.confirm_subscription(store, settings, token)
     except InvalidInput as exc:
         return render(request, "subscribe_confirm.html", status=400, token=None, error=exc.message)
-    return render(request, "subscribe_confirm.html", token=None, subscription=subscription,
-                  manage_url=_local(subs.manage_url(settings, store, subscription)))  # fmt: skip
+    return render(
+        request,
+        "subscribe_confirm.html",
+        token=None,
+        subscription=subscription,
+        manage_url=_local(subs.manage_url(settings, store, subscription)),
+    )
 
 
 @router.post("/digest/subscribe", dependencies=[Depends(check_csrf)])
@@ -279,17 +308,33 @@ async def manage_save(request: Request, token: str) -> Response:
     try:
         subscription = subs.update_preferences(store, subscription["id"], preferences)
     except InvalidInput as exc:
-        return _manage_page(request, token, subscription, form_values(preferences), errors={"form": exc.message},
-                            status=400)  # fmt: skip
+        return _manage_page(
+            request, token, subscription, form_values(preferences), errors={"form": exc.message}, status=400
+        )
     return _manage_page(request, token, subscription, form_values(subscription), saved=True)
 
 
-def _manage_page(request: Request, token: str, subscription: dict[str, Any], values: dict[str, Any], *,
-                 errors: dict[str, str] | None = None, saved: bool = False, status: int = 200) -> Response:  # fmt: skip
+def _manage_page(
+    request: Request,
+    token: str,
+    subscription: dict[str, Any],
+    values: dict[str, Any],
+    *,
+    errors: dict[str, str] | None = None,
+    saved: bool = False,
+    status: int = 200,
+) -> Response:
     store, settings = request.app.state.store, request.app.state.settings
-    return render(request, "digest_manage.html", status=status, token=token, subscription=subscription, saved=saved,
-                  unsubscribe_url=_local(subs.unsubscribe_url(settings, store, subscription)),
-                  **_form_context(request, values, errors))  # fmt: skip
+    return render(
+        request,
+        "digest_manage.html",
+        status=status,
+        token=token,
+        subscription=subscription,
+        saved=saved,
+        unsubscribe_url=_local(subs.unsubscribe_url(settings, store, subscription)),
+        **_form_context(request, values, errors),
+    )
 
 
 def _local(url: str) -> str:
@@ -324,8 +369,7 @@ def preview(
         return RedirectResponse("/signin?next=/digest/preview", status_code=303)
     period = lists.parse_period(day=day, week=week) or current_period(store, settings, subscription)
     digest = compose(store, settings, request.app.state.engine, subscription, period)
-    return render(request, "digest_preview.html", digest=digest, period=period, subscription=subscription,
-                  token=token)  # fmt: skip
+    return render(request, "digest_preview.html", digest=digest, period=period, subscription=subscription, token=token)
 
 
 def settings_context(request: Request) -> dict[str, Any]:

@@ -59,9 +59,16 @@ def home(
         else:
             latest_note = f"Nothing yet today: showing the latest day with papers, {_day_label(latest)}."
     user = current_user(request)
-    plist = lists.build_list(store, settings, period, sort=sort, category=category,
-                             viewer_id=user["id"] if user else None, limit=PAGE_SIZE,
-                             offset=(page - 1) * PAGE_SIZE)  # fmt: skip
+    plist = lists.build_list(
+        store,
+        settings,
+        period,
+        sort=sort,
+        category=category,
+        viewer_id=user["id"] if user else None,
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+    )
     context = _navigation(request, period, sort, category, today)
     if not plist.items:
         context.update(_empty(request, period, category, page))
@@ -70,12 +77,20 @@ def home(
         "next_page_url": list_url(period, sort=sort, category=category, page=page + 1) if plist.has_more else None,
     }
     return render(
-        request, "feed.html", plist=plist, period=period, latest_note=latest_note,
-        period_param=period.param, period_key=period.key, show_day=period.kind != "day",
-        followed=lists.followed(settings), **context, **pages,
+        request,
+        "feed.html",
+        plist=plist,
+        period=period,
+        latest_note=latest_note,
+        period_param=period.param,
+        period_key=period.key,
+        show_day=period.kind != "day",
+        followed=lists.followed(settings),
+        **context,
+        **pages,
         sort_links=[(name, list_url(period, sort=name, category=category)) for name in lists.SORTS],
         clear_category_url=list_url(period, sort=sort),
-    )  # fmt: skip
+    )
 
 
 def _navigation(request: Request, period: Period, sort: str, category: str | None, today: date) -> dict[str, object]:
@@ -113,8 +128,10 @@ def _empty(request: Request, period: Period, category: str | None, page: int) ->
     elif period.kind == "day" and period.start.weekday() >= 5:
         message = f"No papers{where} on this day: arXiv announces nothing on weekends and holidays."
     elif period.kind == "day":
-        message = (f"No papers{where} on this day. arXiv announces nothing on weekends and holidays, "
-                   "and this day's list may not have been imported yet.")  # fmt: skip
+        message = (
+            f"No papers{where} on this day. arXiv announces nothing on weekends and holidays, "
+            "and this day's list may not have been imported yet."
+        )
     else:
         message = f"No papers{where} in {period.label}."
     earlier = lists.latest_day(store, settings, before=period.start, category=category)

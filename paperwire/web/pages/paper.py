@@ -75,10 +75,19 @@ def paper_page(request: Request, paper_id: str) -> HTMLResponse:
     if paper["project_url"]:
         links.append(("Project page", paper["project_url"]))
     return render(
-        request, "paper.html", paper=paper, paper_id=pid, upvotes=votes["upvotes"], voted=votes["voted"],
-        versions=versions, listed=listed, similar=neighbours, links=links, bibtex=bibtex(paper),
+        request,
+        "paper.html",
+        paper=paper,
+        paper_id=pid,
+        upvotes=votes["upvotes"],
+        voted=votes["voted"],
+        versions=versions,
+        listed=listed,
+        similar=neighbours,
+        links=links,
+        bibtex=bibtex(paper),
         comments=list_comments(request.app.state.store, pid, viewer=user),
-    )  # fmt: skip
+    )
 
 
 @router.get("/authors/{name:path}", response_class=HTMLResponse, include_in_schema=False)
@@ -97,6 +106,13 @@ def author_page(request: Request, name: str, page: int = Query(1, ge=1, le=10_00
     if not ids:
         raise NotFound(f"{name} has {total} papers here: page {page} is past the last one")
     return render(
-        request, "author.html", author=spelled or name, author_path=name, papers=[rows[i] for i in ids if i in rows],
-        total=total, page=page, offset=offset, has_more=offset + len(ids) < total,
-    )  # fmt: skip
+        request,
+        "author.html",
+        author=spelled or name,
+        author_path=name,
+        papers=[rows[i] for i in ids if i in rows],
+        total=total,
+        page=page,
+        offset=offset,
+        has_more=offset + len(ids) < total,
+    )

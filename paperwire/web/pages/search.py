@@ -57,13 +57,28 @@ def _page_number(raw: str) -> int:
 
 
 @router.get("/search", response_class=HTMLResponse)
-def search_page(request: Request, q: str = "", mode: str = "hybrid", category: str = "", author: str = "",
-                since: str = "", until: str = "", page: str = "1") -> HTMLResponse:  # fmt: skip
+def search_page(
+    request: Request,
+    q: str = "",
+    mode: str = "hybrid",
+    category: str = "",
+    author: str = "",
+    since: str = "",
+    until: str = "",
+    page: str = "1",
+) -> HTMLResponse:
     """Search results, or the empty form with the syntax help when there is nothing to search for."""
     given = {"q": q, "mode": mode, "category": category, "author": author, "since": since, "until": until}
     form = {name: value[:MAX_QUERY] for name, value in given.items()}  # echoed: never more than a query may hold
-    context = {"form": form, "modes": MODES, "nav_query": form["q"], "rows": [], "searched": False, "error": None,
-               "close": True}
+    context = {
+        "form": form,
+        "modes": MODES,
+        "nav_query": form["q"],
+        "rows": [],
+        "searched": False,
+        "error": None,
+        "close": True,
+    }
     try:
         if mode not in MODES:
             raise InvalidInput(f"mode: choose one of {', '.join(MODES)}")
@@ -87,8 +102,16 @@ def search_page(request: Request, q: str = "", mode: str = "hybrid", category: s
         return "/search?" + urlencode({**kept, **({"page": n} if n > 1 else {})})
 
     more = len(results.hits) > PER_PAGE and number < MAX_PAGE
-    context.update(rows=rows, searched=True, page=number, first=offset + 1 if hits else 0, last=offset + len(hits),
-                   prev_url=link(number - 1) if number > 1 else None, next_url=link(number + 1) if more else None,
-                   mode_urls={m: "/search?" + urlencode({**kept, "mode": m}) for m in MODES},
-                   listing=not query.has_text, close=results.close)  # fmt: skip
+    context.update(
+        rows=rows,
+        searched=True,
+        page=number,
+        first=offset + 1 if hits else 0,
+        last=offset + len(hits),
+        prev_url=link(number - 1) if number > 1 else None,
+        next_url=link(number + 1) if more else None,
+        mode_urls={m: "/search?" + urlencode({**kept, "mode": m}) for m in MODES},
+        listing=not query.has_text,
+        close=results.close,
+    )
     return render(request, "search.html", **context)

@@ -25,8 +25,9 @@ WEB_TIMEOUT = 15.0
 def submit_form(request: Request) -> Response:
     if current_user(request) is None:
         return signin_redirect(request)
-    return render(request, "submit.html", flash=take_flash(request), arxiv="",
-                  submitted=request.session.pop("submitted", None))  # fmt: skip
+    return render(
+        request, "submit.html", flash=take_flash(request), arxiv="", submitted=request.session.pop("submitted", None)
+    )
 
 
 @router.post("/submit", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
@@ -38,21 +39,35 @@ def submit_paper(request: Request, arxiv: str = Form("")) -> Response:
     store, settings = request.app.state.store, request.app.state.settings
     try:
         parse_arxiv_id(arxiv)
-        web_settings = settings.model_copy(update={
-            "http_retries": min(settings.http_retries, WEB_RETRIES), "http_timeout": min(settings.http_timeout, WEB_TIMEOUT),
-        })  # fmt: skip
+        web_settings = settings.model_copy(
+            update={
+                "http_retries": min(settings.http_retries, WEB_RETRIES),
+                "http_timeout": min(settings.http_timeout, WEB_TIMEOUT),
+            }
+        )
         with PoliteClient(web_settings) as client:
 
             def fetch(arxiv_id: str) -> list[ParsedItem]:
                 return fetch_ids(client, web_settings, [arxiv_id])
 
-            done = submit(store, arxiv, day=datetime.now(UTC).date(), fetch=fetch,
-                          submitter=user["display_name"], user_id=user["id"],
-                          max_age_days=settings.submission_max_age_days, daily_quota=settings.submissions_per_day)  # fmt: skip
+            done = submit(
+                store,
+                arxiv,
+                day=datetime.now(UTC).date(),
+                fetch=fetch,
+                submitter=user["display_name"],
+                user_id=user["id"],
+                max_age_days=settings.submission_max_age_days,
+                daily_quota=settings.submissions_per_day,
+            )
     except SourceUnavailable:
-        return render(request, "submit.html", status=502, arxiv=arxiv,
-                      error="arXiv could not be reached just now, so the paper could not be looked up: "
-                      "please try again later")  # fmt: skip
+        return render(
+            request,
+            "submit.html",
+            status=502,
+            arxiv=arxiv,
+            error="arXiv could not be reached just now, so the paper could not be looked up: please try again later",
+        )
     except PaperwireError as exc:
         return render(request, "submit.html", status=exc.status, arxiv=arxiv, error=exc.message)
     flash(request, f"Added “{done.title}” ({done.arxiv_id}) to the list of {done.list_date.isoformat()}.")

@@ -24,10 +24,17 @@ def upgrade() -> None:
         sa.Column("model", sa.String(length=200), nullable=False, comment="embedder that made the vector"),
         sa.Column("dim", sa.Integer(), nullable=False),
         sa.Column("vector", sa.LargeBinary(), nullable=True, comment="float32 little-endian, L2-normalised (SQLite)"),
-        sa.Column("embedding", Vector().with_variant(sa.LargeBinary(), "sqlite"), nullable=True, comment="pgvector (PostgreSQL)"),
+        sa.Column(
+            "embedding",
+            Vector().with_variant(sa.LargeBinary(), "sqlite"),
+            nullable=True,
+            comment="pgvector (PostgreSQL)",
+        ),
         sa.Column("content_hash", sa.String(length=32), nullable=False, comment="papers.content_hash it was made from"),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["paper_id"], ["papers.id"], name=op.f("fk_embeddings_paper_id_papers"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["paper_id"], ["papers.id"], name=op.f("fk_embeddings_paper_id_papers"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("paper_id", name=op.f("pk_embeddings")),
     )
     op.create_index("ix_embeddings_model", "embeddings", ["model"])

@@ -16,7 +16,12 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "login_tokens",
-        sa.Column("token_hash", sa.String(length=64), nullable=False, comment="sha256 of the random token; the token itself is never stored"),
+        sa.Column(
+            "token_hash",
+            sa.String(length=64),
+            nullable=False,
+            comment="sha256 of the random token; the token itself is never stored",
+        ),
         sa.Column("email", sa.String(length=320), nullable=False, comment="normalised to lower case"),
         sa.Column("next_url", sa.Text(), nullable=True, comment="local path to go to after signing in"),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),

@@ -23,13 +23,17 @@ def _fold_sql(fast: bool) -> str:
     from pathlib import Path
 
     # The mapping exactly as migration 0003 defined it (a migration is a snapshot: not a shared constant).
-    spec = importlib.util.spec_from_file_location("paperwire_migration_0003", Path(__file__).with_name("0003_keyword_search.py"))
+    spec = importlib.util.spec_from_file_location(
+        "paperwire_migration_0003", Path(__file__).with_name("0003_keyword_search.py")
+    )
     keyword_search = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(keyword_search)
     mapping = f"translate($1, '{keyword_search._ACCENTED}', '{keyword_search._BARE}')"
     body = f"CASE WHEN $1 ~ '[^\\x01-\\x7f]' THEN {mapping} ELSE $1 END" if fast else mapping
-    return ("CREATE OR REPLACE FUNCTION paperwire_fold(text) RETURNS text LANGUAGE sql IMMUTABLE STRICT "
-            f"PARALLEL SAFE AS $$ SELECT {body} $$")  # fmt: skip
+    return (
+        "CREATE OR REPLACE FUNCTION paperwire_fold(text) RETURNS text LANGUAGE sql IMMUTABLE STRICT "
+        f"PARALLEL SAFE AS $$ SELECT {body} $$"
+    )
 
 
 def upgrade() -> None:

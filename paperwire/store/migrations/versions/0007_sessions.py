@@ -19,11 +19,18 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "user_sessions",
-        sa.Column("id_hash", sa.String(length=64), nullable=False, comment="sha256 of the random session id; the id itself is never stored"),
+        sa.Column(
+            "id_hash",
+            sa.String(length=64),
+            nullable=False,
+            comment="sha256 of the random session id; the id itself is never stored",
+        ),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_user_sessions_user_id_users"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_user_sessions_user_id_users"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id_hash", name=op.f("pk_user_sessions")),
     )
     op.create_index(op.f("ix_user_sessions_user_id"), "user_sessions", ["user_id"])

@@ -1,0 +1,1 @@
+"""Paperwire: a self-hosted research-paper hub."""
