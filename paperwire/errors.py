@@ -19,9 +19,29 @@ class PaperwireError(Exception):
 
 
 class InvalidInput(PaperwireError):
-    """The user gave something malformed: a bad id, date, option or record."""
+    """The user gave something malformed: a bad id, date, option or record.
+
+    `field` names the input that failed (a form field, an option, a query parameter) when one did, so an
+    edge can put the message beside it without reading the message.
+    """
 
     status = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class Unauthorized(PaperwireError):
+    """Who is asking is unknown: not signed in, or a missing, invalid or revoked token."""
+
+    status = 401
+
+
+class Forbidden(PaperwireError):
+    """Who is asking is known and may not do this."""
+
+    status = 403
 
 
 class NotFound(PaperwireError):
