@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -209,7 +210,7 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: object) -> Settings:
     """Build the settings from the environment plus explicit overrides (CLI options); once per process."""
-    clean = {key: value for key, value in overrides.items() if value is not None}
+    clean: dict[str, Any] = {key: value for key, value in overrides.items() if value is not None}
     try:
         return Settings(**clean)
     except ValidationError as exc:

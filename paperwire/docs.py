@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -83,13 +84,17 @@ def cli_reference() -> str:
     return "\n".join(parts).strip()
 
 
+def _filled(content: str) -> Callable[[re.Match[str]], str]:
+    return lambda m: m.group(1) + content + "\n" + m.group(2)
+
+
 def render(readme: str) -> str:
     """The README with its generated sections replaced by freshly generated ones."""
     for marker, content in (("settings", settings_table()), ("cli", cli_reference())):
         pattern = re.compile(rf"(<!-- {marker}:start -->\n)(?:.*?\n)?(<!-- {marker}:end -->)", re.S)
         if not pattern.search(readme):
             raise SystemExit(f"README has no <!-- {marker}:start --> ... <!-- {marker}:end --> section")
-        readme = pattern.sub(lambda m, content=content: m.group(1) + content + "\n" + m.group(2), readme)
+        readme = pattern.sub(_filled(content), readme)
     return readme
 
 

@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from typing import TextIO
 
 from paperwire.config import Settings
 
@@ -33,7 +34,7 @@ class _StderrHandler(logging.StreamHandler):
     """Writes to whatever sys.stderr is at the time (a test runner may swap it), not the one at set-up."""
 
     @property
-    def stream(self):  # type: ignore[no-untyped-def, override]
+    def stream(self) -> TextIO:
         return sys.stderr
 
     @stream.setter

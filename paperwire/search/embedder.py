@@ -66,7 +66,10 @@ class SentenceTransformerEmbedder:
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot load embedding model {name!r}: {exc}") from None
         self.name = name
-        self.dim = int(self.model.get_embedding_dimension())
+        dim = self.model.get_embedding_dimension()
+        if dim is None:
+            raise ConfigError(f"embedding model {name!r} does not say how many dimensions its vectors have")
+        self.dim = int(dim)
         self.batch_size = batch_size
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

@@ -261,7 +261,7 @@ class TantivyKeywordIndex:
             return set()
         searcher = self._open().searcher()
         query = Q.boolean_query(clauses)
-        found = searcher.search(query, 1, count=True).count or 0
+        found = searcher.search(query, 1, count=True).count or 0  # type: ignore[attr-defined]  # not in tantivy's stubs
         if not found:
             return set()
         hits = searcher.search(query, found, count=False).hits

@@ -266,12 +266,12 @@ class BinaryVectorIndex:
                 return np.flatnonzero(state.flags == 0)
             if excluded <= 4 * k:  # over-fetch past the few hidden or dead rows
 
-                def search(wanted: int) -> tuple[np.ndarray, np.ndarray]:
+                def search_visible(wanted: int) -> tuple[np.ndarray, np.ndarray]:
                     distances, found = state.binary.search(code, min(state.n, wanted + excluded))
                     keep = (found[0] >= 0) & (state.flags[np.maximum(found[0], 0)] == 0)
                     return distances[0][keep][:wanted], found[0][keep][:wanted]
 
-                return _widened(search, k, limit, state.binary.d)
+                return _widened(search_visible, k, limit, state.binary.d)
             mask = state.flags == 0
         passing = int(np.count_nonzero(mask))
         if passing <= k:
@@ -281,13 +281,13 @@ class BinaryVectorIndex:
             subset = faiss.IndexBinaryFlat(state.binary.d)
             subset.add(state.codes[rows])
 
-            def search(wanted: int) -> tuple[np.ndarray, np.ndarray]:
+            def search_gathered(wanted: int) -> tuple[np.ndarray, np.ndarray]:
                 distances, found = subset.search(code, min(wanted, passing))
                 return distances[0], rows[found[0]]
 
-            return _widened(search, k, limit, state.binary.d)
+            return _widened(search_gathered, k, limit, state.binary.d)
         bitmap = np.packbits(mask, bitorder="little")
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBitmap(state.n, faiss.swig_ptr(bitmap)))
+        params = faiss.SearchParameters(sel=faiss.IDSelectorBitmap(state.n, faiss.swig_ptr(bitmap)))  # type: ignore[call-arg]  # faiss's stubs omit SWIG's keyword arguments
 
         def search(wanted: int) -> tuple[np.ndarray, np.ndarray]:
             distances, found = state.binary.search(code, min(wanted, passing), params=params)
@@ -400,7 +400,8 @@ class BinaryVectorIndex:
         binary = faiss.IndexBinaryFlat(base.binary.d)
         binary.add(np.concatenate([base.codes, part["codes"]]))
         code_size = base.codes.shape[1]
-        codes = faiss.rev_swig_ptr(binary.xb.data(), rows * code_size).reshape(rows, code_size) if rows else base.codes
+        stored = binary.xb.data()  # type: ignore[attr-defined]  # not in faiss's stubs
+        codes = faiss.rev_swig_ptr(stored, rows * code_size).reshape(rows, code_size) if rows else base.codes
         flags = np.concatenate([base.flags, part["flags"]])
         flags[dead] |= DEAD
         ids = np.concatenate([base.ids, np.array(new_ids, dtype=bytes)]) if new_ids else base.ids

@@ -11,7 +11,7 @@ import io
 import json
 import lzma
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -148,6 +148,7 @@ class _Lines:
 
     def __init__(self, stream: BinaryIO) -> None:
         self.stream = stream
+        self._read1 = getattr(stream, "read1", stream.read)  # what one read of the decompressor gives, no more
         self.count = 0
 
     def __iter__(self) -> Iterator[bytes | LineTooLong]:
@@ -188,6 +189,7 @@ class _CountedBytes:
 
     def __init__(self, stream: BinaryIO) -> None:
         self.stream = stream
+        self._read1 = getattr(stream, "read1", stream.read)  # what one read of the decompressor gives, no more
         self.count = 0
         self._cut: BaseException | None = None
 
@@ -199,7 +201,7 @@ class _CountedBytes:
         got = 0
         while wanted is None or got < wanted:
             try:
-                part = self.stream.read1(min(wanted - got, 1 << 16) if wanted is not None else 1 << 16)
+                part = self._read1(min(wanted - got, 1 << 16) if wanted is not None else 1 << 16)
             except _CUT as exc:
                 if not parts:
                     raise
@@ -214,7 +216,7 @@ class _CountedBytes:
         return data
 
 
-def iter_file(stream: BinaryIO, name: str, fmt: str) -> Iterator[ParsedItem | RecordError]:
+def iter_file(stream: BinaryIO, name: str, fmt: str) -> Generator[ParsedItem | RecordError, None, None]:
     """Parse an opened input stream of a known format, streaming wherever the format allows.
 
     Never raises for what the file holds: bad records, bad documents and a cut are RecordErrors.

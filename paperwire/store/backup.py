@@ -35,7 +35,9 @@ def backup_sqlite(store: Store, target: Path, *, force: bool = False) -> int:
     try:
         copy = sqlite3.connect(partial)
         try:
-            raw.driver_connection.backup(copy)  # one step: a snapshot that writers in WAL mode do not wait for
+            driver = raw.driver_connection
+            assert driver is not None, "the connection was closed"
+            driver.backup(copy)  # one step: a snapshot that writers in WAL mode do not wait for
             verdict = copy.execute("PRAGMA quick_check").fetchone()[0]
         finally:
             copy.close()

@@ -72,7 +72,7 @@ def disk_failure(exc: OSError) -> DatabaseUnavailable | None:
         errno.EDQUOT: "disk-full",
         errno.EFBIG: "disk-full",
         errno.EROFS: "read-only",
-    }.get(exc.errno)
+    }.get(exc.errno or 0)
     return (
         DatabaseUnavailable(kind, f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
         if kind

@@ -212,10 +212,10 @@ class GenerationWriter:
         self.meta["watermark"] = watermark.isoformat() if watermark else None
         self.meta["window"] = window
         temporary = self.root / "meta.json.tmp"
-        with open(temporary, "w") as file:
-            json.dump(self.meta, file)
-            file.flush()
-            os.fsync(file.fileno())
+        with open(temporary, "w") as meta_file:
+            json.dump(self.meta, meta_file)
+            meta_file.flush()
+            os.fsync(meta_file.fileno())
         os.replace(temporary, self.root / "meta.json")
         directory = os.open(self.root, os.O_RDONLY)
         try:

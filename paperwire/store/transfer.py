@@ -297,10 +297,7 @@ def migrate_database(
         try:
             with dst.begin():
                 fresh = _check_target(dst, plans, instance, target.url)
-                before = {
-                    p.name: 0 if fresh else dst.exec_driver_sql(f"SELECT count(*) FROM {_q(p.name)}").scalar()
-                    for p in plans
-                }
+                before = {p.name: 0 if fresh else _count(dst, p.name) for p in plans}
             report = TransferReport(source.url, target.url, fresh, instance)
             sums: dict[str, int] = {}
             for plan in plans:
@@ -349,10 +346,10 @@ def _copy_table(
     report = TableReport(plan.name)
     began = time.perf_counter()
     name = _q(plan.name)
-    total = src.exec_driver_sql(f"SELECT count(*) FROM {name}").scalar()
+    total = _count(src, plan.name)
     key_at = [plan.columns.index(k) for k in plan.key]
     checksum = 0
-    cursor = src.connection.dbapi_connection.cursor()
+    cursor = _driver(src).cursor()
     cursor.execute(
         f"SELECT {_cols(plan.columns)} FROM {name}" + (f" ORDER BY {plan.order_by}" if plan.order_by else "")
     )
@@ -384,9 +381,20 @@ def _copy_table(
     return report, checksum
 
 
+def _count(conn: Connection, table: str) -> int:
+    return int(conn.exec_driver_sql(f"SELECT count(*) FROM {_q(table)}").scalar() or 0)
+
+
+def _driver(conn: Connection) -> Any:
+    """The psycopg connection under SQLAlchemy's (for server-side cursors and COPY)."""
+    driver = conn.connection.dbapi_connection
+    assert driver is not None, "the connection was closed"
+    return driver
+
+
 def _copy_rows(dst: Connection, into: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     with (
-        dst.connection.dbapi_connection.cursor() as cursor,
+        _driver(dst).cursor() as cursor,
         cursor.copy(f"COPY {into} ({_cols(columns)}) FROM STDIN") as copy,
     ):
         for row in rows:
@@ -432,13 +440,13 @@ def _delete_gone(plan: TablePlan, src: Connection, dst: Connection, rows: int, b
     """Delete the target's rows whose key the source no longer has (only looked for when there are some)."""
     name = _q(plan.name)
     with dst.begin():
-        if dst.exec_driver_sql(f"SELECT count(*) FROM {name}").scalar() <= rows:
+        if _count(dst, plan.name) <= rows:
             return
         keys = _q(f"migrate_keys_{plan.name}")
         dst.exec_driver_sql(
             f"CREATE TEMP TABLE {keys} ON COMMIT DROP AS SELECT {_cols(plan.key)} FROM {name} WITH NO DATA"
         )
-        cursor = src.connection.dbapi_connection.cursor()
+        cursor = _driver(src).cursor()
         try:
             cursor.execute(f"SELECT {_cols(plan.key)} FROM {name}")
             while part := cursor.fetchmany(batch_size * 4):

@@ -26,6 +26,7 @@ def _fold_sql(fast: bool) -> str:
     spec = importlib.util.spec_from_file_location(
         "paperwire_migration_0003", Path(__file__).with_name("0003_keyword_search.py")
     )
+    assert spec is not None and spec.loader is not None
     keyword_search = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(keyword_search)
     mapping = f"translate($1, '{keyword_search._ACCENTED}', '{keyword_search._BARE}')"
