@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from paperwire.store.papers import _chunks, insert_ignore
 from paperwire.store.schema import delivered_papers, digest_deliveries, subscriptions, votes
+from paperwire.store.upsert import insert_for
 
 _JSON_FIELDS = ("topics", "categories", "authors")
 
@@ -159,12 +160,8 @@ def claim(
     New rows are inserted (the unique constraint lets one inserter win). An existing row is taken over
     only if its claim is older than `stale_before` (its sender died) or it failed with attempts left.
     """
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     stmt = (
-        insert(digest_deliveries)
+        insert_for(conn, digest_deliveries)
         .values(
             subscription_id=subscription_id,
             period=period,

@@ -18,6 +18,7 @@ from paperwire.store.schema import (
     paper_versions,
     papers,
 )
+from paperwire.store.upsert import insert_for
 
 PAPER_FIELDS = (
     "version",
@@ -55,11 +56,7 @@ def insert_ignore(conn: Connection, table: sa.Table, rows: list[dict[str, Any]])
     """Insert rows, silently skipping those whose key already exists (both dialects)."""
     if not rows:
         return
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    conn.execute(insert(table).on_conflict_do_nothing(), rows)
+    conn.execute(insert_for(conn, table).on_conflict_do_nothing(), rows)
 
 
 def load_papers(conn: Connection, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
