@@ -138,8 +138,8 @@ def prune_sessions(conn: Connection, before: datetime) -> int:
 
 def bump_counter(conn: Connection, key: str, window_start: int) -> int:
     """Add one to a fixed-window counter in one atomic statement; returns the new count."""
-    stmt = insert_for(conn, rate_limits).values(key=key, window_start=window_start, count=1)
-    stmt = stmt.on_conflict_do_update(
+    insert = insert_for(conn, rate_limits).values(key=key, window_start=window_start, count=1)
+    stmt = insert.on_conflict_do_update(
         index_elements=[rate_limits.c.key, rate_limits.c.window_start], set_={"count": rate_limits.c.count + 1}
     ).returning(rate_limits.c.count)
     count = conn.execute(stmt).scalar_one()
@@ -210,7 +210,9 @@ _COMMENT_COLUMNS = (
 
 def insert_comment(conn: Connection, paper_id: str, user_id: int, body: str, now: datetime) -> int:
     result = conn.execute(comments.insert().values(paper_id=paper_id, user_id=user_id, body=body, created_at=now))
-    return int(result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def get_comment(conn: Connection, comment_id: int) -> dict[str, Any] | None:

@@ -282,13 +282,3 @@ def deliveries_of(conn: Connection, subscription_id: int, *, limit: int = 20) ->
         .limit(limit)
     )
     return [dict(row._mapping) for row in conn.execute(query)]
-
-
-def has_sent(conn: Connection, subscription_id: int) -> bool:
-    """Whether any digest was ever sent to this subscription."""
-    query = (
-        sa.select(digest_deliveries.c.id)
-        .where(digest_deliveries.c.subscription_id == subscription_id, digest_deliveries.c.status == "sent")
-        .limit(1)
-    )
-    return conn.execute(query).first() is not None

@@ -101,7 +101,9 @@ def update_papers(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Overwrite the metadata of existing papers and rewrite their author and category rows."""
     if not rows:
         return
-    values = {name: sa.bindparam(name) for name in (*PAPER_FIELDS, "primary_category", "content_hash", "updated_at")}
+    values: dict[str, Any] = {
+        name: sa.bindparam(name) for name in (*PAPER_FIELDS, "primary_category", "content_hash", "updated_at")
+    }
     conn.execute(
         papers.update().where(papers.c.id == sa.bindparam("b_id")).values(**values),
         [{**row, "b_id": row["id"]} for row in rows],
