@@ -18,6 +18,14 @@ Sleep = Callable[[float], None]
 Clock = Callable[[], float]
 
 
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)  # looked up at each call, so a test may patch time.sleep
+
+
+def _clock() -> float:
+    return time.monotonic()
+
+
 def backoff_delay(base: float, attempt: int, *, jitter: float = 0.5, cap: float = math.inf) -> float:
     """Delay before retry number `attempt` (0-based): base * 2**attempt times a random factor in [1, 1 + jitter],
     at most `cap`."""
@@ -53,7 +61,7 @@ def retrying(
     jitter: float = 0.5,
     cap: float = math.inf,
     retry_after: Callable[[BaseException], float | None] | None = None,
-    sleep: Sleep = time.sleep,
+    sleep: Sleep = _sleep,
     before_sleep: Callable[[RetryCallState], None] | None = None,
 ) -> tenacity.Retrying:
     """A tenacity Retrying: call `fn` up to `attempts` times while it raises an exception `retry_if` accepts,
@@ -74,7 +82,7 @@ def retrying(
 class Pacer:
     """Spaces calls at least `interval` seconds apart, start to start (one per source, one per SMTP sender)."""
 
-    def __init__(self, interval: float, *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+    def __init__(self, interval: float, *, clock: Clock = _clock, sleep: Sleep = _sleep) -> None:
         self.interval = interval
         self._clock, self._sleep = clock, sleep
         self._last_start: float | None = None
