@@ -18,7 +18,7 @@ embed_batch_size, median of --repeat runs after one warm-up batch. Model only: n
 Quality: semantic-only exact search on ../shared/data/scifact-train (5,183 abstracts, 809 claims,
 919 judgements): every document embedded as paper_text(title, text), every claim as its text,
 ranked by cosine (dot product of unit vectors) over the whole corpus, scored with
-paperwire.search.metrics.evaluate (nDCG@10, Recall@100, MRR@10). Corpus vectors are cached in
+paperwire.search.ranking_measures.evaluate (nDCG@10, Recall@100, MRR@10). Corpus vectors are cached in
 bench/out/ (git-ignored), keyed by model and corpus size, so reruns skip the ~9-minute embedding.
 Published reference (BEIR SciFact *test* split): all-MiniLM-L6-v2 nDCG@10 0.645; this is the train split.
 """
@@ -48,7 +48,7 @@ from paperwire.config import load_settings
 from paperwire.demo import DATA
 from paperwire.search.embedder import DEFAULT_MODEL, Embedder, StaticEmbedder, load_embedder, paper_text
 from paperwire.search.indexer import distill_static
-from paperwire.search.metrics import evaluate
+from paperwire.search.ranking_measures import evaluate
 
 OUT = REPO / "bench" / "out"
 SCIFACT = REPO.parent / "shared" / "data" / "scifact-train"

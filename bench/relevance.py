@@ -36,8 +36,8 @@ from paperwire.config import load_settings
 from paperwire.search.embedder import load_embedder, paper_text
 from paperwire.search.engine import SearchEngine
 from paperwire.search.evaluate import load_corpus, parse_variant, read_qrels, read_queries, run_eval
-from paperwire.search.metrics import evaluate
 from paperwire.search.query import plain_query
+from paperwire.search.ranking_measures import evaluate
 from paperwire.store import Store
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact-train"

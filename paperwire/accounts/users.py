@@ -47,6 +47,7 @@ def normalise_email(text: str) -> str:
         )  # strict: <= 64 before @
     except EmailNotValidError as exc:
         raise InvalidAddress(shown, str(exc)) from None
+    assert valid.ascii_email is not None  # allow_smtputf8=False: every accepted address has an ASCII form
     return valid.ascii_email.lower()
 
 
@@ -152,11 +153,6 @@ def user_for_api_token(store: Store, token: str) -> dict[str, Any] | None:
     if user is None or user["blocked_at"] is not None:
         return None
     return user
-
-
-def touch(store: Store, user_id: int) -> None:
-    """Record that the user has just signed in."""
-    _update(store, user_id, last_seen_at=datetime.now(UTC))
 
 
 def _update(store: Store, user_id: int, **values: Any) -> None:

@@ -74,7 +74,7 @@ class _Source:
     why: str
 
 
-def snippet(text: str, limit: int = SNIPPET) -> str:
+def abstract_opening(text: str, limit: int = SNIPPET) -> str:
     """The start of an abstract on one line, cut at a word."""
     flat = " ".join((text or "").split())
     if len(flat) <= limit:
@@ -89,7 +89,7 @@ def _pick(item: ListItem | Hit, why: str, upvotes: int | None = None) -> Pick:
         list(item.authors or []),
         list(item.categories or []),
         item.published,
-        snippet(item.abstract),
+        abstract_opening(item.abstract),
         why,
         upvotes,
     )

@@ -39,6 +39,8 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
+from tenacity import RetryCallState
+
 from paperwire.config import Settings
 from paperwire.digest.compose import Composer, Digest
 from paperwire.digest.periods import LatestDays, due_period, frequency_of, period_key
@@ -48,6 +50,7 @@ from paperwire.errors import NotFound
 from paperwire.feed.lists import Period
 from paperwire.mail import BadRecipient, Mailer, MailUnavailable
 from paperwire.processes import dead_here
+from paperwire.retrying import Pacer, retrying
 from paperwire.search.engine import SearchEngine
 from paperwire.store import Store
 from paperwire.store import digests as repo
@@ -109,15 +112,13 @@ class _Outbox:
     """One SMTP connection, opened on first use, reopened after a temporary failure, paced at `rate` messages/s."""
 
     def __init__(self, mailer: Mailer, rate: float) -> None:
-        self.mailer, self.interval = mailer, (1.0 / rate if rate > 0 else 0.0)
-        self._open, self._next = False, 0.0
+        self.mailer = mailer
+        self.pacer = Pacer(1.0 / rate) if rate > 0 else None
+        self._open = False
 
     def send(self, message: EmailMessage) -> str:
-        if self.interval:
-            wait = self._next - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-            self._next = max(self._next, time.monotonic()) + self.interval
+        if self.pacer is not None:
+            self.pacer.wait_turn()
         try:
             if not self._open:
                 self.mailer.__enter__()
@@ -358,20 +359,27 @@ class _Run:
         finally:
             self.report.render_s += time.perf_counter() - clock
         clock = time.perf_counter()
-        retries, backoff = self.settings.digest_retries, self.settings.digest_retry_backoff
-        for attempt in range(retries + 1):
-            try:
-                message_id = self.outbox.send(message)
-                break
-            except DeliveryError as exc:
-                if exc.permanent or exc.ours or attempt == retries:
-                    self.report.send_s += time.perf_counter() - clock
-                    self._failed(delivery, digest.subscription, exc.message, permanent=exc.permanent)
-                    if exc.ours or exc.code is None:
-                        raise  # unreachable, or refusing our sender address: stop here, the next run carries on
-                    return
-                log.warning("digest to %s: %s; retrying", digest.subscription["email"], exc.message)
-                time.sleep(backoff * 2**attempt)
+        email = digest.subscription["email"]
+
+        def note_retry(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome is not None else None
+            log.warning("digest to %s: %s; retrying", email, getattr(error, "message", error))
+
+        policy = retrying(
+            attempts=self.settings.digest_retries + 1,
+            retry_if=lambda exc: isinstance(exc, DeliveryError) and not exc.permanent and not exc.ours,
+            backoff_base=self.settings.digest_retry_backoff,
+            jitter=0.0,  # digest_retry_backoff doubles exactly; the pacer already spreads the messages
+            before_sleep=note_retry,
+        )
+        try:
+            message_id = policy(self.outbox.send, message)
+        except DeliveryError as exc:
+            self.report.send_s += time.perf_counter() - clock
+            self._failed(delivery, digest.subscription, exc.message, permanent=exc.permanent)
+            if exc.ours or exc.code is None:
+                raise  # unreachable, or refusing our sender address: stop here, the next run carries on
+            return
         self.report.send_s += time.perf_counter() - clock
         clock = time.perf_counter()
         with self.store.write() as conn:

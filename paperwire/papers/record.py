@@ -7,8 +7,9 @@ what one record may bring, text that is valid Unicode, dates arXiv could have, l
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from paperwire.errors import InvalidInput
@@ -220,14 +221,6 @@ class RecordError:
         return f"{self.file}:{self.line}: {self.reason}" if self.line else f"{self.file}: {self.reason}"
 
 
-@dataclass
-class SourceInfo:
-    """What a parse needs to know about its input: a display name and the source label."""
-
-    name: str
-    source: str = field(default="file")
-
-
 _CATEGORY = re.compile(r"^[a-z][a-z\-]*(?:\.[A-Za-z][A-Za-z\-]*)?$", re.ASCII)
 
 
@@ -377,7 +370,7 @@ def check_record(record: PaperRecord) -> PaperRecord:
         _check_number(info.version, "versions", 1, MAX_VERSION)
         if info.created is not None:
             check_date(info.created.date(), f"versions.v{info.version}")
-    links = {name: safe_link(getattr(record, name)) for name in _LINKS}
+    links: dict[str, Any] = {name: safe_link(getattr(record, name)) for name in _LINKS}
     if all(links[name] == getattr(record, name) for name in _LINKS):
         return record
     return replace(record, **links)

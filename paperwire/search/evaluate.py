@@ -16,8 +16,8 @@ from paperwire.papers.ingest import ingest_items
 from paperwire.papers.record import PaperRecord, ParsedItem, RecordError, clean_text
 from paperwire.search.embedder import Embedder
 from paperwire.search.engine import SearchEngine
-from paperwire.search.metrics import evaluate
 from paperwire.search.query import plain_query
+from paperwire.search.ranking_measures import evaluate
 from paperwire.store import Store
 
 

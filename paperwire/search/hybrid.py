@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-Scored = list[tuple[str, float]]
+from paperwire.search.backends import Scored
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Scored], k: int = 60) -> Scored:

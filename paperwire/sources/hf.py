@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 from paperwire.errors import InvalidInput, MalformedDocument
@@ -207,8 +206,3 @@ def _upvotes(raw: object, key: str = "upvotes") -> int:
     if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
         raise InvalidInput(f"{key}: expected a non-negative whole number, got {shown(raw)}")
     return raw
-
-
-def list_day_of(item: ParsedItem) -> date | None:
-    """The daily-list date of a parsed item, if it has one."""
-    return item.listing.list_date if item.listing else None

@@ -1,8 +1,8 @@
-"""One polite HTTP client per remote source: a single connection, a fixed request interval, retries."""
+"""One polite HTTP client per remote source: a single connection, a fixed request interval, retries
+(paperwire.retrying: backoff with jitter, at least the server's Retry-After)."""
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -11,9 +11,11 @@ from types import TracebackType
 from typing import TypeVar
 
 import httpx
+import tenacity
 
 from paperwire.config import Settings
 from paperwire.errors import MalformedDocument, SourceUnavailable
+from paperwire.retrying import Pacer, retrying
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 300.0  # seconds; a longer Retry-After is capped rather than obeyed
@@ -63,8 +65,7 @@ class PoliteClient:
         self.backoff_base = max(settings.request_interval, 1.0) if backoff_base is None else backoff_base
         self.max_retry_after = max_retry_after
         self._sleep = sleep
-        self._clock = clock
-        self._last_start: float | None = None
+        self.pacer = Pacer(settings.request_interval, clock=clock, sleep=sleep)
         self.requests_sent = 0
         self._http = httpx.Client(
             headers={"User-Agent": settings.user_agent},
@@ -93,53 +94,71 @@ class PoliteClient:
         """GET `url` politely; return the 2xx response or raise SourceUnavailable with a one-line reason."""
         target = str(httpx.URL(url).copy_merge_params(dict(params)) if params else httpx.URL(url))
         attempts = self.retries + 1
-        for attempt in range(attempts):
-            self._wait_turn()
-            try:
-                response = self._http.get(url, params=params)
-            except _TRANSIENT_ERRORS as exc:
-                cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                if attempt + 1 >= attempts:
-                    raise SourceUnavailable(f"GET {target} failed after {attempts} attempts: {cause}") from exc
-                self._sleep(self.backoff(attempt))
-                continue
-            except httpx.HTTPError as exc:
-                raise SourceUnavailable(f"GET {target} failed: {type(exc).__name__}: {exc}") from exc
-            if response.is_success:
-                return response
-            status = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
-            if response.status_code not in RETRY_STATUSES:
-                raise SourceUnavailable(f"GET {target} failed: {status}")
-            if attempt + 1 >= attempts:
-                raise SourceUnavailable(f"GET {target} failed after {attempts} attempts: {status}")
-            wait = parse_retry_after(response.headers.get("Retry-After"))
-            self._sleep(min(wait, self.max_retry_after) if wait is not None else self.backoff(attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        def attempt() -> httpx.Response:
+            self.pacer.wait_turn()
+            self.requests_sent += 1
+            response = self._http.get(url, params=params)
+            if response.status_code in RETRY_STATUSES:
+                raise _TransientStatus(response)
+            return response
+
+        try:
+            response = self._retrying(attempts, _retryable)(attempt)
+        except _TRANSIENT_ERRORS as exc:
+            cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            raise SourceUnavailable(f"GET {target} failed after {attempts} attempts: {cause}") from exc
+        except _TransientStatus as exc:
+            raise SourceUnavailable(f"GET {target} failed after {attempts} attempts: {exc.status}") from None
+        except httpx.HTTPError as exc:
+            raise SourceUnavailable(f"GET {target} failed: {type(exc).__name__}: {exc}") from exc
+        if not response.is_success:
+            raise SourceUnavailable(f"GET {target} failed: {_status(response)}")
+        return response
 
     def get_parsed(self, url: str, params: Params, parse: Callable[[httpx.Response], T]) -> T:
         """GET and parse; a malformed body is fetched once more (proxies truncate), then SourceUnavailable."""
-        for attempt in range(2):
-            response = self.get(url, params)
-            try:
-                return parse(response)
-            except MalformedDocument as exc:
-                if attempt == 1:
-                    raise SourceUnavailable(
-                        f"GET {response.request.url} returned a malformed document twice: {exc}"
-                    ) from exc
-                self._sleep(self.backoff(0))
-        raise AssertionError("unreachable")  # pragma: no cover
+        last: list[httpx.Response] = []
 
-    def backoff(self, attempt: int) -> float:
-        """Delay before retry number `attempt` (0-based): exponential from backoff_base, with jitter, capped."""
-        delay = self.backoff_base * (2**attempt)
-        return min(delay * random.uniform(1.0, 1.5), self.max_retry_after)
+        def attempt() -> T:
+            last[:] = [self.get(url, params)]
+            return parse(last[0])
 
-    def _wait_turn(self) -> None:
-        """Sleep until `interval` seconds have passed since the previous request started."""
-        if self._last_start is not None:
-            remaining = self._last_start + self.interval - self._clock()
-            if remaining > 0:
-                self._sleep(remaining)
-        self._last_start = self._clock()
-        self.requests_sent += 1
+        try:
+            return self._retrying(2, lambda exc: isinstance(exc, MalformedDocument))(attempt)
+        except MalformedDocument as exc:
+            raise SourceUnavailable(f"GET {last[0].request.url} returned a malformed document twice: {exc}") from exc
+
+    def _retrying(self, attempts: int, retry_if: Callable[[BaseException], bool]) -> tenacity.Retrying:
+        return retrying(
+            attempts=attempts,
+            retry_if=retry_if,
+            backoff_base=self.backoff_base,
+            cap=self.max_retry_after,
+            retry_after=_retry_after,
+            sleep=self._sleep,
+        )
+
+
+class _TransientStatus(Exception):
+    """A response with a status worth retrying (429, 5xx), raised so the retry policy sees it."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(_status(response))
+        self.response = response
+        self.status = _status(response)
+
+
+def _status(response: httpx.Response) -> str:
+    return f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, (_TransientStatus, *_TRANSIENT_ERRORS))
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    """The Retry-After of a transient response, in seconds; None for a network error or without the header."""
+    if isinstance(exc, _TransientStatus):
+        return parse_retry_after(exc.response.headers.get("Retry-After"))
+    return None

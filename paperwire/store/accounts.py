@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from paperwire.store.papers import insert_ignore
 from paperwire.store.schema import comments, listings, login_tokens, papers, rate_limits, user_sessions, users, votes
+from paperwire.store.upsert import insert_for
 
 _CHUNK = 500
 
@@ -137,12 +138,8 @@ def prune_sessions(conn: Connection, before: datetime) -> int:
 
 def bump_counter(conn: Connection, key: str, window_start: int) -> int:
     """Add one to a fixed-window counter in one atomic statement; returns the new count."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(rate_limits).values(key=key, window_start=window_start, count=1)
-    stmt = stmt.on_conflict_do_update(
+    insert = insert_for(conn, rate_limits).values(key=key, window_start=window_start, count=1)
+    stmt = insert.on_conflict_do_update(
         index_elements=[rate_limits.c.key, rate_limits.c.window_start], set_={"count": rate_limits.c.count + 1}
     ).returning(rate_limits.c.count)
     count = conn.execute(stmt).scalar_one()
@@ -155,11 +152,7 @@ def bump_counter(conn: Connection, key: str, window_start: int) -> int:
 
 def add_vote(conn: Connection, user_id: int, paper_id: str, now: datetime) -> bool:
     """Insert a vote unless it exists; True when inserted."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(votes).values(user_id=user_id, paper_id=paper_id, created_at=now).on_conflict_do_nothing()
+    stmt = insert_for(conn, votes).values(user_id=user_id, paper_id=paper_id, created_at=now).on_conflict_do_nothing()
     return conn.execute(stmt.returning(votes.c.user_id)).first() is not None
 
 
@@ -217,7 +210,9 @@ _COMMENT_COLUMNS = (
 
 def insert_comment(conn: Connection, paper_id: str, user_id: int, body: str, now: datetime) -> int:
     result = conn.execute(comments.insert().values(paper_id=paper_id, user_id=user_id, body=body, created_at=now))
-    return int(result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def get_comment(conn: Connection, comment_id: int) -> dict[str, Any] | None:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from paperwire.store.papers import _chunks, insert_ignore
 from paperwire.store.schema import delivered_papers, digest_deliveries, subscriptions, votes
+from paperwire.store.upsert import insert_for
 
 _JSON_FIELDS = ("topics", "categories", "authors")
 
@@ -159,12 +160,8 @@ def claim(
     New rows are inserted (the unique constraint lets one inserter win). An existing row is taken over
     only if its claim is older than `stale_before` (its sender died) or it failed with attempts left.
     """
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     stmt = (
-        insert(digest_deliveries)
+        insert_for(conn, digest_deliveries)
         .values(
             subscription_id=subscription_id,
             period=period,
@@ -285,13 +282,3 @@ def deliveries_of(conn: Connection, subscription_id: int, *, limit: int = 20) ->
         .limit(limit)
     )
     return [dict(row._mapping) for row in conn.execute(query)]
-
-
-def has_sent(conn: Connection, subscription_id: int) -> bool:
-    """Whether any digest was ever sent to this subscription."""
-    query = (
-        sa.select(digest_deliveries.c.id)
-        .where(digest_deliveries.c.subscription_id == subscription_id, digest_deliveries.c.status == "sent")
-        .limit(1)
-    )
-    return conn.execute(query).first() is not None

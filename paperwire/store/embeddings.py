@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from paperwire.store.papers import _chunks
 from paperwire.store.schema import embeddings, papers
+from paperwire.store.upsert import insert_for
 
 
 def _stale(model: str) -> Any:
@@ -65,11 +66,7 @@ def save_vectors(conn: Connection, model: str, rows: Sequence[dict[str, Any]], v
         }
         for row, vector in zip(rows, vectors, strict=True)
     ]
-    if postgres:
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(embeddings)
+    stmt = insert_for(conn, embeddings)
     stmt = stmt.on_conflict_do_update(
         index_elements=[embeddings.c.paper_id],
         set_={

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from paperwire.store.schema import jobs
+from paperwire.store.upsert import insert_for
 
 STATES = ("queued", "running", "done", "failed")
 
@@ -50,12 +51,8 @@ def enqueue(
     max_attempts: int = 3,
 ) -> int | None:
     """Add a job; None when a job with the same key exists already (that is how periodic jobs fire once)."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     stmt = (
-        insert(jobs)
+        insert_for(conn, jobs)
         .values(
             kind=kind,
             key=key,

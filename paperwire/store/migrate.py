@@ -17,14 +17,15 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _PG_LOCK = 0x7061706572  # advisory lock id: several workers starting at once migrate one at a time
 
 
-def alembic_config(store: Store) -> Config:
+def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
 
 
-def head_revision(store: Store) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(store)).get_current_head()
+def head_revision() -> str | None:
+    """The newest revision the migrations folder holds."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def current_revision(store: Store) -> str | None:
@@ -35,9 +36,9 @@ def current_revision(store: Store) -> str | None:
 def upgrade(store: Store, revision: str = "head") -> list[str]:
     """Apply pending migrations; returns the revisions applied (empty when up to date)."""
     before = current_revision(store)
-    if before == head_revision(store) and revision == "head":
+    if before == head_revision() and revision == "head":
         return []
-    config = alembic_config(store)
+    config = alembic_config()
     with store.engine.connect() as conn:
         if store.dialect == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _PG_LOCK})

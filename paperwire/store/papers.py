@@ -18,6 +18,7 @@ from paperwire.store.schema import (
     paper_versions,
     papers,
 )
+from paperwire.store.upsert import insert_for
 
 PAPER_FIELDS = (
     "version",
@@ -55,11 +56,7 @@ def insert_ignore(conn: Connection, table: sa.Table, rows: list[dict[str, Any]])
     """Insert rows, silently skipping those whose key already exists (both dialects)."""
     if not rows:
         return
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    conn.execute(insert(table).on_conflict_do_nothing(), rows)
+    conn.execute(insert_for(conn, table).on_conflict_do_nothing(), rows)
 
 
 def load_papers(conn: Connection, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -104,7 +101,9 @@ def update_papers(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Overwrite the metadata of existing papers and rewrite their author and category rows."""
     if not rows:
         return
-    values = {name: sa.bindparam(name) for name in (*PAPER_FIELDS, "primary_category", "content_hash", "updated_at")}
+    values: dict[str, Any] = {
+        name: sa.bindparam(name) for name in (*PAPER_FIELDS, "primary_category", "content_hash", "updated_at")
+    }
     conn.execute(
         papers.update().where(papers.c.id == sa.bindparam("b_id")).values(**values),
         [{**row, "b_id": row["id"]} for row in rows],

@@ -12,8 +12,8 @@ from paperwire.papers.load import ingest_paths
 from paperwire.search.engine import SearchEngine
 from paperwire.search.evaluate import parse_variant, run_eval
 from paperwire.search.indexer import import_vectors
-from paperwire.search.metrics import evaluate
 from paperwire.search.query import plain_query
+from paperwire.search.ranking_measures import evaluate
 from paperwire.store import Store
 from tests.conftest import FIXTURES
 

@@ -20,8 +20,8 @@ import Stemmer
 from paperwire.config import Settings
 from paperwire.papers.load import ingest_paths
 from paperwire.search.keyword_tantivy import TantivyKeywordIndex
-from paperwire.search.metrics import evaluate
 from paperwire.search.query import parse_query, plain_query
+from paperwire.search.ranking_measures import evaluate
 from paperwire.store import Store
 from tests.conftest import FIXTURES
 

@@ -12,9 +12,10 @@ from paperwire.config import Settings
 from paperwire.papers.ingest import ingest_items
 from paperwire.papers.record import PaperRecord, ParsedItem
 from paperwire.search.query import Filters
-from paperwire.search.vector_postgres import PostgresVectorIndex, _literal
+from paperwire.search.vector_postgres import PostgresVectorIndex
 from paperwire.store import Store
 from paperwire.store.embeddings import pending_papers, save_vectors
+from paperwire.store.vector_rows import vector_literal
 
 MODEL = "test/random-16"
 DIM = 16
@@ -77,7 +78,7 @@ def test_a_selective_filter_gives_the_exact_answer_on_every_repetition(loaded, s
             conn.execute(
                 sa.text(
                     "EXPLAIN SELECT e.paper_id FROM embeddings e WHERE e.dim = 16 "
-                    f"ORDER BY (e.embedding::vector(16)) <=> CAST('{_literal(queries[0])}' AS vector(16)) LIMIT 10"
+                    f"ORDER BY (e.embedding::vector(16)) <=> CAST('{vector_literal(queries[0])}' AS vector(16)) LIMIT 10"
                 )
             ).scalars()
         )

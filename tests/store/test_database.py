@@ -27,14 +27,14 @@ def test_migrations_create_exactly_the_schema(store: Store) -> None:
     with store.engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn, opts=opts), metadata)
     assert diffs == []
-    assert current_revision(store) == head_revision(store)
+    assert current_revision(store) == head_revision()
 
 
 def test_upgrade_is_recorded_and_applied_once(store: Store) -> None:
     assert upgrade(store) == []
     with store.read() as conn:
         versions = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
-    assert versions == [head_revision(store)]
+    assert versions == [head_revision()]
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(tmp_path) -> None:
@@ -103,7 +103,7 @@ def test_applied_revisions_are_listed_oldest_first(tmp_path) -> None:
     fresh = Store.open(load_settings(home=tmp_path), migrate=False)
     try:
         applied = upgrade(fresh)
-        assert applied == sorted(applied) and applied[0] == "0001" and applied[-1] == head_revision(fresh)
+        assert applied == sorted(applied) and applied[0] == "0001" and applied[-1] == head_revision()
     finally:
         fresh.close()
 

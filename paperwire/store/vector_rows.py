@@ -1,0 +1,90 @@
+"""The pgvector SQL of PostgresVectorIndex: an HNSW cosine index per model dimension over embeddings.embedding,
+and nearest-neighbour queries with the search filters as clauses of the same statement."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import date
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+
+def vector_literal(vector: np.ndarray) -> str:
+    """A vector as pgvector's text form, '[x,y,...]' (float32 precision)."""
+    return "[" + ",".join(f"{x:.7g}" for x in np.asarray(vector, dtype=np.float32).ravel()) + "]"
+
+
+def model_dim(conn: Connection, model: str) -> int | None:
+    """The dimension of `model`'s stored vectors, or None while it has none."""
+    dim = conn.execute(sa.text("SELECT dim FROM embeddings WHERE model = :m LIMIT 1"), {"m": model}).scalar()
+    return int(dim) if dim is not None else None
+
+
+def index_exists(conn: Connection, name: str) -> bool:
+    return bool(conn.execute(sa.text("SELECT to_regclass(:name) IS NOT NULL"), {"name": name}).scalar())
+
+
+def create_hnsw_index(conn: Connection, name: str, dim: int) -> None:
+    """A partial HNSW cosine index over the vectors of dimension `dim` (pgvector indexes one dimension at a time)."""
+    conn.execute(
+        sa.text(
+            f"CREATE INDEX IF NOT EXISTS {name} ON embeddings USING hnsw "
+            f"((embedding::vector({int(dim)})) vector_cosine_ops) WHERE dim = {int(dim)}"
+        )
+    )
+
+
+def drop_index(conn: Connection, name: str) -> None:
+    conn.execute(sa.text(f"DROP INDEX IF EXISTS {name}"))
+
+
+def nearest(
+    conn: Connection,
+    *,
+    model: str,
+    dim: int,
+    vector: np.ndarray,
+    limit: int,
+    ef_search: int,
+    since: date | None = None,
+    until: date | None = None,
+    categories: Sequence[str] = (),
+    allowed: Collection[str] | None = None,
+    exact_when_short: bool = False,
+) -> list[tuple[str, float]]:
+    """Visible papers nearest to `vector` by cosine similarity, inside the filters, best first.
+
+    The approximate query uses the HNSW index; with `exact_when_short`, when it finds fewer than `limit`,
+    the same query runs exactly (a sequential scan over the filtered rows).
+    """
+    dim = int(dim)
+    where = [f"e.dim = {dim}", "e.model = :model", "NOT p.hidden"]
+    params: dict[str, object] = {"model": model, "q": vector_literal(vector), "k": int(limit)}
+    if since:
+        where.append("p.published >= :since")
+        params["since"] = since
+    if until:
+        where.append("p.published <= :until")
+        params["until"] = until
+    if categories:
+        where.append("EXISTS (SELECT 1 FROM paper_categories c WHERE c.paper_id = p.id AND c.category = ANY(:cats))")
+        params["cats"] = list(categories)
+    if allowed is not None:
+        where.append("e.paper_id = ANY(:allowed)")
+        params["allowed"] = list(allowed)
+    distance = f"(e.embedding::vector({dim})) <=> CAST(:q AS vector({dim}))"
+    select = (
+        f"SELECT e.paper_id, 1 - ({distance}) AS score FROM embeddings e JOIN papers p ON p.id = e.paper_id "
+        f"WHERE {' AND '.join(where)} ORDER BY "
+    )
+    # The exact query orders by the score, which the HNSW index cannot provide, so no plan of it uses the
+    # index. (Planner settings cannot force that: psycopg prepares a statement run five times, and PostgreSQL
+    # then reuses a cached generic plan, built with the index, whatever enable_indexscan says.)
+    approximate, exact = sa.text(select + f"{distance} LIMIT :k"), sa.text(select + "score DESC LIMIT :k")
+    conn.execute(sa.text(f"SET LOCAL hnsw.ef_search = {int(ef_search)}"))
+    rows = conn.execute(approximate, params).all()
+    if len(rows) < limit and exact_when_short:
+        rows = conn.execute(exact, params).all()
+    return [(row.paper_id, float(row.score)) for row in rows]
