@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
@@ -75,7 +76,7 @@ def job_queue(depth: dict[tuple[str, str], int]) -> CollectorRegistry:
         family.add_metric([kind, state], count)
 
     class _Once:
-        def collect(self):  # type: ignore[no-untyped-def]
+        def collect(self) -> Iterator[Any]:
             yield family
 
     once = CollectorRegistry()

@@ -77,7 +77,7 @@ def merge(current: dict[str, Any] | None, record: PaperRecord, *, fill_only: boo
     replace stored ones (only empty ones when `fill_only`) and fields it lacks are kept.
     `published` keeps the earliest date known.
     """
-    incoming = {
+    incoming: dict[str, Any] = {
         "version": record.version,
         "title": record.title,
         "abstract": record.abstract,

@@ -26,6 +26,6 @@ def fetch_daily(client: PoliteClient, settings: Settings, day: date) -> list[Par
             raise MalformedDocument(f"{name}: expected a JSON list of papers, got {type(obj).__name__}")
         return obj
 
-    params = {"date": day.isoformat(), "limit": DAILY_LIMIT}
+    params: dict[str, str | int] = {"date": day.isoformat(), "limit": DAILY_LIMIT}
     items = client.get_parsed(settings.hf_api_url, params, decode)
     return list(parse_hf_daily(items, name))

@@ -84,7 +84,7 @@ def nearest_day(
     category: str | None = None,
 ) -> date | None:
     """The latest day with papers before `before` (or overall), or the earliest one after `after`."""
-    found: list[date] = []
+    found: list[date | None] = []
     pick = sa.func.min if after is not None else sa.func.max
     if community:
         query = (
