@@ -236,6 +236,19 @@ def is_arxiv_category(text: str) -> bool:
     return len(text) <= 64 and bool(_CATEGORY.match(text))
 
 
+def check_category(text: str, field: str = "category") -> str:
+    """`text`, stripped, if it is an arXiv category (cs.CL, hep-th, math.AG); else InvalidInput naming `field`.
+
+    The one category check of options, form fields, query terms, API parameters and fetches.
+    """
+    category = text.strip()
+    if not is_arxiv_category(category):
+        raise InvalidInput(
+            f"{field}: {shown(category, 40)} is not an arXiv category (e.g. cs.CL, hep-th, math.AG)", field=field
+        )
+    return category
+
+
 def split_categories(raw: object, field: str = "categories") -> tuple[str, ...]:
     """Categories from a list or a space-separated string, primary first, without duplicates.
 
