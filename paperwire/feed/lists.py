@@ -82,6 +82,7 @@ class Period:
 
     def shifted(self, steps: int) -> Period | None:
         """The period `steps` away (negative: earlier), or None outside the supported years."""
+        other: Period | None
         if self.kind == "day":
             other = Period.day(self.start + timedelta(days=steps))
         elif self.kind == "week":

@@ -110,7 +110,7 @@ class Worker:
 
     def plan(self, now: datetime) -> list[str]:
         """Queue this period's periodic jobs that are not queued yet (by any worker); the keys added."""
-        added = []
+        added: list[str] = []
         wanted = {
             kind: period_key(kind, now, seconds)
             for kind, seconds in periods(self.settings).items()

@@ -128,7 +128,9 @@ def check_date(day: date, field: str) -> date:
     """`day` if arXiv could have it: from EARLIEST_DATE to a year from now."""
     latest = datetime.now(UTC).date() + LATEST_DATE_AHEAD
     if not EARLIEST_DATE <= day <= latest:
-        raise InvalidInput(f"{field}: {day.isoformat()} is outside {EARLIEST_DATE.isoformat()} .. {latest.isoformat()}")
+        raise InvalidInput(
+            f"{field}: {day.isoformat()} is outside {EARLIEST_DATE.isoformat()} .. {latest.isoformat()}", field=field
+        )
     return day
 
 

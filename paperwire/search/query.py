@@ -160,7 +160,7 @@ def parse_query(text: str) -> Query:
                 ordered.append(phrase)
             rest = rest[end + 1 :].lstrip()
             continue
-        token = _TOKEN.match(rest).group(0)  # type: ignore[union-attr] - rest starts with neither space nor quote
+        token = _TOKEN.match(rest).group(0)  # type: ignore[union-attr]  # rest starts with neither space nor quote
         after = rest[len(token) :]
         if token == "-" and after.startswith('"'):
             raise InvalidInput('only single words can be excluded: -video, not -"a phrase"')

@@ -78,7 +78,7 @@ def fetch_ids(client: PoliteClient, settings: Settings, ids: list[str]) -> list[
     size = settings.arxiv_page_size
     for offset in range(0, len(wanted), size):
         chunk = wanted[offset : offset + size]
-        params = {"id_list": ",".join(chunk), "start": 0, "max_results": len(chunk)}
+        params: dict[str, str | int] = {"id_list": ",".join(chunk), "start": 0, "max_results": len(chunk)}
         page = _fetch_page(client, settings, params, f"arXiv API id_list={chunk[0]}...")
         found.extend(item for item in page.items if isinstance(item, ParsedItem))
     return found

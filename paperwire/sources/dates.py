@@ -1,4 +1,4 @@
-"""Date parsing shared by every source format: strict, so impossible dates are reported."""
+"""Date parsing: strict, so impossible dates are reported. Every source format and every edge parse dates here."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def parse_datetime(raw: object, field: str) -> datetime | None:
     if raw is None or raw == "":
         return None
     if not isinstance(raw, str):
-        raise InvalidInput(f"{field}: expected a date string, got {shown(raw)}")
+        raise InvalidInput(f"{field}: expected a date string, got {shown(raw)}", field=field)
     text = raw.strip()
     try:
         if len(text) > _MAX_DATE_CHARS:
@@ -60,7 +60,7 @@ def parse_datetime(raw: object, field: str) -> datetime | None:
             moment = moment.replace(tzinfo=UTC)
         moment = moment.astimezone(UTC)
     except (TypeError, ValueError, IndexError, OverflowError, AttributeError):
-        raise InvalidInput(f"{field}: impossible or unreadable date {shown(raw)}") from None
+        raise InvalidInput(f"{field}: impossible or unreadable date {shown(raw)}", field=field) from None
     check_date(moment.date(), field)
     return moment
 
