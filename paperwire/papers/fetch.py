@@ -152,11 +152,12 @@ def submit_from_arxiv(
     if retries is not None or timeout is not None:
         settings = settings.model_copy(
             update={
-                "http_retries": min(settings.http_retries, retries if retries is not None else settings.http_retries),
-                "http_timeout": min(settings.http_timeout, timeout if timeout is not None else settings.http_timeout),
+                "http_retries": min(settings.http_retries, settings.http_retries if retries is None else retries),
+                "http_timeout": min(settings.http_timeout, settings.http_timeout if timeout is None else timeout),
             }
         )
-    with PoliteClient(settings) if settings is not app.settings else app.http_client() as client:
+    client = app.http_client() if settings is app.settings else PoliteClient(settings)
+    with client:
 
         def fetch(arxiv_id: str) -> list[ParsedItem]:
             return fetch_ids(client, settings, [arxiv_id])
