@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,21 +12,12 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from paperwire.cli.common import (
-    app,
-    err,
-    fetch_app,
-    out,
-    parse_day,
-    progress_bar,
-    settings_of,
-)
-from paperwire.config import Settings
+from paperwire.cli.common import app, app_of, err, fetch_app, out, progress_bar
 from paperwire.errors import InvalidInput
-from paperwire.papers.ingest import IngestReport, StrictStop, ingest_items
+from paperwire.papers.ingest import IngestReport, StrictStop
 from paperwire.papers.record import RecordError
+from paperwire.sources.dates import parse_day
 from paperwire.sources.files import FORMATS
-from paperwire.store import Store
 
 # Exit codes of ingest and fetch: 0 when some records landed (bad ones are reported), 1 for a user
 # error (nothing written), 2 for a usage error (Typer's), 3 at the first bad record with --strict,
@@ -69,8 +62,7 @@ def ingest(
 
     if fmt is not None and fmt not in FORMATS:
         raise InvalidInput(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    settings = settings_of(ctx)
-    store = Store.open(settings)
+    pw = app_of(ctx)
 
     with progress_bar() as progress:
         tasks: dict[Path, Any] = {}
@@ -82,11 +74,11 @@ def ingest(
 
         try:
             report = ingest_paths(
-                store,
+                pw.store,
                 paths,
                 fmt=fmt,
                 strict=strict,
-                batch_size=settings.ingest_batch_size,
+                batch_size=pw.settings.ingest_batch_size,
                 on_error=None if as_json else _show_skipped,
                 on_progress=on_progress,
             )
@@ -97,21 +89,16 @@ def ingest(
     _exit_if_nothing_read(report, as_json)
 
 
-def _ingest_fetched(
-    store: Store, settings: Settings, items: Any, source: str, label: str, as_json: bool
-) -> IngestReport:
+@contextmanager
+def _fetching(label: str) -> Iterator[Callable[[IngestReport], None]]:
+    """A progress line for a live fetch; yields the callback that moves it after each batch."""
     with progress_bar() as progress:
         task = progress.add_task(escape(label), total=None, records=0)
-        report = ingest_items(
-            store,
-            items,
-            source=source,
-            batch_size=min(settings.ingest_batch_size, 100),
-            on_error=None if as_json else _show_skipped,
-            on_batch=lambda r: progress.update(task, records=r.processed),
-        )
-    _print_report(report, as_json)
-    return report
+        yield lambda report: progress.update(task, records=report.processed)
+
+
+def _on_error(as_json: bool) -> Callable[[RecordError], None] | None:
+    return None if as_json else _show_skipped
 
 
 @fetch_app.command("arxiv")
@@ -125,15 +112,19 @@ def fetch_arxiv(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
 ) -> None:
     """Fetch a category's newest papers from the arXiv API (one request every 3 s, paged, retried)."""
-    from paperwire.sources.arxiv_api import fetch_category
-    from paperwire.sources.http import PoliteClient
+    from paperwire.papers.fetch import fetch_arxiv as fetch_category
 
-    settings = settings_of(ctx)
     since_day = parse_day(since, "--since")
-    store = Store.open(settings)
-    with PoliteClient(settings) as client:
-        items = fetch_category(client, settings, category, since=since_day, max_results=max_results)
-        report = _ingest_fetched(store, settings, items, "arxiv-api", f"arXiv {category}", as_json)
+    with _fetching(f"arXiv {category}") as on_batch:
+        report = fetch_category(
+            app_of(ctx),
+            category,
+            since=since_day,
+            max_results=max_results,
+            on_error=_on_error(as_json),
+            on_batch=on_batch,
+        )
+    _print_report(report, as_json)
     _exit_if_nothing_read(report, as_json)
 
 
@@ -149,22 +140,15 @@ def fetch_oai(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
 ) -> None:
     """Harvest arXiv's OAI-PMH feed (arXivRaw), following resumption tokens; remembers where it stopped."""
-    from paperwire.sources.http import PoliteClient
-    from paperwire.sources.oai_harvest import harvest
-    from paperwire.store.state import get_state, set_state
+    from paperwire.papers.fetch import harvest_oai
 
-    settings = settings_of(ctx)
-    store = Store.open(settings)
-    key = f"oai:{set_spec}:last_datestamp"
-    start = parse_day(from_date, "--from") or parse_day(get_state(store, key), "stored datestamp")
-    with PoliteClient(settings) as client:
-        run = harvest(client, settings, set_spec, start, parse_day(until, "--until"))
-        report = _ingest_fetched(store, settings, run, "oai", f"OAI-PMH {set_spec}", as_json)
-    if run.last_datestamp:
-        set_state(store, key, run.last_datestamp[:10])
-        if not as_json:
-            err.print(f"next incremental harvest starts from {run.last_datestamp[:10]}", markup=False)
-    _exit_if_nothing_read(report, as_json)
+    start, end = parse_day(from_date, "--from"), parse_day(until, "--until")
+    with _fetching(f"OAI-PMH {set_spec}") as on_batch:
+        run = harvest_oai(app_of(ctx), set_spec, start=start, until=end, on_error=_on_error(as_json), on_batch=on_batch)
+    _print_report(run.report, as_json)
+    if run.next_from and not as_json:
+        err.print(f"next incremental harvest starts from {run.next_from}", markup=False)
+    _exit_if_nothing_read(run.report, as_json)
 
 
 @fetch_app.command("hf")
@@ -174,16 +158,12 @@ def fetch_hf(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
 ) -> None:
     """Fetch one day of Hugging Face daily papers, with upvotes, into that day's list."""
-    from paperwire.sources.hf_api import fetch_daily
-    from paperwire.sources.http import PoliteClient
+    from paperwire.papers.fetch import fetch_hf as fetch_daily
 
-    settings = settings_of(ctx)
     list_day = parse_day(day, "--date")
-    assert list_day is not None
-    store = Store.open(settings)
-    with PoliteClient(settings) as client:
-        items = fetch_daily(client, settings, list_day)
-    report = _ingest_fetched(store, settings, items, "huggingface", f"Hugging Face {day}", as_json)
+    with _fetching(f"Hugging Face {day}") as on_batch:
+        report = fetch_daily(app_of(ctx), list_day, on_error=_on_error(as_json), on_batch=on_batch)
+    _print_report(report, as_json)
     _exit_if_nothing_read(report, as_json)
 
 
@@ -197,16 +177,9 @@ def submit(
     submitter: Annotated[str | None, typer.Option("--submitter", help="Name shown as the submitter.")] = None,
 ) -> None:
     """Add a paper to today's daily list, fetching its metadata from arXiv if it is unknown."""
-    from paperwire.papers.submit import submit as submit_paper
-    from paperwire.sources.arxiv_api import fetch_ids
-    from paperwire.sources.http import PoliteClient
+    from paperwire.papers.fetch import submit_from_arxiv
 
-    settings = settings_of(ctx)
     list_day = parse_day(day, "--date") or datetime.now(UTC).date()
-    store = Store.open(settings)
-    with PoliteClient(settings) as client:
-        done = submit_paper(
-            store, arxiv_id, day=list_day, submitter=submitter, fetch=lambda pid: fetch_ids(client, settings, [pid])
-        )
+    done = submit_from_arxiv(app_of(ctx), arxiv_id, day=list_day, submitter=submitter)
     origin = "fetched from arXiv" if done.fetched else "already known"
     out.print(f"added {done.arxiv_id} ({origin}) to the list of {done.list_date}: {done.title}", markup=False)

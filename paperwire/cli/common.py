@@ -1,11 +1,10 @@
-"""What every command module shares: the Typer app, the consoles, error display, settings and store access."""
+"""What every command module shares: the Typer app, the consoles, error display, the application object."""
 
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -27,10 +26,12 @@ from sqlalchemy import exc as sa_exc
 from typer.core import TyperGroup
 
 from paperwire.config import Settings, load_settings
-from paperwire.errors import InvalidInput, PaperwireError
+from paperwire.errors import PaperwireError
 from paperwire.papers.ingest import StrictStop
-from paperwire.store import Store
 from paperwire.store.failures import database_failure
+
+if TYPE_CHECKING:
+    from paperwire.application import Paperwire
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -78,24 +79,20 @@ def _root(
     home: Annotated[Path | None, typer.Option("--home", help="Data folder (overrides PAPERWIRE_HOME).")] = None,
 ) -> None:
     """Paperwire: a self-hosted research-paper hub."""
-    ctx.obj = load_settings(database_url=db, home=home)
+    from paperwire.application import Paperwire  # imported here, so `paperwire --help` stays quick
+
+    ctx.obj = Paperwire(load_settings(database_url=db, home=home))
+    ctx.call_on_close(ctx.obj.close)
 
 
-def settings_of(ctx: typer.Context) -> Settings:
+def app_of(ctx: typer.Context) -> Paperwire:
+    """The application object the root callback built: settings, store, search engine, mailer."""
     return ctx.find_root().obj
 
 
-def open_store(ctx: typer.Context) -> Store:
-    return Store.open(settings_of(ctx))
-
-
-def parse_day(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"{option}: expected a date as YYYY-MM-DD, got {text!r}") from None
+def settings_of(ctx: typer.Context) -> Settings:
+    """The settings alone (for `serve`, which hands them to its worker processes)."""
+    return app_of(ctx).settings
 
 
 class RateColumn(ProgressColumn):

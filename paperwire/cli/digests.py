@@ -17,7 +17,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from paperwire.cli.common import Group, err, open_store, out, settings_of
+from paperwire.cli.common import Group, app_of, err, out
 from paperwire.errors import InvalidInput
 
 subscriber_app = typer.Typer(cls=Group, no_args_is_help=True, help="Manage digest subscribers: add, list, remove.")
@@ -59,7 +59,6 @@ def subscriber_add(
         check_address,
         request_subscription,
     )
-    from paperwire.mail import Mailer
 
     if frequency not in ("daily", "weekly"):
         raise InvalidInput(f"--frequency must be daily or weekly, got {frequency!r}")
@@ -73,15 +72,14 @@ def subscriber_add(
         categories=tuple(category or ()),
         authors=tuple(author or ()),
     )
-    settings = settings_of(ctx)
-    store = open_store(ctx)
+    pw = app_of(ctx)
     if confirmed:
-        row = add_subscriber(store, email, prefs, confirmed=True)
+        row = add_subscriber(pw.store, email, prefs, confirmed=True)
         out.print(f"subscription {row['id']}: {row['email']} active ({_describe(row)})", markup=False)
         return
     address = check_address(email)
-    request_subscription(store, settings, Mailer(settings), address, ip=None, preferences=prefs)
-    out.print(f"confirmation link mailed to {address} (valid {settings.subscription_expiry_hours} h)", markup=False)
+    request_subscription(pw.store, pw.settings, pw.mailer, address, ip=None, preferences=prefs)
+    out.print(f"confirmation link mailed to {address} (valid {pw.settings.subscription_expiry_hours} h)", markup=False)
 
 
 def _describe(row: dict[str, Any]) -> str:
@@ -107,8 +105,8 @@ def subscriber_list(
 
     if status not in (None, "pending", "active", "unsubscribed"):
         raise InvalidInput(f"--status must be pending, active or unsubscribed, got {status!r}")
-    settings = settings_of(ctx)
-    rows = list_subscribers(open_store(ctx), status=status)
+    pw = app_of(ctx)
+    rows = list_subscribers(pw.store, status=status)
     if as_json:
         data = [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()} for row in rows]
         out.print(json.dumps(data, ensure_ascii=False), markup=False)
@@ -117,7 +115,7 @@ def subscriber_list(
         out.print("no subscribers")
     for row in rows:
         state = row["status"]
-        if row["permanent_failures"] >= settings.digest_max_permanent_failures:
+        if row["permanent_failures"] >= pw.settings.digest_max_permanent_failures:
             state += f" (stopped: {row['permanent_failures']} bounces)"
         last = row["last_sent_at"].strftime("%Y-%m-%d %H:%M") if row["last_sent_at"] else "never"
         out.print(f"{row['id']:>6}  {row['email']:<40} {state:<12} last sent {last}  {_describe(row)}", markup=False)
@@ -130,7 +128,7 @@ def subscriber_remove(
     """Delete a subscriber and their delivery history."""
     from paperwire.digest.subscriptions import remove_subscriber
 
-    row = remove_subscriber(open_store(ctx), email)
+    row = remove_subscriber(app_of(ctx).store, email)
     out.print(f"removed {row['email']}", markup=False)
 
 
@@ -152,13 +150,12 @@ def digest_preview(
     from paperwire.digest.periods import current_period
     from paperwire.digest.render import render_digest
     from paperwire.digest.subscriptions import find_subscriber
-    from paperwire.search.engine import SearchEngine
 
-    settings = settings_of(ctx)
-    store = open_store(ctx)
+    pw = app_of(ctx)
+    store, settings = pw.store, pw.settings
     subscription = find_subscriber(store, email)
     chosen = _period(period) or current_period(store, settings, subscription)
-    digest = compose(store, settings, SearchEngine(settings, store), subscription, chosen)
+    digest = compose(store, settings, pw.engine, subscription, chosen)
     if digest.skipped_reason:
         err.print(f"nothing would be sent for {digest.key}: {digest.skipped_reason}", highlight=False, markup=False)
         return
@@ -181,10 +178,8 @@ def digest_send(
 ) -> None:
     """Send the digests that are due (for cron): each subscriber gets each period's digest once, even across crashes."""
     from paperwire.digest.send import send_due
-    from paperwire.search.engine import SearchEngine
 
-    settings = settings_of(ctx)
-    store = open_store(ctx)
+    pw = app_of(ctx)
     chosen = _period(period)
     progress = Progress(
         TextColumn("[bold]digests"),
@@ -199,9 +194,9 @@ def digest_send(
     with progress:
         task = progress.add_task("digests", total=None)
         report = send_due(
-            store,
-            settings,
-            SearchEngine(settings, store),
+            pw.store,
+            pw.settings,
+            pw.engine,
             period=chosen,
             to=to,
             dry_run=dry_run,

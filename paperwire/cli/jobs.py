@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from paperwire.cli.common import Group, err, open_store, out, settings_of
+from paperwire.cli.common import Group, app_of, err, out
 from paperwire.errors import InvalidInput
 
 jobs_app = typer.Typer(cls=Group, no_args_is_help=True, help="Inspect and queue background jobs.")
@@ -39,9 +39,10 @@ def worker(
     from paperwire.jobs.worker import Worker, serve_metrics
     from paperwire.logs import configure_logging
 
-    settings = settings_of(ctx)
+    pw = app_of(ctx)
+    settings = pw.settings
     configure_logging(settings)
-    runner = Worker(settings, open_store(ctx), kinds=_kinds(kind))
+    runner = Worker(pw, kinds=_kinds(kind))
     if not once and (port := serve_metrics(settings)):
         err.print(f"metrics at http://127.0.0.1:{port}/metrics", markup=False)
     if once:
@@ -77,8 +78,7 @@ def jobs_list(
 
     if state is not None and state not in rows.STATES:
         raise InvalidInput(f"unknown state {state!r}: choose from {', '.join(rows.STATES)}")
-    store = open_store(ctx)
-    with store.read() as conn:
+    with app_of(ctx).store.read() as conn:
         depth = rows.depth(conn, datetime.now(UTC))
         recent = rows.recent(conn, limit=limit, state=state)
     if as_json:
@@ -115,9 +115,9 @@ def jobs_add(
     from paperwire.store import jobs as rows
 
     _kinds([kind])
-    settings = settings_of(ctx)
-    with open_store(ctx).write() as conn:
-        job_id = rows.enqueue(conn, kind, datetime.now(UTC), max_attempts=settings.job_max_attempts)
+    pw = app_of(ctx)
+    with pw.store.write() as conn:
+        job_id = rows.enqueue(conn, kind, datetime.now(UTC), max_attempts=pw.settings.job_max_attempts)
     out.print(f"queued {kind} as job {job_id}", markup=False)
 
 
@@ -129,7 +129,7 @@ def jobs_retry(
     """Queue a failed job again, with its attempts reset."""
     from paperwire.store import jobs as rows
 
-    with open_store(ctx).write() as conn:
+    with app_of(ctx).store.write() as conn:
         if not rows.retry(conn, job_id, datetime.now(UTC)):
             raise InvalidInput(f"job {job_id} does not exist or has not failed")
     out.print(f"job {job_id} queued again", markup=False)

@@ -8,26 +8,12 @@ from typing import Annotated, Any
 
 import typer
 
-from paperwire.cli.common import app, out, progress_bar, settings_of
-from paperwire.store import Store
+from paperwire.cli.common import app, app_of, out, progress_bar
+from paperwire.search.query import Filters, build_filters
 
 
-def _filters(category: list[str] | None, author: list[str] | None, since: str | None, until: str | None) -> Any:
-    from paperwire.search.query import Filters, check_category, parse_date_option
-
-    return Filters(
-        categories=tuple(check_category(c) for c in category or ()),
-        authors=tuple(author or ()),
-        since=parse_date_option(since, "--since") if since else None,
-        until=parse_date_option(until, "--until") if until else None,
-    )
-
-
-def _engine(ctx: typer.Context) -> Any:
-    from paperwire.search.engine import SearchEngine
-
-    settings = settings_of(ctx)
-    return SearchEngine(settings, Store.open(settings))
+def _filters(category: list[str] | None, author: list[str] | None, since: str | None, until: str | None) -> Filters:
+    return build_filters(category or (), author or (), since, until, prefix="--")
 
 
 def _print_hits(hits: list[Any], as_json: bool, *, close: bool = True) -> None:
@@ -81,7 +67,7 @@ def search(
 ) -> None:
     """Search papers by meaning and by keyword together (hybrid), with filters."""
     filters = _filters(category, author, since, until)
-    results = _engine(ctx).search(query, mode=mode, limit=limit, offset=offset, filters=filters)
+    results = app_of(ctx).engine.search(query, mode=mode, limit=limit, offset=offset, filters=filters)
     _print_hits(results.hits, as_json, close=results.close)
 
 
@@ -98,7 +84,7 @@ def similar(
     """Papers nearest to a paper by meaning (excluding the paper itself)."""
     from paperwire.search.similar import similar as similar_papers
 
-    hits = similar_papers(_engine(ctx), arxiv_id, limit=limit, filters=_filters(category, None, since, until))
+    hits = similar_papers(app_of(ctx).engine, arxiv_id, limit=limit, filters=_filters(category, None, since, until))
     _print_hits(hits, as_json)
 
 
@@ -122,40 +108,23 @@ def eval_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as one JSON object.")] = False,
 ) -> None:
     """Measure search quality on a BEIR data set, in a temporary home: nDCG@10, Recall@100, MRR@10 per mode."""
-    import tempfile
-
-    from paperwire.search.embedder import load_embedder
-    from paperwire.search.evaluate import (
-        DEFAULT_VARIANTS,
-        load_corpus,
-        parse_variant,
-        read_qrels,
-        read_queries,
-        run_eval,
-    )
+    from paperwire.search.evaluate import DEFAULT_VARIANTS, evaluate_beir, parse_variant
 
     chosen = [parse_variant(v) for v in variant] if variant else list(DEFAULT_VARIANTS)
-    query_texts, judgements = read_queries(queries), read_qrels(qrels)
-    base = settings_of(ctx)
-    with tempfile.TemporaryDirectory(prefix="paperwire-eval-") as home:
-        settings = base.model_copy(
-            update={"home": Path(home), "database_url": None, "embedding_model": model or base.embedding_model}
+    with progress_bar(unit="papers") as progress:
+        task = progress.add_task("embedding corpus", total=None, records=0)
+
+        def on_progress(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total, records=done)
+
+        run = evaluate_beir(
+            app_of(ctx).settings, corpus, queries, qrels, chosen, vectors=vectors, model=model, on_progress=on_progress
         )
-        store = Store.open(settings)
-        embedder = load_embedder(settings)
-        with progress_bar(unit="papers") as progress:
-            task = progress.add_task("embedding corpus", total=None, records=0)
-
-            def on_progress(done: int, total: int) -> None:
-                progress.update(task, completed=done, total=total, records=done)
-
-            documents = load_corpus(store, settings, corpus, embedder, vectors=vectors, on_progress=on_progress)
-        results = run_eval(store, settings, query_texts, judgements, embedder, chosen)
-        store.close()
+    documents, results = run.documents, run.results
     if as_json:
-        out.print(json.dumps({"documents": documents, "model": embedder.name, "results": results}), markup=False)
+        out.print(json.dumps({"documents": documents, "model": run.model, "results": results}), markup=False)
         return
-    out.print(f"{documents} documents, model {embedder.name}", markup=False)
+    out.print(f"{documents} documents, model {run.model}", markup=False)
     out.print(f"{'variant':<24} {'nDCG@10':>8} {'R@100':>8} {'MRR@10':>8} {'queries':>8}", markup=False)
     for label, metrics in results.items():
         out.print(
@@ -188,20 +157,20 @@ def index(
     ] = False,
 ) -> None:
     """Embed papers that have no current vector (resumable), import or export vectors, and update the search indexes."""
-    from paperwire.search.engine import SearchEngine
+    from paperwire.application import Paperwire
     from paperwire.search.indexer import embed_pending, export_vectors, import_vectors
 
-    settings = settings_of(ctx)
-    if model:
-        settings = settings.model_copy(update={"embedding_model": model})
-    store = Store.open(settings)
+    pw = app_of(ctx)
+    if model:  # the same database, another model's vectors and indexes
+        pw = Paperwire(pw.settings.model_copy(update={"embedding_model": model}), store=pw.store)
+    settings, store = pw.settings, pw.store
     if export_file is not None:
         count = export_vectors(store, export_file, settings.embedding_model)
         out.print(f"exported {count} vectors of {settings.embedding_model} to {export_file}", markup=False)
         return
     if import_file is not None:
         out.print(import_vectors(store, import_file, settings.embedding_model).summary(), markup=False)
-    engine = SearchEngine(settings, store)
+    engine = pw.engine
     embedder = engine.embedder
     with progress_bar(unit="papers") as progress:
         task = progress.add_task("embedding", total=None, records=0)

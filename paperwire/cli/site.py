@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from paperwire.cli.common import app, err, out, settings_of
+from paperwire.cli.common import app, app_of, err, out, settings_of
 from paperwire.config import Settings
 from paperwire.store import Store
 
@@ -17,7 +17,7 @@ def migrate(ctx: typer.Context) -> None:
     """Create or upgrade the database schema (also done on every start)."""
     from paperwire.store.migrate import current_revision, upgrade
 
-    store = Store.open(settings_of(ctx), migrate=False)
+    store = Store.open(app_of(ctx).settings, migrate=False)  # opened as it is, to upgrade it here
     applied = upgrade(store)
     out.print(
         f"database {store.url} at revision {current_revision(store)}"
@@ -91,31 +91,24 @@ def demo(
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
 ) -> None:
     """Load the bundled demo corpus (real arXiv papers of Feb 2026 with Hugging Face daily lists) and serve it."""
-    from paperwire.demo import import_demo_vectors, load_demo
-    from paperwire.search.engine import SearchEngine
-    from paperwire.store.papers import counts, listing_days
+    from paperwire.demo.install import install_demo
 
-    settings = settings_of(ctx)
-    store = Store.open(settings)
-    report = load_demo(store, batch_size=settings.ingest_batch_size)
-    vectors = import_demo_vectors(store, settings.embedding_model)
-    indexed = SearchEngine(settings, store).sync()
-    with store.read() as conn:
-        totals = counts(conn)
-        days = listing_days(conn)
-    out.print(f"demo corpus: {report.summary()}", markup=False)
+    pw = app_of(ctx)
+    done = install_demo(pw)
+    days = done.days
+    out.print(f"demo corpus: {done.report.summary()}", markup=False)
     out.print(
-        f"{totals['papers']} papers, {totals['listings']} daily-list entries over {len(days)} days "
-        f"({days[-1][0]} to {days[0][0]}) in {store.url}",
+        f"{done.totals['papers']} papers, {done.totals['listings']} daily-list entries over {len(days)} days "
+        f"({days[-1][0]} to {days[0][0]}) in {pw.store.url}",
         markup=False,
     )
     out.print(
-        f"{vectors} precomputed vectors imported; search indexes updated "
-        f"({indexed['keyword']} keyword documents, {indexed['vectors']} vectors)",
+        f"{done.vectors} precomputed vectors imported; search indexes updated "
+        f"({done.indexed['keyword']} keyword documents, {done.indexed['vectors']} vectors)",
         markup=False,
     )
     if serve:
-        _serve(settings, host, port, 1)
+        _serve(pw.settings, host, port, 1)
 
 
 @app.command()
@@ -124,7 +117,7 @@ def status(ctx: typer.Context) -> None:
     from paperwire.store.migrate import current_revision
     from paperwire.store.papers import counts, listing_days
 
-    store = Store.open(settings_of(ctx))
+    store = app_of(ctx).store
     with store.read() as conn:
         totals = counts(conn)
         days = listing_days(conn)
@@ -144,7 +137,7 @@ def backup(
     """Copy the live SQLite database to PATH while the site runs (for PostgreSQL, use pg_dump)."""
     from paperwire.store.backup import backup_sqlite
 
-    store = Store.open(settings_of(ctx), migrate=False)  # a backup copies the database as it is
+    store = Store.open(app_of(ctx).settings, migrate=False)  # a backup copies the database as it is
     try:
         size = backup_sqlite(store, path, force=force)
     finally:

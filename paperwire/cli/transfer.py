@@ -15,7 +15,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from paperwire.cli.common import err, out, settings_of
+from paperwire.cli.common import app_of, err, out
 
 
 def migrate_db(
@@ -38,7 +38,7 @@ def migrate_db(
         open_target,
     )
 
-    origin = open_source(source or configured_source(settings_of(ctx)))
+    origin = open_source(source or configured_source(app_of(ctx).settings))
     target = None
     try:
         target = open_target(to)

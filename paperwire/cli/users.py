@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from paperwire.cli.common import Group, app, err, open_store, out
+from paperwire.cli.common import Group, app, app_of, err, out
 
 user_app = typer.Typer(cls=Group, no_args_is_help=True, help="Manage users: add, list, block, API tokens.")
 app.add_typer(user_app, name="user")
@@ -24,7 +24,7 @@ def user_add(
     """Add a user (or promote an existing one with --admin)."""
     from paperwire.accounts.users import add_user
 
-    user = add_user(open_store(ctx), email, display_name=name, admin=admin)
+    user = add_user(app_of(ctx).store, email, display_name=name, admin=admin)
     out.print(f"user {user['id']}: {user['email']} ({user['role']})", markup=False)
 
 
@@ -36,7 +36,7 @@ def user_list(
     """List users, newest first."""
     from paperwire.accounts.users import list_users
 
-    rows = list_users(open_store(ctx), limit=10_000)
+    rows = list_users(app_of(ctx).store, limit=10_000)
     if as_json:
         keys = ("id", "email", "display_name", "role", "blocked_at", "created_at", "comments", "votes")
         data = [{k: (row[k].isoformat() if isinstance(row[k], datetime) else row[k]) for k in keys} for row in rows]
@@ -60,7 +60,7 @@ def user_block(
     """Block a user (signed out, token refused, comments hidden), or --unblock."""
     from paperwire.accounts.users import find_user, set_blocked
 
-    store = open_store(ctx)
+    store = app_of(ctx).store
     user = find_user(store, email)
     set_blocked(store, user["id"], not unblock)
     out.print(f"{'unblocked' if unblock else 'blocked'} {user['email']}", markup=False)
@@ -74,7 +74,7 @@ def user_token(
     """Make a new personal API token for a user (replacing the old one) and print it once."""
     from paperwire.accounts.users import create_api_token, find_user
 
-    store = open_store(ctx)
+    store = app_of(ctx).store
     token = create_api_token(store, find_user(store, email)["id"])
     err.print("new API token (shown once; use it as 'Authorization: Bearer <token>'):")
     out.print(token, markup=False)

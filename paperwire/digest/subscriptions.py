@@ -23,8 +23,8 @@ from paperwire.accounts.users import InvalidAddress, mailbox_key, normalise_emai
 from paperwire.config import Settings
 from paperwire.digest.periods import FREQUENCIES, zone
 from paperwire.errors import InvalidInput, NotFound
-from paperwire.feed.lists import check_category
 from paperwire.mail import Mailer
+from paperwire.papers.record import check_category
 from paperwire.search.query import parse_query
 from paperwire.store import Store
 from paperwire.store import digests as repo
@@ -66,12 +66,7 @@ class Preferences:
                 raise InvalidInput(f"topics: {topic[:40]!r}: {exc.message}") from None
         _check_list("categories", self.categories, MAX_ENTRIES, 64)
         for category in self.categories:
-            try:
-                check_category(category)
-            except InvalidInput:
-                raise InvalidInput(
-                    f"categories: {category[:40]!r} is not an arXiv category (e.g. cs.CL, hep-th)"
-                ) from None
+            check_category(category, "categories")
         _check_list("authors", self.authors, MAX_ENTRIES, MAX_NAME_CHARS)
         return self
 

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from paperwire.config import Settings
 from paperwire.errors import InvalidInput
 from paperwire.feed.trending import trending_score
-from paperwire.papers.record import is_arxiv_category
+from paperwire.papers.record import check_category as check_arxiv_category
 from paperwire.store import Store
 from paperwire.store import accounts as accounts_repo
 from paperwire.store import feed as queries
@@ -82,6 +82,7 @@ class Period:
 
     def shifted(self, steps: int) -> Period | None:
         """The period `steps` away (negative: earlier), or None outside the supported years."""
+        other: Period | None
         if self.kind == "day":
             other = Period.day(self.start + timedelta(days=steps))
         elif self.kind == "week":
@@ -133,13 +134,8 @@ def check_sort(sort: str | None) -> str:
 
 
 def check_category(category: str | None) -> str | None:
-    """An arXiv category such as cs.CL or hep-th (None when empty); InvalidInput otherwise."""
-    if not category or not category.strip():
-        return None
-    category = category.strip()
-    if not is_arxiv_category(category):
-        raise InvalidInput(f"category: {category[:40]!r} is not an arXiv category (e.g. cs.CL, hep-th, math.AG)")
-    return category
+    """The list's category filter: None when empty (every category), else checked by papers.record.check_category."""
+    return check_arxiv_category(category) if category and category.strip() else None
 
 
 @dataclass

@@ -9,28 +9,20 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
-from paperwire.config import Settings
+from paperwire.application import Paperwire
 from paperwire.digest.send import send_due
 from paperwire.errors import PaperwireError
 from paperwire.feed.lists import followed
-from paperwire.papers.ingest import ingest_items
-from paperwire.search.engine import SearchEngine
+from paperwire.papers.fetch import Fetch, catch_up
 from paperwire.search.indexer import embed_pending
-from paperwire.store import Store
 from paperwire.store import jobs as rows
 from paperwire.store.embeddings import count_pending
-from paperwire.store.state import get_state, set_state
 
 log = logging.getLogger("paperwire.jobs")
-FIRST_FETCH_DAYS = 3  # how far back the first fetch of a category goes
-FETCH_MAX = 2000  # papers fetched per category per job at most
-
-Fetch = Callable[[str, date], Iterable[Any]]  # (category, since) -> parsed items
 
 
 class LeaseLost(PaperwireError):
@@ -39,15 +31,13 @@ class LeaseLost(PaperwireError):
 
 @dataclass
 class JobContext:
-    """What a running task may use: the shared services, the job, and a check that it still holds the job."""
+    """What a running task may use: the application (settings, store, engine, mailer), the job, and a check
+    that this worker still holds the job."""
 
-    settings: Settings
-    store: Store
-    engine: SearchEngine
-    fetch: Fetch
+    app: Paperwire
+    fetch: Fetch | None
     job: rows.Job
     now: datetime
-    mailer: Any = None
     lost: threading.Event = field(default_factory=threading.Event)
 
     def check(self) -> None:
@@ -56,58 +46,35 @@ class JobContext:
             raise LeaseLost(f"job {self.job.id} ({self.job.kind}) was taken over by another worker")
 
 
-def arxiv_fetch(settings: Settings) -> Fetch:
-    """The real fetch: the arXiv API, politely (one request every 3 s)."""
-
-    def fetch(category: str, since: date) -> Iterable[Any]:
-        from paperwire.sources.arxiv_api import fetch_category
-        from paperwire.sources.http import PoliteClient
-
-        with PoliteClient(settings) as client:
-            yield from fetch_category(client, settings, category, since=since, max_results=FETCH_MAX)
-
-    return fetch
-
-
 def fetch_new(ctx: JobContext) -> str:
     """Fetch each followed category's papers updated since its last fetch (a day of overlap)."""
-    if not ctx.settings.scheduler_fetch:
+    if not ctx.app.settings.scheduler_fetch:
         return "fetching is switched off (scheduler_fetch)"
     added = updated = 0
-    for category in followed(ctx.settings):
+    for category in followed(ctx.app.settings):
         ctx.check()
-        key = f"scheduler:arxiv:{category}:fetched"
-        last = get_state(ctx.store, key)
-        since = (
-            date.fromisoformat(last) - timedelta(days=1) if last else ctx.now.date() - timedelta(days=FIRST_FETCH_DAYS)
-        )
-        result = ingest_items(
-            ctx.store,
-            ctx.fetch(category, since),
-            source="arxiv-api",
-            batch_size=min(ctx.settings.ingest_batch_size, 100),
-        )
+        result = catch_up(ctx.app, category, ctx.now.date(), ctx.fetch)
         added, updated = added + result.added, updated + result.updated
-        set_state(ctx.store, key, ctx.now.date().isoformat())
     return f"{added} new papers, {updated} updated"
 
 
 def embed(ctx: JobContext) -> str:
     """Embed up to scheduler_embed_limit papers; queue a follow-up job while a backlog remains."""
-    with ctx.store.read() as conn:
+    store, engine, settings = ctx.app.store, ctx.app.engine, ctx.app.settings
+    with store.read() as conn:
         if rows.running_elsewhere(conn, "embed", ctx.job.id, ctx.now):
             return "another worker is embedding"
-        if not count_pending(conn, ctx.engine.model):
+        if not count_pending(conn, engine.model):
             return "nothing to embed"  # without loading the model
     report = embed_pending(
-        ctx.store,
-        ctx.engine.embedder,
-        batch_size=ctx.settings.embed_batch_size,
-        limit=ctx.settings.scheduler_embed_limit,
+        store,
+        engine.embedder,
+        batch_size=settings.embed_batch_size,
+        limit=settings.scheduler_embed_limit,
         on_progress=lambda done, total: ctx.check(),
     )
-    with ctx.store.write() as conn:
-        if count_pending(conn, ctx.engine.model):
+    with store.write() as conn:
+        if count_pending(conn, engine.model):
             # Keyed by this job, so a finished job queues exactly one follow-up even if it is run twice.
             rows.enqueue(conn, "embed", ctx.now, key=f"embed-after:{ctx.job.id}")
     return report.summary()
@@ -115,21 +82,22 @@ def embed(ctx: JobContext) -> str:
 
 def index(ctx: JobContext) -> str:
     """Bring this machine's search indexes up to date (on PostgreSQL they live in the database)."""
-    counts = ctx.engine.sync()
-    if ctx.store.dialect == "postgresql":
+    counts = ctx.app.engine.sync()
+    if ctx.app.store.dialect == "postgresql":
         return "up to date (on PostgreSQL the full-text and pgvector indexes follow the rows)"
     return f"{counts['keyword']} keyword documents, {counts['vectors']} vectors added"
 
 
 def send(ctx: JobContext) -> str:
     """Send the digests that are due (the delivery ledger keeps each to one sender)."""
-    return send_due(ctx.store, ctx.settings, ctx.engine, now=ctx.now, mailer=ctx.mailer).summary()
+    app = ctx.app  # send_due sends through its own DigestMailer, which keeps the SMTP reply codes
+    return send_due(app.store, app.settings, app.engine, now=ctx.now).summary()
 
 
 def prune(ctx: JobContext) -> str:
     """Delete finished jobs older than job_retention_days."""
-    with ctx.store.write() as conn:
-        removed = rows.prune(conn, ctx.now - timedelta(days=ctx.settings.job_retention_days))
+    with ctx.app.store.write() as conn:
+        removed = rows.prune(conn, ctx.now - timedelta(days=ctx.app.settings.job_retention_days))
     return f"removed {removed} finished jobs"
 
 

@@ -17,16 +17,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
 from paperwire import metrics
+from paperwire.application import Paperwire
 from paperwire.config import Settings
 from paperwire.errors import ConfigError
-from paperwire.jobs.tasks import TASKS, Fetch, JobContext, LeaseLost, arxiv_fetch
+from paperwire.jobs.tasks import TASKS, JobContext, LeaseLost
+from paperwire.papers.fetch import Fetch
 from paperwire.processes import dead_here
-from paperwire.search.engine import SearchEngine
 from paperwire.store import Store
 from paperwire.store import jobs as rows
 
@@ -91,30 +91,26 @@ def release_dead_local(store: Store, now: datetime) -> list[int]:
 
 
 class Worker:
-    """Claims and runs jobs for one store; `run_due()` once (tests, `worker --once`) or `run(stop)`."""
+    """Claims and runs jobs for one application's store; `run_due()` once (tests, `worker --once`) or `run(stop)`."""
 
     def __init__(
         self,
-        settings: Settings,
-        store: Store,
-        engine: SearchEngine | None = None,
+        app: Paperwire,
         *,
         fetch: Fetch | None = None,
-        mailer: Any = None,
         kinds: list[str] | None = None,
         name: str | None = None,
     ) -> None:
-        self.settings, self.store = settings, store
-        self.engine = engine or SearchEngine(settings, store)
-        self.fetch = fetch or arxiv_fetch(settings)
-        self.mailer = mailer
+        self.app = app
+        self.settings, self.store = app.settings, app.store
+        self.fetch = fetch  # None: the arXiv API (tests give a stand-in)
         self.kinds = kinds
         self.name = name or worker_name()
         self._planned: dict[str, str] = {}
 
     def plan(self, now: datetime) -> list[str]:
         """Queue this period's periodic jobs that are not queued yet (by any worker); the keys added."""
-        added = []
+        added: list[str] = []
         wanted = {
             kind: period_key(kind, now, seconds)
             for kind, seconds in periods(self.settings).items()
@@ -138,7 +134,7 @@ class Worker:
 
     def run_job(self, job: rows.Job, now: datetime) -> Outcome:
         """Run one claimed job, renewing its lease from a heartbeat thread, and record how it ended."""
-        ctx = JobContext(self.settings, self.store, self.engine, self.fetch, job, now, self.mailer)
+        ctx = JobContext(self.app, self.fetch, job, now)
         stop_beating = threading.Event()
         beat = threading.Thread(
             target=self._heartbeat, args=(ctx, stop_beating), daemon=True, name=f"paperwire-job-{job.id}-lease"
@@ -256,11 +252,8 @@ def start_background(settings: Settings) -> threading.Event | None:
     stop = threading.Event()
 
     def main() -> None:
-        store = Store.open(settings, migrate=False)
-        try:
-            Worker(settings, store).run(stop)
-        finally:
-            store.close()
+        with Paperwire(settings, store=Store.open(settings, migrate=False)) as app:
+            Worker(app).run(stop)
 
     threading.Thread(target=main, name="paperwire-worker", daemon=True).start()
     return stop

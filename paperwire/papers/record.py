@@ -129,7 +129,9 @@ def check_date(day: date, field: str) -> date:
     """`day` if arXiv could have it: from EARLIEST_DATE to a year from now."""
     latest = datetime.now(UTC).date() + LATEST_DATE_AHEAD
     if not EARLIEST_DATE <= day <= latest:
-        raise InvalidInput(f"{field}: {day.isoformat()} is outside {EARLIEST_DATE.isoformat()} .. {latest.isoformat()}")
+        raise InvalidInput(
+            f"{field}: {day.isoformat()} is outside {EARLIEST_DATE.isoformat()} .. {latest.isoformat()}", field=field
+        )
     return day
 
 
@@ -227,6 +229,19 @@ _CATEGORY = re.compile(r"^[a-z][a-z\-]*(?:\.[A-Za-z][A-Za-z\-]*)?$", re.ASCII)
 def is_arxiv_category(text: str) -> bool:
     """Whether text looks like an arXiv category: cs.CL, hep-th, math.AG, cond-mat.mes-hall."""
     return len(text) <= 64 and bool(_CATEGORY.match(text))
+
+
+def check_category(text: str, field: str = "category") -> str:
+    """`text`, stripped, if it is an arXiv category (cs.CL, hep-th, math.AG); else InvalidInput naming `field`.
+
+    The one category check of options, form fields, query terms, API parameters and fetches.
+    """
+    category = text.strip()
+    if not is_arxiv_category(category):
+        raise InvalidInput(
+            f"{field}: {shown(category, 40)} is not an arXiv category (e.g. cs.CL, hep-th, math.AG)", field=field
+        )
+    return category
 
 
 def split_categories(raw: object, field: str = "categories") -> tuple[str, ...]:

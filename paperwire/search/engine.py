@@ -18,7 +18,7 @@ from paperwire.errors import InvalidInput
 from paperwire.search.backends import KeywordBackend, Scored, VectorBackend
 from paperwire.search.embedder import Embedder, load_embedder
 from paperwire.search.hybrid import fuse
-from paperwire.search.query import MODES, Filters, Query, parse_query, shown
+from paperwire.search.query import Filters, Query, check_mode, parse_query
 from paperwire.search.relevance import NEAREST_SHOWN, WEAK, Evidence
 from paperwire.store import Store
 from paperwire.store import papers as repo
@@ -153,8 +153,7 @@ class SearchEngine:
         self, text: str, *, mode: str = "hybrid", limit: int = 20, offset: int = 0, filters: Filters | None = None
     ) -> SearchResults:
         """Search papers: `text` in the query language, plus `filters` from options; best first."""
-        if mode not in MODES:
-            raise InvalidInput(f"mode must be one of {', '.join(MODES)}, got {shown(mode)}")
+        check_mode(mode)
         if not 1 <= limit <= MAX_LIMIT:
             raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
         if offset < 0 or offset + limit > MAX_DEPTH:

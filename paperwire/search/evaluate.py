@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,3 +193,44 @@ def run_eval(
         }
         results[variant.label] = evaluate(runs, {q: qrels[q] for q in judged})
     return results
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What `evaluate_beir` measured: the corpus size, the embedding model, and the metrics per variant label."""
+
+    documents: int
+    model: str
+    results: dict[str, dict[str, float]]
+
+
+def evaluate_beir(
+    settings: Settings,
+    corpus: Path,
+    queries: Path,
+    qrels: Path,
+    variants: Sequence[Variant] = DEFAULT_VARIANTS,
+    *,
+    vectors: Path | None = None,
+    model: str | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Evaluation:
+    """Measure search on a BEIR data set in a temporary home (its own SQLite store and indexes), removed after.
+
+    `model` replaces the configured embedding model; `on_progress(done, total)` follows the corpus embedding.
+    """
+    from paperwire.search.embedder import load_embedder
+
+    query_texts, judgements = read_queries(queries), read_qrels(qrels)
+    with tempfile.TemporaryDirectory(prefix="paperwire-eval-") as home:
+        local = settings.model_copy(
+            update={"home": Path(home), "database_url": None, "embedding_model": model or settings.embedding_model}
+        )
+        store = Store.open(local)
+        try:
+            embedder = load_embedder(local)
+            documents = load_corpus(store, local, corpus, embedder, vectors=vectors, on_progress=on_progress)
+            results = run_eval(store, local, query_texts, judgements, embedder, variants)
+        finally:
+            store.close()
+    return Evaluation(documents, embedder.name, results)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 
 from paperwire.errors import InvalidInput
-from paperwire.papers.record import is_arxiv_category
+from paperwire.papers.record import check_category
+from paperwire.sources.dates import parse_day
 from paperwire.store.keyword_rows import name_words
 
 MODES = ("hybrid", "keyword", "semantic")
@@ -39,6 +41,34 @@ class Filters:
             since=max(d for d in (self.since, other.since) if d) if (self.since or other.since) else None,
             until=min(d for d in (self.until, other.until) if d) if (self.until or other.until) else None,
         )
+
+
+def build_filters(
+    categories: Iterable[str] = (),
+    authors: Iterable[str] = (),
+    since: str | None = None,
+    until: str | None = None,
+    *,
+    prefix: str = "",
+) -> Filters:
+    """Filters from CLI options, form fields or API parameters; blank values are ignored.
+
+    The one builder for every edge: InvalidInput names the field, as `prefix` + its name (e.g. "--since").
+    """
+    since, until = (since or "").strip(), (until or "").strip()
+    return Filters(
+        categories=tuple(check_category(c, f"{prefix}category") for c in categories if c.strip()),
+        authors=tuple(a.strip() for a in authors if a.strip()),
+        since=parse_day(since, f"{prefix}since") if since else None,
+        until=parse_day(until, f"{prefix}until") if until else None,
+    )
+
+
+def check_mode(mode: str) -> str:
+    """The search mode, one of MODES; else InvalidInput naming the field."""
+    if mode not in MODES:
+        raise InvalidInput(f"mode must be one of {', '.join(MODES)}, got {shown(mode)}", field="mode")
+    return mode
 
 
 @dataclass(frozen=True)
@@ -89,20 +119,6 @@ def check_author(name: str) -> str:
     return name
 
 
-def parse_date_option(text: str, name: str) -> date:
-    """A YYYY-MM-DD date, or InvalidInput that names the option."""
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"{name}: expected a date as YYYY-MM-DD, got {shown(text)}") from None
-
-
-def check_category(text: str) -> str:
-    if not is_arxiv_category(text):
-        raise InvalidInput(f"cat: {shown(text)} is not an arXiv category (e.g. cs.CL, hep-th, math.AG)")
-    return text
-
-
 def parse_query(text: str) -> Query:
     """Parse the query language; raises InvalidInput with a helpful message when malformed.
 
@@ -127,13 +143,13 @@ def parse_query(text: str) -> Query:
             if not value:
                 raise InvalidInput(f"{key}: needs a value, e.g. {key}:{_EXAMPLES[key]}")
             if key in ("cat", "category"):
-                categories.append(check_category(value))
+                categories.append(check_category(value, key))
             elif key == "author":
                 authors.append(check_author(value))
             elif key == "since":
-                since = parse_date_option(value, "since")
+                since = parse_day(value, "since")
             else:
-                until = parse_date_option(value, "until")
+                until = parse_day(value, "until")
             rest = rest[fielded.end() :].lstrip()
             continue
         if rest.startswith('"'):

@@ -12,19 +12,11 @@ from paperwire.errors import InvalidInput
 from paperwire.papers.record import (
     ParsedItem,
     RecordError,
-    is_arxiv_category,
+    check_category,
     parse_arxiv_id,
 )
 from paperwire.sources.arxiv_atom import AtomPage, parse_atom
 from paperwire.sources.http import PoliteClient
-
-
-def check_category(category: str) -> str:
-    """Return the category if it looks like an arXiv category (cs.CL, hep-th, math.AG); else InvalidInput."""
-    text = (category or "").strip()
-    if not is_arxiv_category(text):
-        raise InvalidInput(f"not an arXiv category: {category!r} (expected e.g. cs.CL, hep-th or math.AG)")
-    return text
 
 
 def fetch_category(

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
+from paperwire.application import Paperwire
 from paperwire.digest.subscriptions import Preferences, add_subscriber
 from paperwire.jobs.worker import Worker, period_key
 from paperwire.search.embedder import normalise
@@ -62,7 +63,7 @@ def test_one_period_fetches_embeds_indexes_and_sends(dsettings, dstore, sink) ->
     add_subscriber(dstore, "early@example.org", Preferences(top_n=5, authors=("Ada Lovelace",)), confirmed=True)
     settings = dsettings.model_copy(update={"followed_categories": "cs.CL cs.CV", "embedding_model": HashEmbedder.name})
     engine = SearchEngine(settings, dstore, embedder=HashEmbedder())
-    worker = Worker(settings, dstore, engine, fetch=fetch)
+    worker = Worker(Paperwire(settings, store=dstore, engine=engine), fetch=fetch)
     report = worker.run_due(datetime(2025, 3, 20, 9, 0, tzinfo=UTC))
     assert report.failed == [], report.outcomes
     assert [o.kind for o in report.outcomes] == ["fetch", "embed", "index", "send", "prune"]
@@ -98,7 +99,7 @@ def test_a_failing_job_is_retried_and_the_others_run(dsettings, dstore, sink) ->
     settings = dsettings.model_copy(update={"followed_categories": "cs.CV", "embedding_model": HashEmbedder.name})
     engine = SearchEngine(settings, dstore, embedder=BrokenEmbedder())
     now = datetime(2025, 3, 19, 9, 0, tzinfo=UTC)
-    report = Worker(settings, dstore, engine, fetch=broken).run_due(now)
+    report = Worker(Paperwire(settings, store=dstore, engine=engine), fetch=broken).run_due(now)
     assert [(o.kind, o.state) for o in report.failed] == [("fetch", "queued"), ("embed", "queued")], report.outcomes
     assert "network is down" in _results(report)["fetch"] and "out of GPU memory" in _results(report)["embed"]
     assert _results(report)["send"].startswith("sent 1,") and len(sink.to("r@example.org")) == 1
@@ -110,7 +111,7 @@ def test_a_failing_job_is_retried_and_the_others_run(dsettings, dstore, sink) ->
 
 def test_periodic_jobs_fire_once_per_period_however_many_workers_plan_them(dsettings, dstore) -> None:
     settings = dsettings.model_copy(update={"scheduler_fetch": False, "scheduler_interval": 600.0})
-    workers = [Worker(settings, dstore, fetch=lambda c, s: []) for _ in range(3)]
+    workers = [Worker(Paperwire(settings, store=dstore), fetch=lambda c, s: []) for _ in range(3)]
     now = datetime(2026, 11, 29, 10, 7, tzinfo=UTC)
     added = [worker.plan(now) for worker in workers]
     assert added[0] == [f"{k}@2026-11-29T10:00:00+00:00" for k in ("embed", "index", "send")] + [
@@ -149,7 +150,7 @@ def test_an_embed_job_whose_worker_died_is_taken_over_and_resumes(dsettings, dst
             return super().embed(texts)
 
     engine = SearchEngine(settings, dstore, embedder=CountingEmbedder())
-    worker = Worker(settings, dstore, engine, kinds=["embed"], fetch=lambda c, s: [])
+    worker = Worker(Paperwire(settings, store=dstore, engine=engine), kinds=["embed"], fetch=lambda c, s: [])
     assert worker.claim(now + timedelta(seconds=20)) is None  # its lease still holds
     report = worker.run_due(now + timedelta(seconds=31))
     taken = [o for o in report.outcomes if o.job_id == job_id]
@@ -166,7 +167,9 @@ def test_a_large_backlog_is_embedded_in_follow_up_jobs(dsettings, dstore) -> Non
         update={"embedding_model": HashEmbedder.name, "scheduler_embed_limit": 150, "scheduler_fetch": False}
     )
     engine = SearchEngine(settings, dstore, embedder=HashEmbedder())
-    report = Worker(settings, dstore, engine, kinds=["embed"]).run_due(datetime(2026, 11, 29, 10, 0, tzinfo=UTC))
+    report = Worker(Paperwire(settings, store=dstore, engine=engine), kinds=["embed"]).run_due(
+        datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+    )
     embeds = [o.result.split(" of ")[0] for o in report.outcomes]
     assert embeds == ["embedded 150", "embedded 150", "embedded 73"]
     with dstore.read() as conn:

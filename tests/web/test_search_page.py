@@ -138,7 +138,7 @@ def test_last_page_has_no_next_link(client) -> None:
         ({"q": "x", "since": "2025-13-01"}, "since: expected a date"),
         ({"q": "x", "category": "Not A Category!"}, "is not an arXiv category"),
         ({"q": "x", "since": "2025-06-01", "until": "2025-01-01"}, "is after until"),
-        ({"q": "x", "mode": "fuzzy"}, "mode: choose one of hybrid, keyword, semantic"),
+        ({"q": "x", "mode": "fuzzy"}, "mode must be one of hybrid, keyword, semantic"),
         ({"q": "x", "page": "two"}, "page: expected a number"),
         ({"q": "x", "page": "0"}, "page: must be between 1 and 50"),
         ({"q": "x", "page": "51"}, "page: must be between 1 and 50"),

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from paperwire.search.engine import MAX_LIMIT, Hit
-from paperwire.search.query import Filters, check_category, parse_date_option
+from paperwire.search.query import build_filters
 from paperwire.web.api.daily import ERRORS, Author, iso_z
 
 router = APIRouter()
@@ -71,11 +71,6 @@ def search_papers(
     until: Annotated[str | None, Query(description="First published on or before YYYY-MM-DD")] = None,
 ) -> list[SearchResult]:
     """Papers matching the query and filters, best first."""
-    filters = Filters(
-        categories=tuple(check_category(c.strip()) for c in category or () if c.strip()),
-        authors=tuple(a.strip() for a in author or () if a.strip()),
-        since=parse_date_option(since, "since") if since else None,
-        until=parse_date_option(until, "until") if until else None,
-    )
+    filters = build_filters(category or (), author or (), since, until)
     results = request.app.state.engine.search(q, mode=mode, limit=limit, offset=offset, filters=filters)
     return [result_of(hit) for hit in results.hits]

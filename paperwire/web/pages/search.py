@@ -12,7 +12,7 @@ from markupsafe import Markup
 from paperwire.errors import InvalidInput
 from paperwire.search.engine import MAX_DEPTH, Hit, SearchResults
 from paperwire.search.highlight import highlight, math_spans, snippet
-from paperwire.search.query import MAX_QUERY, MODES, Filters, Query, check_category, parse_date_option, shown
+from paperwire.search.query import MAX_QUERY, MODES, Filters, Query, build_filters, check_mode, shown
 from paperwire.web.app import render
 from paperwire.web.templating import render_math
 
@@ -32,12 +32,7 @@ class ResultRow:
 
 def form_filters(category: str, author: str, since: str, until: str) -> Filters:
     """Filters from the form fields (each optional); raises InvalidInput naming the bad field."""
-    return Filters(
-        categories=(check_category(category.strip()),) if category.strip() else (),
-        authors=(author.strip(),) if author.strip() else (),
-        since=parse_date_option(since.strip(), "since") if since.strip() else None,
-        until=parse_date_option(until.strip(), "until") if until.strip() else None,
-    )
+    return build_filters((category,), (author,), since, until)
 
 
 def marked(text: str, query: Query) -> Markup:
@@ -80,8 +75,7 @@ def search_page(
         "close": True,
     }
     try:
-        if mode not in MODES:
-            raise InvalidInput(f"mode: choose one of {', '.join(MODES)}")
+        check_mode(mode)
         number = _page_number(page)
         filters = form_filters(category, author, since, until)
         if not q.strip() and not filters:

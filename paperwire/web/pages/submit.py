@@ -7,11 +7,9 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from paperwire.application import Paperwire
 from paperwire.errors import PaperwireError, SourceUnavailable
-from paperwire.papers.record import ParsedItem, parse_arxiv_id
-from paperwire.papers.submit import submit
-from paperwire.sources.arxiv_api import fetch_ids
-from paperwire.sources.http import PoliteClient
+from paperwire.papers.fetch import submit_from_arxiv
 from paperwire.web.app import current_user, render
 from paperwire.web.pages.account import flash, signin_redirect, take_flash
 from paperwire.web.security import check_csrf
@@ -36,30 +34,21 @@ def submit_paper(request: Request, arxiv: str = Form("")) -> Response:
     user = current_user(request)
     if user is None:
         return signin_redirect(request, "/submit")
-    store, settings = request.app.state.store, request.app.state.settings
+    settings = request.app.state.settings
+    # The site's objects wrapped as the application object, until the page takes it as a typed dependency.
+    app = Paperwire(settings, store=request.app.state.store, engine=request.app.state.engine)
     try:
-        parse_arxiv_id(arxiv)
-        web_settings = settings.model_copy(
-            update={
-                "http_retries": min(settings.http_retries, WEB_RETRIES),
-                "http_timeout": min(settings.http_timeout, WEB_TIMEOUT),
-            }
+        done = submit_from_arxiv(
+            app,
+            arxiv,
+            day=datetime.now(UTC).date(),
+            submitter=user["display_name"],
+            user_id=user["id"],
+            max_age_days=settings.submission_max_age_days,
+            daily_quota=settings.submissions_per_day,
+            retries=WEB_RETRIES,
+            timeout=WEB_TIMEOUT,
         )
-        with PoliteClient(web_settings) as client:
-
-            def fetch(arxiv_id: str) -> list[ParsedItem]:
-                return fetch_ids(client, web_settings, [arxiv_id])
-
-            done = submit(
-                store,
-                arxiv,
-                day=datetime.now(UTC).date(),
-                fetch=fetch,
-                submitter=user["display_name"],
-                user_id=user["id"],
-                max_age_days=settings.submission_max_age_days,
-                daily_quota=settings.submissions_per_day,
-            )
     except SourceUnavailable:
         return render(
             request,
