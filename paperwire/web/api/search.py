@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from paperwire.search.engine import MAX_LIMIT, Hit
 from paperwire.search.query import Filters, check_category, parse_date_option
 from paperwire.web.api.daily import ERRORS, Author, iso_z
+from paperwire.web.deps import EngineDep
 
 router = APIRouter()
 
@@ -54,7 +55,7 @@ def result_of(hit: Hit) -> SearchResult:
     responses={400: ERRORS[400]},  # type: ignore[dict-item]
 )
 def search_papers(
-    request: Request,
+    engine: EngineDep,
     q: Annotated[
         str,
         Query(
@@ -77,5 +78,5 @@ def search_papers(
         since=parse_date_option(since, "since") if since else None,
         until=parse_date_option(until, "until") if until else None,
     )
-    results = request.app.state.engine.search(q, mode=mode, limit=limit, offset=offset, filters=filters)
+    results = engine.search(q, mode=mode, limit=limit, offset=offset, filters=filters)
     return [result_of(hit) for hit in results.hits]

@@ -14,6 +14,7 @@ from paperwire.search.engine import MAX_DEPTH, Hit, SearchResults
 from paperwire.search.highlight import highlight, math_spans, snippet
 from paperwire.search.query import MAX_QUERY, MODES, Filters, Query, check_category, parse_date_option, shown
 from paperwire.web.app import render
+from paperwire.web.deps import EngineDep
 from paperwire.web.templating import render_math
 
 router = APIRouter()
@@ -59,6 +60,7 @@ def _page_number(raw: str) -> int:
 @router.get("/search", response_class=HTMLResponse)
 def search_page(
     request: Request,
+    engine: EngineDep,
     q: str = "",
     mode: str = "hybrid",
     category: str = "",
@@ -87,7 +89,7 @@ def search_page(
         if not q.strip() and not filters:
             return render(request, "search.html", **context)
         offset = (number - 1) * PER_PAGE
-        results: SearchResults = request.app.state.engine.search(
+        results: SearchResults = engine.search(
             q, mode=mode, limit=min(PER_PAGE + 1, MAX_DEPTH - offset), offset=offset, filters=filters
         )
     except InvalidInput as exc:

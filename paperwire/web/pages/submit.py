@@ -12,7 +12,8 @@ from paperwire.papers.record import ParsedItem, parse_arxiv_id
 from paperwire.papers.submit import submit
 from paperwire.sources.arxiv_api import fetch_ids
 from paperwire.sources.http import PoliteClient
-from paperwire.web.app import current_user, render
+from paperwire.web.app import render
+from paperwire.web.deps import SettingsDep, StoreDep, UserDep
 from paperwire.web.pages.account import flash, signin_redirect, take_flash
 from paperwire.web.security import check_csrf
 
@@ -22,8 +23,8 @@ WEB_TIMEOUT = 15.0
 
 
 @router.get("/submit", response_class=HTMLResponse)
-def submit_form(request: Request) -> Response:
-    if current_user(request) is None:
+def submit_form(request: Request, user: UserDep) -> Response:
+    if user is None:
         return signin_redirect(request)
     return render(
         request, "submit.html", flash=take_flash(request), arxiv="", submitted=request.session.pop("submitted", None)
@@ -31,12 +32,12 @@ def submit_form(request: Request) -> Response:
 
 
 @router.post("/submit", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
-def submit_paper(request: Request, arxiv: str = Form("")) -> Response:
+def submit_paper(
+    request: Request, store: StoreDep, settings: SettingsDep, user: UserDep, arxiv: str = Form("")
+) -> Response:
     """Add the paper to today's list; any problem re-renders the form with its message."""
-    user = current_user(request)
     if user is None:
         return signin_redirect(request, "/submit")
-    store, settings = request.app.state.store, request.app.state.settings
     try:
         parse_arxiv_id(arxiv)
         web_settings = settings.model_copy(
