@@ -13,7 +13,7 @@ from fastapi import Depends, FastAPI, Request
 from paperwire.accounts.sessions import load_user
 from paperwire.application import Paperwire
 from paperwire.config import Settings
-from paperwire.errors import Forbidden, Unauthorized
+from paperwire.errors import Forbidden
 from paperwire.feed.comments import is_admin
 from paperwire.search.engine import SearchEngine
 from paperwire.store import Store
@@ -28,9 +28,9 @@ def attach(app: FastAPI, paperwire: Paperwire) -> None:
 
 def paperwire_of(app: Any) -> Paperwire:
     """The Paperwire of a web application (`request.app`): the one typed way to it."""
-    paperwire = app.state.paperwire
+    paperwire = getattr(app.state, "paperwire", None)
     if not isinstance(paperwire, Paperwire):
-        raise TypeError(f"this web application has no Paperwire: {type(paperwire).__name__}")
+        raise TypeError("this web application has no Paperwire: build it with create_app(paperwire)")
     return paperwire
 
 
@@ -68,25 +68,19 @@ StoreDep = Annotated[Store, Depends(_store)]
 EngineDep = Annotated[SearchEngine, Depends(_engine)]
 
 
-def _user(request: Request) -> User | None:
+def _user(request: Request) -> User | None:  # reads the database: FastAPI runs it on a worker thread
     return current_user(request)
 
 
-def _signed_in(user: Annotated[User | None, Depends(_user)]) -> User:
-    if user is None:
-        raise Unauthorized("sign in first")
-    return user
+UserDep = Annotated[User | None, Depends(_user)]
+"""The signed-in user, or None for an anonymous visitor."""
 
 
-def _admin(user: Annotated[User | None, Depends(_user)]) -> User | None:
+async def _admin(user: UserDep) -> User | None:
     if user is not None and not is_admin(user):
         raise Forbidden("this page is for administrators")
     return user
 
 
-UserDep = Annotated[User | None, Depends(_user)]
-"""The signed-in user, or None for an anonymous visitor."""
-SignedInDep = Annotated[User, Depends(_signed_in)]
-"""The signed-in user; Unauthorized (401) for an anonymous visitor."""
 AdminDep = Annotated[User | None, Depends(_admin)]
 """The signed-in admin; None for an anonymous visitor (to send to sign in); Forbidden (403) for anyone else."""

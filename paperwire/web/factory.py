@@ -27,5 +27,6 @@ def build(settings: Settings) -> FastAPI:
 
 
 def app_from_environment() -> FastAPI:
-    """The application of the settings in the environment, for `uvicorn --factory paperwire.web.factory:app_from_environment`."""
+    """The application of the settings in the environment: for running under uvicorn (or another ASGI server)
+    directly, `uvicorn --factory paperwire.web.factory:app_from_environment`."""
     return build(load_settings())
