@@ -153,6 +153,7 @@ def server_side(settings: Any, args: argparse.Namespace, work: Path) -> tuple[di
 
     from fastapi.testclient import TestClient
 
+    from paperwire.application import Paperwire
     from paperwire.demo import import_demo_vectors
     from paperwire.papers.load import ingest_paths
     from paperwire.search.engine import SearchEngine
@@ -194,7 +195,7 @@ def server_side(settings: Any, args: argparse.Namespace, work: Path) -> tuple[di
         "search_hybrid": ["/search?" + urlencode({"q": q, "mode": "hybrid"}) for q in queries],
     }
     latencies: dict[str, Any] = {}
-    with TestClient(create_app(settings, store, engine=engine)) as client:
+    with TestClient(create_app(Paperwire(settings, store=store, engine=engine))) as client:
         for name, urls in kinds.items():
             if len(urls) < 4:
                 continue

@@ -16,7 +16,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from paperwire.accounts import ratelimit
 from paperwire.accounts.users import hash_token, mailbox_key, normalise_email
 from paperwire.config import Settings
-from paperwire.errors import PaperwireError
+from paperwire.errors import Forbidden, PaperwireError
 from paperwire.mail import Mailer
 from paperwire.store import Store
 from paperwire.store import accounts as repo
@@ -114,7 +114,7 @@ def use_link(store: Store, token: str, *, secret: str) -> tuple[dict[str, Any], 
             raise SigninLinkError("this sign-in link has already been used: ask for a new one")
         user, _ = repo.ensure_user(conn, row["email"], now=now)
         if user["blocked_at"] is not None:
-            raise PaperwireError("this account is blocked", status=403)
+            raise Forbidden("this account is blocked")
         repo.update_user(conn, user["id"], last_seen_at=now)
     return user, safe_next(row["next_url"])
 

@@ -40,47 +40,60 @@ def serve(
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import os
     import shutil
+    import sys
     import tempfile
+    from functools import partial
 
     import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
 
+    from paperwire.application import Paperwire
+    from paperwire.jobs.worker import start_background
     from paperwire.logs import configure_logging
-    from paperwire.search.engine import SearchEngine
+    from paperwire.web.factory import build
 
     configure_logging(settings)
-    store = Store.open(settings)
-    SearchEngine(settings, store).sync()  # build or catch up the indexes once, before workers start
-    store.close()
-    # Workers build their app from the same environment (uvicorn's factory runs in each process).
-    os.environ.update({f"PAPERWIRE_{k.upper()}": str(v) for k, v in settings.model_dump().items() if v is not None})
-    from paperwire.jobs.worker import start_background
-
-    start_background(
-        settings
-    )  # a job worker in this process (off: scheduler_enabled, with `paperwire worker` elsewhere)
+    with Paperwire(settings) as paperwire:
+        paperwire.engine.sync()  # build or catch up the indexes once, before workers start
+    # A job worker in this process (off: scheduler_enabled, with `paperwire worker` elsewhere).
+    start_background(settings)
     err.print(f"Paperwire at http://{host}:{port}/ (API docs at /docs)", markup=False)
     shared_metrics = None
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        # Each worker writes its counters here, so /metrics on any worker reports all of them.
+        # prometheus-client's own switch, inherited by the workers: each writes its counters here, so /metrics on
+        # any worker reports all of them.
         shared_metrics = tempfile.mkdtemp(prefix="paperwire-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = shared_metrics
+    # The factory is pickled to each worker process: the settings travel with it, not through the environment.
+    config = uvicorn.Config(
+        partial(build, settings),
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,  # open connections get 10 s to finish
+        # A busy new worker may take over 5 s to answer; a killed one is replaced after at most this.
+        timeout_worker_healthcheck=10,
+    )
+    server = uvicorn.Server(config)
     try:
-        uvicorn.run(
-            "paperwire.web.factory:app_from_environment",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_config=None,
-            log_level=settings.log_level.lower(),
-            access_log=False,
-            proxy_headers=True,
-            timeout_graceful_shutdown=10,  # open connections get 10 s to finish
-            timeout_worker_healthcheck=10,
-        )  # a busy new worker may take over 5 s to answer; a killed one is replaced after at most this
+        if workers > 1:
+            # What uvicorn.run does with an import string: the parent binds the socket, the workers share it.
+            Multiprocess(config, sockets=[config.bind_socket()]).run()
+        else:
+            server.run()
+    except KeyboardInterrupt:
+        pass
     finally:
         if shared_metrics:
             shutil.rmtree(shared_metrics, ignore_errors=True)
+    if workers == 1 and not server.started:
+        sys.exit(STARTUP_FAILURE)
 
 
 @app.command()

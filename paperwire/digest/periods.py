@@ -54,7 +54,9 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"timezone: {name[:64]!r} is not a time zone name such as Europe/Paris or UTC") from None
+        raise InvalidInput(
+            f"timezone: {name[:64]!r} is not a time zone name such as Europe/Paris or UTC", field="timezone"
+        ) from None
 
 
 def last_send_moment(subscription: dict[str, Any], now: datetime) -> datetime:

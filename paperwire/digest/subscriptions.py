@@ -36,7 +36,7 @@ MAX_TOPICS, MAX_ENTRIES, MAX_TOPIC_CHARS, MAX_NAME_CHARS, MAX_TOP_N = 10, 20, 20
 
 @dataclass(frozen=True)
 class Preferences:
-    """What a digest holds and when it comes. `validate()` raises InvalidInput whose message starts with the field."""
+    """What a digest holds and when it comes. `validate()` raises InvalidInput naming the field (`exc.field`)."""
 
     frequency: str = "daily"
     weekday: int | None = None  # 0 = Monday; weekly digests only (Monday when empty)
@@ -50,20 +50,22 @@ class Preferences:
 
     def validate(self) -> Preferences:
         if self.frequency not in FREQUENCIES:
-            raise InvalidInput(f"frequency: expected daily or weekly, got {str(self.frequency)[:20]!r}")
+            raise InvalidInput(
+                f"frequency: expected daily or weekly, got {str(self.frequency)[:20]!r}", field="frequency"
+            )
         if self.weekday is not None and not (isinstance(self.weekday, int) and 0 <= self.weekday <= 6):
-            raise InvalidInput(f"weekday: expected 0 (Monday) to 6 (Sunday), got {self.weekday!r}")
+            raise InvalidInput(f"weekday: expected 0 (Monday) to 6 (Sunday), got {self.weekday!r}", field="weekday")
         if not (isinstance(self.send_hour, int) and 0 <= self.send_hour <= 23):
-            raise InvalidInput(f"send_hour: expected an hour from 0 to 23, got {self.send_hour!r}")
+            raise InvalidInput(f"send_hour: expected an hour from 0 to 23, got {self.send_hour!r}", field="send_hour")
         zone(self.timezone)
         if not (isinstance(self.top_n, int) and 1 <= self.top_n <= MAX_TOP_N):
-            raise InvalidInput(f"top_n: expected 1 to {MAX_TOP_N} trending papers, got {self.top_n!r}")
+            raise InvalidInput(f"top_n: expected 1 to {MAX_TOP_N} trending papers, got {self.top_n!r}", field="top_n")
         _check_list("topics", self.topics, MAX_TOPICS, MAX_TOPIC_CHARS)
         for topic in self.topics:
             try:
                 parse_query(topic)
             except InvalidInput as exc:
-                raise InvalidInput(f"topics: {topic[:40]!r}: {exc.message}") from None
+                raise InvalidInput(f"topics: {topic[:40]!r}: {exc.message}", field="topics") from None
         _check_list("categories", self.categories, MAX_ENTRIES, 64)
         for category in self.categories:
             check_category(category, "categories")
@@ -89,12 +91,12 @@ class Preferences:
 
 def _check_list(name: str, items: tuple[str, ...], most: int, longest: int) -> None:
     if len(items) > most:
-        raise InvalidInput(f"{name}: at most {most}, got {len(items)}")
+        raise InvalidInput(f"{name}: at most {most}, got {len(items)}", field=name)
     for item in items:
         if not isinstance(item, str) or not item.strip():
-            raise InvalidInput(f"{name}: entries cannot be empty")
+            raise InvalidInput(f"{name}: entries cannot be empty", field=name)
         if len(item) > longest:
-            raise InvalidInput(f"{name}: {item[:30]!r}... is too long (at most {longest} characters)")
+            raise InvalidInput(f"{name}: {item[:30]!r}... is too long (at most {longest} characters)", field=name)
 
 
 def _clean(preferences: Preferences | None) -> Preferences:
@@ -215,6 +217,7 @@ def request_subscription(
     now = datetime.now(UTC)
     with store.write() as conn:
         repo.purge_pending(conn, now - timedelta(hours=settings.subscription_expiry_hours))
+        row: dict[str, Any] | None
         row, created = repo.ensure_subscription(
             conn, {"email": address, "user_id": user_id, "status": "pending", "created_at": now, **prefs.values()}
         )
@@ -337,6 +340,7 @@ def add_subscriber(
         {"status": "active", "confirmed_at": now, "unsubscribed_at": None, "permanent_failures": 0} if confirmed else {}
     )
     with store.write() as conn:
+        row: dict[str, Any] | None
         row, _created = repo.ensure_subscription(
             conn, {"email": address, "user_id": user_id, "status": "pending", "created_at": now, **prefs.values()}
         )

@@ -8,9 +8,10 @@ from typing import Any
 from paperwire.accounts import ratelimit
 from paperwire.accounts.users import public_name
 from paperwire.config import Settings
-from paperwire.errors import InvalidInput, NotFound, PaperwireError
+from paperwire.errors import Forbidden, InvalidInput, NotFound
 from paperwire.store import Store
 from paperwire.store import accounts as repo
+from paperwire.store import feed as feed_queries
 
 MAX_COMMENT_CHARS = 5000
 
@@ -51,6 +52,12 @@ def list_comments(store: Store, paper_id: str, viewer: dict[str, Any] | None) ->
     ]
 
 
+def comment_count(store: Store, paper_id: str) -> int:
+    """How many comments on a paper everyone sees (not hidden, not deleted, not by a blocked user)."""
+    with store.read() as conn:
+        return feed_queries.comment_counts(conn, [paper_id]).get(paper_id, 0)
+
+
 def add_comment(store: Store, settings: Settings, user: dict[str, Any], paper_id: str, body: str) -> int:
     """Post a comment on a visible paper; returns its id. Raises InvalidInput, NotFound, RateLimited."""
     text = clean_body(body)
@@ -67,7 +74,7 @@ def editable_comment(store: Store, user: dict[str, Any], comment_id: int) -> dic
     """One's own comment, for its edit form (403 for anyone else's)."""
     comment = _comment(store, comment_id)
     if comment["user_id"] != user["id"]:
-        raise PaperwireError("only its author can edit a comment", status=403)
+        raise Forbidden("only its author can edit a comment")
     return comment
 
 
@@ -85,7 +92,7 @@ def delete_comment(store: Store, user: dict[str, Any], comment_id: int) -> dict[
     """Delete a comment (its author or an admin); returns it."""
     comment = _comment(store, comment_id)
     if comment["user_id"] != user["id"] and not is_admin(user):
-        raise PaperwireError("only its author or an admin can delete a comment", status=403)
+        raise Forbidden("only its author or an admin can delete a comment")
     with store.write() as conn:
         repo.update_comment(conn, comment_id, deleted_at=datetime.now(UTC))
     return comment
@@ -94,7 +101,7 @@ def delete_comment(store: Store, user: dict[str, Any], comment_id: int) -> dict[
 def hide_comment(store: Store, user: dict[str, Any], comment_id: int, hidden: bool = True) -> dict[str, Any]:
     """Hide a comment from everyone but admins, or show it again (admins only); returns it."""
     if not is_admin(user):
-        raise PaperwireError("only admins can hide comments", status=403)
+        raise Forbidden("only admins can hide comments")
     comment = _comment(store, comment_id)
     with store.write() as conn:
         repo.update_comment(conn, comment_id, hidden_at=datetime.now(UTC) if hidden else None)

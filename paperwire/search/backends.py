@@ -33,6 +33,8 @@ class KeywordBackend(Protocol):
         """The score of a paper of average length holding each of the query's words once (BM25: the sum of the
         words' idf), which calibrates this query's scores across queries; None where the engine cannot tell."""
 
+    def __len__(self) -> int: ...
+
 
 class VectorBackend(Protocol):
     """Nearest-neighbour search over paper vectors of one model, cosine similarity, filters inside the search."""

@@ -247,6 +247,7 @@ class SearchEngine:
         if exclude:
             found = [(pid, s) for pid, s in found if pid not in exclude]
         if strict_text:
+            assert query is not None, "strict_text filters by the query's words"
             with self.store.read() as conn:
                 rows = repo.papers_by_ids(conn, [pid for pid, _ in found])
             found = [(pid, s) for pid, s in found if pid in rows and _text_ok(rows[pid], query)]

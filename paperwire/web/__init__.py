@@ -1,4 +1,4 @@
-"""The web site and the JSON API: `create_app(settings, store)`; pages and API call the domain modules."""
+"""The web site and the JSON API: `create_app(paperwire)`; pages and API reach it through typed dependencies (deps)."""
 
 from paperwire.web.app import create_app
 

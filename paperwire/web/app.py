@@ -1,4 +1,4 @@
-"""create_app(settings, store): the FastAPI application serving the pages, the JSON API and the feeds."""
+"""create_app(paperwire): the FastAPI application serving the pages, the JSON API and the feeds."""
 
 from __future__ import annotations
 
@@ -16,22 +16,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from paperwire.accounts.secret import secret_key
-from paperwire.accounts.sessions import load_user
-from paperwire.config import Settings
+from paperwire.application import Paperwire
 from paperwire.errors import PaperwireError
-from paperwire.search.engine import SearchEngine
-from paperwire.store import Store
 from paperwire.store.failures import DatabaseUnavailable, database_failure, disk_failure
+from paperwire.web.deps import attach, current_user, paperwire_of
 from paperwire.web.ops import RequestTiming
 from paperwire.web.security import csrf_token
-from paperwire.web.templating import make_templates
+from paperwire.web.templating import templates
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("paperwire.web")
 
 
-def create_app(settings: Settings, store: Store, *, engine: SearchEngine | None = None) -> FastAPI:
-    """Build the application around one store and one search engine (made here unless given)."""
+def create_app(paperwire: Paperwire) -> FastAPI:
+    """Build the web application around one Paperwire, which every route reaches through paperwire.web.deps."""
+    settings = paperwire.settings
     app = FastAPI(
         title="Paperwire API",
         description="Daily papers, search and votes. Shaped like Hugging Face's daily papers API.",
@@ -40,16 +39,13 @@ def create_app(settings: Settings, store: Store, *, engine: SearchEngine | None 
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
-    app.state.settings = settings
-    app.state.store = store
-    app.state.engine = engine or SearchEngine(settings, store)
-    app.state.templates = make_templates()
+    attach(app, paperwire)
     secure = (
         settings.secure_cookies if settings.secure_cookies is not None else settings.site_url.startswith("https://")
     )
     app.add_middleware(
         SessionMiddleware,
-        secret_key=secret_key(settings, store),
+        secret_key=secret_key(settings, paperwire.store),
         session_cookie="paperwire_session",
         max_age=30 * 24 * 3600,
         same_site="lax",
@@ -108,17 +104,9 @@ class SecurityHeaders:
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """Render a page with what every page needs: the user, the CSRF token, the settings."""
-    app = request.app
-    user = current_user(request)
-    context.update(request=request, user=user, csrf=csrf_token(request), settings=app.state.settings)
-    return app.state.templates.TemplateResponse(request, template, context, status_code=status)
-
-
-def current_user(request: Request) -> dict[str, Any] | None:
-    """The signed-in user (loaded once per request), or None."""
-    if not hasattr(request.state, "user"):
-        request.state.user = load_user(request.app.state.store, request.session)
-    return request.state.user
+    settings = paperwire_of(request.app).settings
+    context.update(request=request, user=current_user(request), csrf=csrf_token(request), settings=settings)
+    return templates().TemplateResponse(request, template, context, status_code=status)
 
 
 def _wants_json(request: Request) -> bool:

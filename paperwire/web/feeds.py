@@ -15,19 +15,19 @@ from email.utils import format_datetime
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from paperwire.config import Settings
 from paperwire.errors import NotFound
 from paperwire.feed import lists
 from paperwire.feed.lists import Period
-from paperwire.store import feed as queries
-from paperwire.store import papers as repo
+from paperwire.papers import catalog
+from paperwire.web.deps import AppDep, EngineDep, SettingsDep, StoreDep
 
 router = APIRouter()
 FEED_SIZE = 50
 DAILY_SIZE = 100
-MAX_AUTHOR = 300  # as the author page: longer is no name, and is not echoed into a feed title
 CONTENT_TYPES = {"rss": "application/rss+xml; charset=utf-8", "atom": "application/atom+xml; charset=utf-8"}
 ATOM_NS = "http://www.w3.org/2005/Atom"
 _NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -131,11 +131,11 @@ def _updated(entries: list[Entry]) -> datetime:
 
 
 def _respond(
-    request: Request, fmt: str, feed_path: str, title: str, page_path: str, description: str, entries: list[Entry]
+    settings: Settings, fmt: str, feed_path: str, title: str, page_path: str, description: str, entries: list[Entry]
 ) -> Response:
     """`feed_path` is the feed's own URL rebuilt from the parameters it read and checked: never the request's
     URL, whose unknown parameters (of any length) would be echoed into every reader's copy."""
-    base = request.app.state.settings.site_url.rstrip("/")
+    base = settings.site_url.rstrip("/")
     writer = render_rss if fmt == "rss" else render_atom
     body = writer(base, title, base + page_path, base + feed_path, description, entries)
     return Response(body, media_type=CONTENT_TYPES[fmt])
@@ -145,12 +145,6 @@ def _check_format(fmt: str) -> str:
     if fmt not in CONTENT_TYPES:
         raise NotFound(f"no feed format {fmt[:20]!r}: use .rss or .atom")
     return fmt
-
-
-def _entries_for(request: Request, ids: list[str]) -> list[Entry]:
-    with request.app.state.store.read() as conn:
-        rows = queries.display_rows(conn, ids)
-    return [_entry(rows[pid], None) for pid in ids if pid in rows]
 
 
 def _entry(row: dict[str, Any], day: date | None) -> Entry:
@@ -167,7 +161,7 @@ def _entry(row: dict[str, Any], day: date | None) -> Entry:
 
 @router.get("/feeds/daily.{fmt}", include_in_schema=False)
 def daily_feed(
-    request: Request,
+    app: AppDep,
     fmt: str,
     day: str | None = Query(None, alias="date"),
     week: str | None = None,
@@ -176,7 +170,7 @@ def daily_feed(
 ) -> Response:
     """The trending papers of a day (the latest day with papers by default), a week or a month."""
     _check_format(fmt)
-    store, settings = request.app.state.store, request.app.state.settings
+    store, settings = app.store, app.settings
     period = lists.parse_period(day=day, week=week, month=month)
     if period is None:
         latest = lists.latest_day(store, settings, category=category)
@@ -189,7 +183,7 @@ def daily_feed(
     known = ([f"{period.param}={period.key}"] if day or week or month else []) + chosen  # no period: latest day
     feed = f"/feeds/daily.{fmt}" + ("?" + "&".join(known) if known else "")
     return _respond(
-        request,
+        settings,
         fmt,
         feed,
         f"Paperwire: papers of {period.label}{where}",
@@ -200,13 +194,13 @@ def daily_feed(
 
 
 @router.get("/feeds/search.{fmt}", include_in_schema=False)
-def search_feed(request: Request, fmt: str, q: str = "") -> Response:
+def search_feed(settings: SettingsDep, engine: EngineDep, fmt: str, q: str = "") -> Response:
     """The best matches of a search query (the query language of the search page)."""
     _check_format(fmt)
-    results = request.app.state.engine.search(q, limit=FEED_SIZE)
+    results = engine.search(q, limit=FEED_SIZE)
     entries = [_entry(vars(hit), None) for hit in results.hits] if results.close else []  # no near misses in a feed
     return _respond(
-        request,
+        settings,
         fmt,
         f"/feeds/search.{fmt}?q={quote(q)}",
         f"Paperwire: search for {q}",
@@ -217,38 +211,33 @@ def search_feed(request: Request, fmt: str, q: str = "") -> Response:
 
 
 @router.get("/feeds/category/{category}.{fmt}", include_in_schema=False)
-def category_feed(request: Request, category: str, fmt: str) -> Response:
+def category_feed(settings: SettingsDep, store: StoreDep, category: str, fmt: str) -> Response:
     """The newest papers in an arXiv category."""
     _check_format(fmt)
     category = lists.check_category(category) or ""
-    with request.app.state.store.read() as conn:
-        ids = queries.newest_in_category(conn, category, limit=FEED_SIZE)
+    papers = catalog.newest_in_category(store, category, limit=FEED_SIZE)
     return _respond(
-        request,
+        settings,
         fmt,
         f"/feeds/category/{quote(category)}.{fmt}",
         f"Paperwire: new in {category}",
         f"/search?q={quote('cat:' + category)}",
         f"The newest papers in {category}",
-        _entries_for(request, ids),
+        [_entry(row, None) for row in papers],
     )
 
 
 @router.get("/feeds/author/{name:path}.{fmt}", include_in_schema=False)
-def author_feed(request: Request, name: str, fmt: str) -> Response:
+def author_feed(settings: SettingsDep, store: StoreDep, name: str, fmt: str) -> Response:
     """The newest papers of an author (name matched with accents and case ignored; it may hold `/` and `.`)."""
     _check_format(fmt)
-    key = repo.name_key(name)
-    if not key or len(name) > MAX_AUTHOR:
-        raise NotFound("no such author")
-    with request.app.state.store.read() as conn:
-        ids, _ = queries.author_papers(conn, key, limit=FEED_SIZE, offset=0)
+    found = catalog.author_papers(store, catalog.author_key(name), limit=FEED_SIZE)
     return _respond(
-        request,
+        settings,
         fmt,
         f"/feeds/author/{quote(name)}.{fmt}",
         f"Paperwire: papers by {name}",
         f"/authors/{quote(name)}",
         f"The newest papers by {name}",
-        _entries_for(request, ids),
+        [_entry(row, None) for row in found.papers],
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -19,24 +18,25 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DBAPIError
 
+from paperwire.config import Settings
 from paperwire.errors import PaperwireError
+from paperwire.jobs import queue
 from paperwire.metrics import HTTP_REQUEST_SECONDS, job_queue, registry
-from paperwire.store import jobs as job_rows
 from paperwire.store.database import check_reachable
+from paperwire.web.deps import EngineDep, SettingsDep, StoreDep
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/readyz")
-def readyz(request: Request) -> JSONResponse:
+def readyz(store: StoreDep, engine: EngineDep) -> JSONResponse:
     """200 when the database answers and the search indexes are loaded (with their sizes); 503 with the reason otherwise."""
     try:
-        check_reachable(request.app.state.store)
+        check_reachable(store)
     except PaperwireError as exc:
         return JSONResponse(
             {"status": "unavailable", "database": "unreachable", "reason": exc.message}, status_code=503
         )
-    engine = request.app.state.engine
     try:
         engine.sync(force=False)  # what every search does first: load the indexes, or catch up at most every few s
         indexes = {"keyword": len(engine.keyword), "vectors": len(engine.vectors)}
@@ -56,10 +56,10 @@ def is_loopback(host: str | None) -> bool:
     return (mapped or address).is_loopback
 
 
-def metrics_refusal(request: Request) -> Response | None:
+def metrics_refusal(request: Request, settings: Settings) -> Response | None:
     """Why this request may not read /metrics, or None when it may: with metrics_token set every client must
     send it; without, only loopback clients are served."""
-    token = request.app.state.settings.metrics_token
+    token = settings.metrics_token
     if token:
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
@@ -78,17 +78,16 @@ def metrics_refusal(request: Request) -> Response | None:
 
 
 @router.get("/metrics")
-def metrics(request: Request) -> Response:
+def metrics(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
     """The web workers' metrics in Prometheus text format, plus the job queue's depth read from the database.
 
     Loopback clients only, or any client with the metrics token (settings.metrics_token)."""
-    refusal = metrics_refusal(request)
+    refusal = metrics_refusal(request, settings)
     if refusal is not None:
         return refusal
     body = generate_latest(registry())
     try:
-        with request.app.state.store.read() as conn:
-            body += generate_latest(job_queue(job_rows.depth(conn, datetime.now(UTC))))
+        body += generate_latest(job_queue(queue.depth(store)))
     except DBAPIError:
         pass  # the database is away: /readyz says so; the processes' own metrics still come back
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
@@ -50,8 +51,10 @@ def nice_date(value: date | datetime | None) -> str:
     return value.strftime("%d %b %Y").lstrip("0")
 
 
-def make_templates() -> Jinja2Templates:
-    templates = Jinja2Templates(directory=str(TEMPLATES))
-    templates.env.filters.update(math=render_math, linkify=linkify, nice_date=nice_date)
-    templates.env.globals["now"] = datetime.now
-    return templates
+@cache
+def templates() -> Jinja2Templates:
+    """The site's templates with their filters, made on first use, one set per process."""
+    made = Jinja2Templates(directory=str(TEMPLATES))
+    made.env.filters.update(math=render_math, linkify=linkify, nice_date=nice_date)
+    made.env.globals["now"] = datetime.now
+    return made

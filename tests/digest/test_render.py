@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from fastapi.testclient import TestClient
 
+from paperwire.application import Paperwire
 from paperwire.digest.compose import compose
 from paperwire.digest.send import send_due
 from paperwire.digest.subscriptions import Preferences, add_subscriber
@@ -64,7 +65,7 @@ def test_received_digest(dsettings, dstore, engine, sink, tmp_path: Path) -> Non
     assert "http://testserver/papers/2503.99999" in papers
     manage = next(link for link in links if "/digest/manage/" in link)
     assert unsubscribe in links and set(re.findall(r"http://testserver/papers/\S+", text)) == set(papers)
-    client = TestClient(create_app(dsettings, dstore, engine=engine))
+    client = TestClient(create_app(Paperwire(dsettings, store=dstore, engine=engine)))
     for link in [*papers, manage, unsubscribe]:
         assert client.get(urlsplit(link).path).status_code == 200, link
 
@@ -75,7 +76,9 @@ def test_one_click_unsubscribe_stops_the_next_digest(dsettings, dstore, engine, 
     send_due(dstore, dsettings, engine, period=Period.day(date(2025, 3, 18)))
     [mail] = sink.to("leaver@example.org")
     link = re.match(r"<(\S+)>", mail["List-Unsubscribe"]).group(1)
-    client = TestClient(create_app(dsettings, dstore, engine=engine))  # no session, no CSRF token: RFC 8058
+    client = TestClient(
+        create_app(Paperwire(dsettings, store=dstore, engine=engine))
+    )  # no session, no CSRF token: RFC 8058
     response = client.post(urlsplit(link).path, data={"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200
     report = send_due(dstore, dsettings, engine, period=Period.day(date(2026, 2, 3)))  # the next day with a list

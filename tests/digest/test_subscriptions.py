@@ -141,6 +141,7 @@ def test_unsubscribe_is_idempotent_and_old_confirmation_links_cannot_resubscribe
 def test_preferences_are_validated_with_field_named_messages(prefs: Preferences, field: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         prefs.validate()
+    assert caught.value.field == field  # what the preferences form puts the message beside
     assert caught.value.message.startswith(f"{field}:")
 
 

@@ -11,6 +11,7 @@ import string
 import pytest
 from fastapi.testclient import TestClient
 
+from paperwire.application import Paperwire
 from paperwire.config import Settings
 from paperwire.papers.load import ingest_paths
 from paperwire.search.engine import SearchEngine
@@ -114,8 +115,7 @@ def test_an_authors_name_is_a_close_match(engine: SearchEngine) -> None:
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_every_edge_says_so(engine: SearchEngine, settings: Settings, store: Store) -> None:
-    app = create_app(settings, store)
-    app.state.engine = engine
+    app = create_app(Paperwire(settings, store=store, engine=engine))
     client = TestClient(app)
     nonsense, real = "qzxvbn wplkjh", RECORDS[3]["title"]
     page = client.get("/search", params={"q": nonsense}).text

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from paperwire.application import Paperwire
 from paperwire.config import Settings
 from paperwire.papers.load import ingest_paths
 from paperwire.search.engine import SearchEngine
@@ -42,7 +43,7 @@ def site_store(site_settings: Settings, default_embedder) -> Iterator[Store]:
 def app(site_settings: Settings, site_store: Store, default_embedder):
     engine = SearchEngine(site_settings, site_store, embedder=default_embedder)
     engine.sync()
-    return create_app(site_settings, site_store, engine=engine)
+    return create_app(Paperwire(site_settings, store=site_store, engine=engine))
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ import pytest
 from paperwire.accounts.users import add_user, find_user, set_blocked
 from paperwire.errors import InvalidInput, NotFound, PaperwireError
 from paperwire.feed import comments
+from paperwire.web.deps import paperwire_of
+from paperwire.web.templating import templates
 from tests.web.accounts_helpers import csrf_of, sign_in
 
 PAPER = "2503.11731"
@@ -23,9 +25,12 @@ def _post(client, body: str, paper: str = PAPER):
 
 
 def _render(app, paper_id: str, viewer) -> str:
-    template = app.state.templates.get_template("_comments.html")
+    template = templates().get_template("_comments.html")
     return template.render(
-        paper_id=paper_id, comments=comments.list_comments(app.state.store, paper_id, viewer), user=viewer, csrf="tok"
+        paper_id=paper_id,
+        comments=comments.list_comments(paperwire_of(app).store, paper_id, viewer),
+        user=viewer,
+        csrf="tok",
     )
 
 

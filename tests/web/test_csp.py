@@ -7,6 +7,7 @@ import html5lib
 import pytest
 from fastapi.testclient import TestClient
 
+from paperwire.application import Paperwire
 from paperwire.config import Settings
 from paperwire.store import Store
 from paperwire.web import create_app
@@ -22,7 +23,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def client(settings: Settings, store: Store) -> TestClient:
-    with TestClient(create_app(settings, store)) as test_client:
+    with TestClient(create_app(Paperwire(settings, store=store))) as test_client:
         yield test_client
 
 

@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from paperwire.accounts.secret import secret_key
 from paperwire.accounts.users import add_user, create_api_token
+from paperwire.application import Paperwire
 from paperwire.config import Settings, load_settings
 from paperwire.feed.votes import vote_state
 from paperwire.search.engine import SearchEngine
@@ -35,7 +36,7 @@ DAY = "2026-02-03"
 
 def _client(settings: Settings, store: Store, embedder) -> TestClient:
     engine = SearchEngine(settings, store, embedder=embedder)
-    return TestClient(create_app(settings, store, engine=engine), raise_server_exceptions=False)
+    return TestClient(create_app(Paperwire(settings, store=store, engine=engine)), raise_server_exceptions=False)
 
 
 def _reads_work(client: TestClient) -> None:

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from paperwire.digest import subscriptions as subs
 from paperwire.digest.subscriptions import Preferences
 from paperwire.store.schema import subscriptions
+from paperwire.web.deps import paperwire_of
 from tests.web.accounts_helpers import csrf_of, sign_in
 
 _CONFIRM = re.compile(r"https?://\S+?(/subscribe/confirm/[^\s\"'<>]+)")
@@ -279,6 +280,6 @@ def test_a_mail_server_that_is_down_gets_a_503_with_a_message(app, client, smtp,
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
-    app.state.settings = app.state.settings.model_copy(update={"smtp_port": closed})
+    paperwire_of(app).settings = paperwire_of(app).settings.model_copy(update={"smtp_port": closed})
     page = subscribe(client, "later@example.org")
     assert page.status_code == 503 and "could not send mail" in page.text and 'value="later@example.org"' in page.text

@@ -14,6 +14,7 @@ import html5lib
 import pytest
 from fastapi.testclient import TestClient
 
+from paperwire.application import Paperwire
 from paperwire.config import Settings
 from paperwire.digest import subscriptions as subs
 from paperwire.digest.subscriptions import Preferences
@@ -74,7 +75,7 @@ def hostile_client(site_settings: Settings, site_store: Store, default_embedder)
     embed_pending(site_store, default_embedder, batch_size=8)
     engine = SearchEngine(site_settings, site_store, embedder=default_embedder)
     engine.sync()
-    with TestClient(create_app(site_settings, site_store, engine=engine)) as client:
+    with TestClient(create_app(Paperwire(site_settings, store=site_store, engine=engine))) as client:
         yield client
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from paperwire.web.deps import paperwire_of
+
 LOOPBACK = [("127.0.0.1", 40000), ("127.8.9.10", 40000), ("::1", 40000), ("::ffff:127.0.0.1", 40000)]
 REMOTE = [
     ("203.0.113.7", 40000),
@@ -31,7 +33,7 @@ def test_by_default_only_loopback_clients_get_the_metrics(app) -> None:
 
 
 def test_with_a_token_every_client_must_send_it(app) -> None:
-    app.state.settings = app.state.settings.model_copy(update={"metrics_token": "s3cret-metrics-token"})
+    paperwire_of(app).settings = paperwire_of(app).settings.model_copy(update={"metrics_token": "s3cret-metrics-token"})
     for address in (REMOTE[0], LOOPBACK[0]):
         assert _get(app, address).status_code == 401
         assert _get(app, address, Authorization="Bearer wrong").status_code == 401

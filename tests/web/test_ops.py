@@ -17,6 +17,7 @@ from paperwire.mail import Mailer, MailUnavailable
 from paperwire.papers.load import ingest_paths
 from paperwire.store import Store
 from paperwire.store.database import make_engine
+from paperwire.web.deps import paperwire_of
 from tests.conftest import FIXTURES, SmtpSink
 
 
@@ -59,7 +60,7 @@ def test_ready_with_database_and_index_sizes(client, site_store: Store) -> None:
 )
 def test_unreachable_database_is_503_with_the_reason(app, client, url: str, tmp_path: Path) -> None:
     broken = Store(make_engine(url.format(tmp=tmp_path, port=_closed_port())))
-    app.state.store = broken
+    paperwire_of(app).store = broken
     try:
         response = client.get("/readyz")
     finally:
@@ -75,7 +76,7 @@ def test_indexes_that_fail_to_load_are_503(app, client, monkeypatch) -> None:
     def fail(**_kwargs) -> dict[str, int]:
         raise OSError("index folder is not readable")
 
-    monkeypatch.setattr(app.state.engine, "sync", fail)
+    monkeypatch.setattr(paperwire_of(app).engine, "sync", fail)
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json() == {

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from paperwire.papers.load import ingest_paths
+from paperwire.web.deps import paperwire_of
 
 GSBAK = "2503.12827"  # "GSBAK$^K$: $top$-$K$ Geometric Score-based Black-box Attack" (cs.CV, 2025-03-18)
 
@@ -71,7 +72,7 @@ def test_paper_and_query_text_is_escaped(client, site_store, tmp_path) -> None:
     path = tmp_path / "hostile.jsonl"
     path.write_text(json.dumps(record) + "\n", encoding="utf-8")
     ingest_paths(site_store, [path])
-    client.app.state.engine.sync()
+    paperwire_of(client.app).engine.sync()
     page = client.get("/search", params={"q": "zebrafish <script>", "mode": "keyword"})
     assert page.status_code == 200 and _result_ids(page.text)[0] == "2503.99999"
     assert "<img" not in page.text and "<script>alert" not in page.text and "<b>Mallory" not in page.text

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from paperwire.store.schema import login_tokens, users
+from paperwire.web.deps import paperwire_of
 from tests.web.accounts_helpers import csrf_of, link_token, request_link, sign_in
 
 
@@ -102,7 +103,7 @@ def test_bad_address_is_explained(client, smtp) -> None:
 
 
 def test_rate_limit_per_address(app, client, smtp) -> None:
-    app.state.settings = app.state.settings.model_copy(update={"signin_mails_per_address": 2})
+    paperwire_of(app).settings = paperwire_of(app).settings.model_copy(update={"signin_mails_per_address": 2})
     assert [request_link(client, "spam@example.org").status_code for _ in range(3)] == [200, 200, 429]
     assert len(smtp.to("spam@example.org")) == 2
     limited = request_link(client, "spam@example.org")
@@ -111,7 +112,7 @@ def test_rate_limit_per_address(app, client, smtp) -> None:
 
 
 def test_rate_limit_per_ip(app, client, smtp) -> None:
-    app.state.settings = app.state.settings.model_copy(update={"signin_mails_per_ip": 3})
+    paperwire_of(app).settings = paperwire_of(app).settings.model_copy(update={"signin_mails_per_ip": 3})
     codes = [request_link(client, f"u{i}@example.org").status_code for i in range(5)]
     assert codes == [200, 200, 200, 429, 429]
     assert len(smtp.messages) == 3
@@ -123,7 +124,7 @@ def test_unreachable_mail_server_is_explained(app, client, smtp) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    app.state.settings = app.state.settings.model_copy(update={"smtp_port": closed_port})
+    paperwire_of(app).settings = paperwire_of(app).settings.model_copy(update={"smtp_port": closed_port})
     response = request_link(client, "mail@example.org")
     assert response.status_code == 503 and "could not send mail" in response.text
 

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from paperwire.store.schema import listings
+from paperwire.web.deps import paperwire_of
 from tests.sources.replay import ReplayServer, Reply
 from tests.web.accounts_helpers import csrf_of, sign_in
 
@@ -42,7 +43,7 @@ def arxiv(app, monkeypatch: pytest.MonkeyPatch) -> Iterator[ReplayServer]:
     for var in _PROXY_VARS:
         monkeypatch.delenv(var, raising=False)
     server = ReplayServer().start()
-    app.state.settings = app.state.settings.model_copy(
+    paperwire_of(app).settings = paperwire_of(app).settings.model_copy(
         update={
             "arxiv_api_url": f"{server.url}/api/query",
             "request_interval": 0.01,
@@ -108,7 +109,7 @@ def test_arxiv_unreachable_is_a_clear_message(client, smtp, site_store, arxiv) -
 
 
 def test_daily_quota(app, client, smtp, site_store, arxiv) -> None:
-    app.state.settings = app.state.settings.model_copy(update={"submissions_per_day": 1})
+    paperwire_of(app).settings = paperwire_of(app).settings.model_copy(update={"submissions_per_day": 1})
     sign_in(client, smtp, "sub@example.org", store=site_store)
     arxiv.script("/api/query", Reply(200, atom(("2602.99903", "One"))), Reply(200, atom(("2602.99904", "Two"))))
     assert _submit(client, "2602.99903").status_code == 303

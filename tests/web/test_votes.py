@@ -9,6 +9,7 @@ import pytest
 from paperwire.accounts.moderation import hide_paper
 from paperwire.accounts.users import add_user, create_api_token
 from paperwire.feed.votes import toggle_vote, vote_state
+from paperwire.web.deps import paperwire_of
 from tests.web.accounts_helpers import csrf_of, sign_in
 
 HF_PAPER = "2602.00919"  # 280 upvotes imported from the Hugging Face list of 2026-02-03
@@ -89,7 +90,7 @@ def test_hidden_papers_cannot_be_voted(site_settings, site_store) -> None:
 
 
 def test_vote_rate_limit(app, client, smtp, site_store) -> None:
-    app.state.settings = app.state.settings.model_copy(update={"votes_per_hour": 3})
+    paperwire_of(app).settings = paperwire_of(app).settings.model_copy(update={"votes_per_hour": 3})
     sign_in(client, smtp, "fast@example.org", store=site_store)
     headers = {**JSON, "X-CSRF-Token": csrf_of(client, "/settings")}
     codes = [client.post(f"/papers/{PLAIN_PAPER}/vote", headers=headers).status_code for _ in range(4)]

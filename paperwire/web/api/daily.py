@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from paperwire.feed import lists
 from paperwire.feed.lists import ListItem, Period
-from paperwire.web.app import current_user
+from paperwire.web.deps import AppDep, UserDep
 
 router = APIRouter(tags=["daily papers"])
 
@@ -91,7 +91,8 @@ def daily_item(item: ListItem) -> DailyItem:
 
 @router.get("/api/daily_papers", response_model=list[DailyItem], responses=ERRORS)  # type: ignore[arg-type]
 def daily_papers(
-    request: Request,
+    app: AppDep,
+    user: UserDep,
     day: str | None = Query(None, alias="date", description="a day, YYYY-MM-DD (default: the latest day with papers)"),
     week: str | None = Query(None, description="an ISO week, YYYY-Www"),
     month: str | None = Query(None, description="a month, YYYY-MM"),
@@ -101,11 +102,10 @@ def daily_papers(
     p: int = Query(0, ge=0, le=10_000, description="page number, from 0"),
 ) -> list[DailyItem]:
     """The papers of a day, an ISO week or a month, each once, with their upvotes and comment counts."""
-    store, settings = request.app.state.store, request.app.state.settings
+    store, settings = app.store, app.settings
     period = lists.parse_period(day=day, week=week, month=month)
     if period is None:
         period = Period.day(lists.latest_day(store, settings, category=category) or datetime.now(UTC).date())
-    user = current_user(request)
     plist = lists.build_list(
         store,
         settings,

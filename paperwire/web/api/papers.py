@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+import paperwire.web.pages.paper  # noqa: F401 -- registers the arxiv_id path convertor
+from paperwire.feed.comments import comment_count
 from paperwire.feed.votes import vote_state
+from paperwire.papers.catalog import visible_paper
 from paperwire.search.similar import similar
-from paperwire.store import feed as feed_queries
 from paperwire.web.api.daily import ERRORS, Author, iso_z
-from paperwire.web.pages.paper import load_visible_paper  # also registers the arxiv_id path convertor
+from paperwire.web.deps import AppDep, StoreDep, UserDep
 
 router = APIRouter(tags=["papers"])
 
@@ -53,10 +55,12 @@ class SimilarPaper(BaseModel):
 
 
 @router.get("/api/papers/{paper_id:arxiv_id}/similar", response_model=list[SimilarPaper], responses=ERRORS)  # type: ignore[arg-type]
-def similar_papers(request: Request, paper_id: str, limit: int = Query(5, ge=1, le=100)) -> list[SimilarPaper]:
+def similar_papers(
+    app: AppDep, user: UserDep, paper_id: str, limit: int = Query(5, ge=1, le=100)
+) -> list[SimilarPaper]:
     """The papers nearest to this one by meaning (vector similarity)."""
-    paper = load_visible_paper(request, paper_id)
-    hits = similar(request.app.state.engine, paper["id"], limit=limit)
+    paper = visible_paper(app.store, paper_id, user)
+    hits = similar(app.engine, paper["id"], limit=limit)
     return [
         SimilarPaper(
             id=h.id,
@@ -71,13 +75,12 @@ def similar_papers(request: Request, paper_id: str, limit: int = Query(5, ge=1, 
 
 
 @router.get("/api/papers/{paper_id:arxiv_id}", response_model=Paper, responses=ERRORS)  # type: ignore[arg-type]
-def get_paper(request: Request, paper_id: str) -> Paper:
+def get_paper(store: StoreDep, user: UserDep, paper_id: str) -> Paper:
     """One paper by arXiv id (2503.11731 or hep-th/9901001; a version suffix is ignored)."""
-    row = load_visible_paper(request, paper_id)
+    row = visible_paper(store, paper_id, user)
     pid = row["id"]
-    upvotes = vote_state(request.app.state.store, pid, None)["upvotes"]
-    with request.app.state.store.read() as conn:
-        comments = feed_queries.comment_counts(conn, [pid]).get(pid, 0)
+    upvotes = vote_state(store, pid, None)["upvotes"]
+    comments = comment_count(store, pid)
     links = PaperLinks(
         abs=f"https://arxiv.org/abs/{pid}",
         pdf=row["pdf_url"] or f"https://arxiv.org/pdf/{pid}",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from paperwire.search.engine import MAX_LIMIT, Hit
 from paperwire.search.query import build_filters
 from paperwire.web.api.daily import ERRORS, Author, iso_z
+from paperwire.web.deps import EngineDep
 
 router = APIRouter()
 
@@ -51,10 +52,10 @@ def result_of(hit: Hit) -> SearchResult:
     response_model=list[SearchResult],
     tags=["search"],
     summary="Search papers",
-    responses={400: ERRORS[400]},  # type: ignore[dict-item]
+    responses={400: ERRORS[400]},
 )
 def search_papers(
-    request: Request,
+    engine: EngineDep,
     q: Annotated[
         str,
         Query(
@@ -72,5 +73,5 @@ def search_papers(
 ) -> list[SearchResult]:
     """Papers matching the query and filters, best first."""
     filters = build_filters(category or (), author or (), since, until)
-    results = request.app.state.engine.search(q, mode=mode, limit=limit, offset=offset, filters=filters)
+    results = engine.search(q, mode=mode, limit=limit, offset=offset, filters=filters)
     return [result_of(hit) for hit in results.hits]

@@ -11,9 +11,10 @@ from starlette.concurrency import run_in_threadpool
 
 from paperwire.accounts.signin import safe_next
 from paperwire.accounts.users import user_for_api_token
-from paperwire.errors import PaperwireError
+from paperwire.errors import Unauthorized
 from paperwire.feed.votes import own_vote, toggle_vote
-from paperwire.web.app import current_user
+from paperwire.store import Store
+from paperwire.web.deps import AppDep, StoreDep, User, UserDep, current_user
 from paperwire.web.pages.account import signin_redirect
 from paperwire.web.security import check_csrf
 
@@ -31,14 +32,13 @@ def _wants_json(request: Request) -> bool:
 
 
 @router.post("/papers/{paper_id:path}/vote", include_in_schema=False, dependencies=[Depends(check_csrf)])
-def vote_form(request: Request, paper_id: str, next: str | None = Form(None)) -> Response:
+def vote_form(request: Request, app: AppDep, user: UserDep, paper_id: str, next: str | None = Form(None)) -> Response:
     """Toggle the signed-in user's vote; JSON for the page's script, otherwise a redirect back (303)."""
-    user = current_user(request)
     if user is None:
         if _wants_json(request):
             return JSONResponse({"status": 401, "message": "sign in to vote"}, status_code=401)
         return signin_redirect(request, next or f"/papers/{paper_id}")
-    result = toggle_vote(request.app.state.store, request.app.state.settings, user["id"], paper_id)
+    result = toggle_vote(app.store, app.settings, user["id"], paper_id)
     if _wants_json(request):
         return JSONResponse(result)
     return RedirectResponse(safe_next(next or f"/papers/{paper_id}"), status_code=303)
@@ -56,18 +56,17 @@ def vote_form(request: Request, paper_id: str, next: str | None = Form(None)) ->
         429: {"description": "Too many votes"},
     },
 )
-async def vote_api(request: Request, paper_id: str) -> dict[str, Any]:
+async def vote_api(request: Request, app: AppDep, paper_id: str) -> dict[str, Any]:
     """Toggle the caller's vote and return `{"voted": bool, "upvotes": int}`.
 
     Authenticate with `Authorization: Bearer <token>` (a personal token from the settings page; no CSRF
     header needed), or with the site's session cookie plus an `X-CSRF-Token` header.
     """
-    store = request.app.state.store
     auth = request.headers.get("authorization", "")
-    user = await run_in_threadpool(_api_user, request, auth)
+    user = await run_in_threadpool(_api_user, request, app.store, auth)
     if not auth:
         await check_csrf(request)
-    return await run_in_threadpool(toggle_vote, store, request.app.state.settings, user["id"], paper_id)
+    return await run_in_threadpool(toggle_vote, app.store, app.settings, user["id"], paper_id)
 
 
 @router.get(
@@ -77,10 +76,10 @@ async def vote_api(request: Request, paper_id: str) -> dict[str, Any]:
     dependencies=[Security(BEARER)],
     responses={401: {"description": "Not signed in"}, 404: {"description": "No such paper"}},
 )
-async def vote_get(request: Request, paper_id: str) -> dict[str, Any]:
+async def vote_get(request: Request, store: StoreDep, paper_id: str) -> dict[str, Any]:
     """Return `{"voted": bool, "upvotes": int}` for the caller (token or session), writing nothing."""
-    user = await run_in_threadpool(_api_user, request, request.headers.get("authorization", ""))
-    return await run_in_threadpool(own_vote, request.app.state.store, user["id"], paper_id)
+    user = await run_in_threadpool(_api_user, request, store, request.headers.get("authorization", ""))
+    return await run_in_threadpool(own_vote, store, user["id"], paper_id)
 
 
 @router.put(
@@ -97,6 +96,7 @@ async def vote_get(request: Request, paper_id: str) -> dict[str, Any]:
 )
 async def vote_put(
     request: Request,
+    app: AppDep,
     paper_id: str,
     voted: bool = Body(..., embed=True, description="true to upvote, false to withdraw"),
 ) -> dict[str, Any]:
@@ -106,23 +106,21 @@ async def vote_put(
     simply send it again. Same authentication as POST.
     """
     auth = request.headers.get("authorization", "")
-    user = await run_in_threadpool(_api_user, request, auth)
+    user = await run_in_threadpool(_api_user, request, app.store, auth)
     if not auth:
         await check_csrf(request)
-    return await run_in_threadpool(
-        lambda: toggle_vote(request.app.state.store, request.app.state.settings, user["id"], paper_id, value=voted)
-    )
+    return await run_in_threadpool(lambda: toggle_vote(app.store, app.settings, user["id"], paper_id, value=voted))
 
 
-def _api_user(request: Request, auth: str) -> dict[str, Any]:
-    """The caller: the bearer token's user, else the session's; 401 when neither."""
+def _api_user(request: Request, store: Store, auth: str) -> User:
+    """The caller: the bearer token's user, else the session's; Unauthorized when neither."""
     if auth:
         scheme, _, token = auth.partition(" ")
-        user = user_for_api_token(request.app.state.store, token.strip()) if scheme.lower() == "bearer" else None
+        user = user_for_api_token(store, token.strip()) if scheme.lower() == "bearer" else None
         if user is None:
-            raise PaperwireError("invalid or revoked API token", status=401)
+            raise Unauthorized("invalid or revoked API token")
         return user
     user = current_user(request)
     if user is None:
-        raise PaperwireError("sign in or send an API token (Authorization: Bearer ...) to vote", status=401)
+        raise Unauthorized("sign in or send an API token (Authorization: Bearer ...) to vote")
     return user

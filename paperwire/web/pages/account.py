@@ -11,9 +11,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from paperwire.accounts import sessions, signin, users
 from paperwire.accounts.ratelimit import RateLimited
 from paperwire.accounts.secret import secret_key
+from paperwire.application import Paperwire
 from paperwire.errors import InvalidInput
 from paperwire.mail import Mailer, MailUnavailable
-from paperwire.web.app import current_user, render
+from paperwire.web.app import render
+from paperwire.web.deps import AppDep, StoreDep, UserDep
 from paperwire.web.pages.digest import settings_context
 from paperwire.web.security import check_csrf
 
@@ -38,24 +40,24 @@ def take_flash(request: Request) -> dict[str, Any] | None:
     return request.session.pop("flash", None)
 
 
-def _secret(request: Request) -> str:
-    return secret_key(request.app.state.settings, request.app.state.store)
+def _secret(app: Paperwire) -> str:
+    return secret_key(app.settings, app.store)
 
 
 # --- sign-in -------------------------------------------------------------------------------------
 
 
 @router.get("/signin", response_class=HTMLResponse)
-def signin_form(request: Request, next: str | None = None) -> Response:
-    if current_user(request):
+def signin_form(request: Request, user: UserDep, next: str | None = None) -> Response:
+    if user:
         return RedirectResponse(signin.safe_next(next), status_code=303)
     return render(request, "signin.html", next=signin.safe_next(next), email="")
 
 
 @router.post("/signin", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
-def signin_request(request: Request, email: str = Form(""), next: str = Form("/")) -> Response:
+def signin_request(request: Request, app: AppDep, email: str = Form(""), next: str = Form("/")) -> Response:
     """Mail a sign-in link; the answer is the same whether or not the address has an account."""
-    store, settings = request.app.state.store, request.app.state.settings
+    store, settings = app.store, app.settings
     target = signin.safe_next(next)
     typed = email[: users.MAX_EMAIL]  # echoed in the form: never more than an address may hold
     try:
@@ -64,7 +66,7 @@ def signin_request(request: Request, email: str = Form(""), next: str = Form("/"
             settings,
             Mailer(settings),
             email,
-            secret=_secret(request),
+            secret=_secret(app),
             ip=request.client.host if request.client else None,
             next_url=target,
         )
@@ -87,28 +89,28 @@ def signin_request(request: Request, email: str = Form(""), next: str = Form("/"
 
 
 @router.get("/signin/{token}", response_class=HTMLResponse)
-def signin_confirm(request: Request, token: str) -> Response:
+def signin_confirm(request: Request, app: AppDep, token: str) -> Response:
     """Ask for a click before using the link, so mail scanners that open links do not use it up."""
     try:
-        pending = signin.check_link(request.app.state.store, token, secret=_secret(request))
+        pending = signin.check_link(app.store, token, secret=_secret(app))
     except signin.SigninLinkError as exc:
         return render(request, "signin_confirm.html", status=400, error=exc.message, token=None)
     return render(request, "signin_confirm.html", token=token, email=pending["email"])
 
 
 @router.post("/signin/{token}", dependencies=[Depends(check_csrf)])
-def signin_use(request: Request, token: str) -> Response:
+def signin_use(request: Request, app: AppDep, token: str) -> Response:
     try:
-        user, target = signin.use_link(request.app.state.store, token, secret=_secret(request))
+        user, target = signin.use_link(app.store, token, secret=_secret(app))
     except signin.SigninLinkError as exc:
         return render(request, "signin_confirm.html", status=400, error=exc.message, token=None)
-    sessions.start_session(request.app.state.store, request.session, user["id"])
+    sessions.start_session(app.store, request.session, user["id"])
     return RedirectResponse(target, status_code=303)
 
 
 @router.post("/signout", dependencies=[Depends(check_csrf)])
-def signout(request: Request) -> Response:
-    sessions.end_session(request.app.state.store, request.session)
+def signout(request: Request, store: StoreDep) -> Response:
+    sessions.end_session(store, request.session)
     return RedirectResponse("/", status_code=303)
 
 
@@ -116,8 +118,7 @@ def signout(request: Request) -> Response:
 
 
 @router.get("/settings", response_class=HTMLResponse)
-def settings_page(request: Request) -> Response:
-    user = current_user(request)
+def settings_page(request: Request, app: AppDep, user: UserDep) -> Response:
     if user is None:
         return signin_redirect(request)
     return render(
@@ -125,18 +126,19 @@ def settings_page(request: Request) -> Response:
         "settings.html",
         flash=take_flash(request),
         display_name=user["display_name"] or "",
-        **settings_context(request),
+        **settings_context(app, user),
     )
 
 
 @router.post("/settings", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
-def settings_save(request: Request, action: str = Form("name"), display_name: str = Form("")) -> Response:
+def settings_save(
+    request: Request, app: AppDep, user: UserDep, action: str = Form("name"), display_name: str = Form("")
+) -> Response:
     """One form per action: name (save the display name), token (make a new API token), revoke,
     signout_everywhere (end every session of the user, this one included; the API token stays)."""
-    user = current_user(request)
     if user is None:
         return signin_redirect(request, "/settings")
-    store = request.app.state.store
+    store = app.store
     if action == "name":
         try:
             users.set_display_name(store, user["id"], display_name)
@@ -147,7 +149,7 @@ def settings_save(request: Request, action: str = Form("name"), display_name: st
                 status=400,
                 display_name=display_name,
                 name_error=exc.message,
-                **settings_context(request),
+                **settings_context(app, user),
             )
         flash(request, "Display name saved.")
     elif action == "token":
@@ -159,7 +161,7 @@ def settings_save(request: Request, action: str = Form("name"), display_name: st
             "settings.html",
             display_name=user["display_name"] or "",
             new_token=token,
-            **settings_context(request),
+            **settings_context(app, user),
         )
     elif action == "revoke":
         users.revoke_api_token(store, user["id"])

@@ -9,7 +9,8 @@ from paperwire.accounts.signin import safe_next
 from paperwire.errors import InvalidInput
 from paperwire.feed import comments as domain
 from paperwire.papers.record import parse_arxiv_id
-from paperwire.web.app import current_user, render
+from paperwire.web.app import render
+from paperwire.web.deps import AppDep, StoreDep, UserDep
 from paperwire.web.pages.account import signin_redirect
 from paperwire.web.security import check_csrf
 
@@ -21,15 +22,13 @@ def _paper_url(paper_id: str, anchor: str = "comments") -> str:
 
 
 @router.post("/papers/{paper_id:path}/comments", dependencies=[Depends(check_csrf)])
-def post_comment(request: Request, paper_id: str, body: str = Form("")) -> Response:
+def post_comment(request: Request, app: AppDep, user: UserDep, paper_id: str, body: str = Form("")) -> Response:
     """Add a comment; a bad one comes back in a form with its message."""
-    user = current_user(request)
     arxiv_id, _ = parse_arxiv_id(paper_id)
     if user is None:
         return signin_redirect(request, _paper_url(arxiv_id))
-    store, settings = request.app.state.store, request.app.state.settings
     try:
-        comment_id = domain.add_comment(store, settings, user, arxiv_id, body)
+        comment_id = domain.add_comment(app.store, app.settings, user, arxiv_id, body)
     except InvalidInput as exc:
         return render(
             request,
@@ -45,11 +44,10 @@ def post_comment(request: Request, paper_id: str, body: str = Form("")) -> Respo
 
 
 @router.get("/comments/{comment_id}/edit", response_class=HTMLResponse)
-def edit_form(request: Request, comment_id: int) -> Response:
-    user = current_user(request)
+def edit_form(request: Request, store: StoreDep, user: UserDep, comment_id: int) -> Response:
     if user is None:
         return signin_redirect(request)
-    comment = domain.editable_comment(request.app.state.store, user, comment_id)
+    comment = domain.editable_comment(store, user, comment_id)
     return render(
         request,
         "comment_form.html",
@@ -61,15 +59,13 @@ def edit_form(request: Request, comment_id: int) -> Response:
 
 
 @router.post("/comments/{comment_id}/edit", dependencies=[Depends(check_csrf)])
-def edit(request: Request, comment_id: int, body: str = Form("")) -> Response:
-    user = current_user(request)
+def edit(request: Request, app: AppDep, user: UserDep, comment_id: int, body: str = Form("")) -> Response:
     if user is None:
         return signin_redirect(request, f"/comments/{comment_id}/edit")
-    store, settings = request.app.state.store, request.app.state.settings
     try:
-        comment = domain.edit_comment(store, settings, user, comment_id, body)
+        comment = domain.edit_comment(app.store, app.settings, user, comment_id, body)
     except InvalidInput as exc:
-        comment = domain.editable_comment(store, user, comment_id)
+        comment = domain.editable_comment(app.store, user, comment_id)
         return render(
             request,
             "comment_form.html",
@@ -84,21 +80,28 @@ def edit(request: Request, comment_id: int, body: str = Form("")) -> Response:
 
 
 @router.post("/comments/{comment_id}/delete", dependencies=[Depends(check_csrf)])
-def delete(request: Request, comment_id: int, next: str | None = Form(None)) -> Response:
-    user = current_user(request)
+def delete(
+    request: Request, store: StoreDep, user: UserDep, comment_id: int, next: str | None = Form(None)
+) -> Response:
     if user is None:
         return signin_redirect(request, safe_next(next))
-    comment = domain.delete_comment(request.app.state.store, user, comment_id)
+    comment = domain.delete_comment(store, user, comment_id)
     return RedirectResponse(safe_next(next) if next else _paper_url(comment["paper_id"]), status_code=303)
 
 
 @router.post("/comments/{comment_id}/hide", dependencies=[Depends(check_csrf)])
-def hide(request: Request, comment_id: int, hidden: str = Form("1"), next: str | None = Form(None)) -> Response:
+def hide(
+    request: Request,
+    store: StoreDep,
+    user: UserDep,
+    comment_id: int,
+    hidden: str = Form("1"),
+    next: str | None = Form(None),
+) -> Response:
     """Hide (hidden=1) or show again (hidden=0) a comment; admins only."""
-    user = current_user(request)
     if user is None:
         return signin_redirect(request, safe_next(next))
-    comment = domain.hide_comment(request.app.state.store, user, comment_id, hidden=hidden != "0")
+    comment = domain.hide_comment(store, user, comment_id, hidden=hidden != "0")
     return RedirectResponse(
         safe_next(next) if next else _paper_url(comment["paper_id"], f"comment-{comment_id}"), status_code=303
     )

@@ -19,6 +19,8 @@ from starlette.datastructures import FormData
 
 from paperwire.accounts.ratelimit import RateLimited
 from paperwire.accounts.users import MAX_EMAIL
+from paperwire.application import Paperwire
+from paperwire.config import Settings
 from paperwire.digest import subscriptions as subs
 from paperwire.digest.compose import compose
 from paperwire.digest.periods import current_period
@@ -26,7 +28,8 @@ from paperwire.digest.subscriptions import Preferences
 from paperwire.errors import InvalidInput
 from paperwire.feed import lists
 from paperwire.mail import Mailer, MailUnavailable
-from paperwire.web.app import current_user, render
+from paperwire.web.app import render
+from paperwire.web.deps import AppDep, SettingsDep, StoreDep, User, UserDep
 from paperwire.web.security import check_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -108,7 +111,7 @@ def _validate(prefs: Preferences, errors: dict[str, str]) -> tuple[Preferences, 
             prefs.validate()
             break
         except InvalidInput as exc:
-            field = _field_of(exc.message)
+            field = exc.field if exc.field in PREFERENCE_FIELDS else None
             if field is None:
                 errors.setdefault("form", exc.message)
             if field is None or field in reset:  # a default that is still refused: already reported
@@ -117,12 +120,6 @@ def _validate(prefs: Preferences, errors: dict[str, str]) -> tuple[Preferences, 
             reset.add(field)
             prefs = replace(prefs, **{field: getattr(_DEFAULTS, field)})
     return prefs, errors
-
-
-def _field_of(message: str) -> str | None:
-    """The preference a domain message is about: messages start with the field's name (`top_n: ...`)."""
-    head = message.lower().replace(" ", "_")
-    return next((name for name in sorted(PREFERENCE_FIELDS, key=len, reverse=True) if head.startswith(name)), None)
 
 
 def form_values(prefs: Preferences | dict[str, Any]) -> dict[str, Any]:
@@ -149,14 +146,14 @@ def typed_values(form: FormData, prefs: Preferences) -> dict[str, Any]:
     }
 
 
-def _form_context(request: Request, values: dict[str, Any], errors: dict[str, str] | None = None) -> dict[str, Any]:
+def _form_context(settings: Settings, values: dict[str, Any], errors: dict[str, str] | None = None) -> dict[str, Any]:
     """What the preferences form needs: its values, its messages and the choices it offers."""
     return {
         "prefs": values,
         "errors": errors or {},
         "weekdays": WEEKDAYS,
         "time_zones": time_zones(),
-        "followed": lists.followed(request.app.state.settings),
+        "followed": lists.followed(settings),
     }
 
 
@@ -168,17 +165,17 @@ def _client_ip(request: Request) -> str | None:
 
 
 @router.get("/subscribe", response_class=HTMLResponse)
-def subscribe_form(request: Request, email: str = Query("", max_length=320)) -> Response:
+def subscribe_form(
+    request: Request, settings: SettingsDep, user: UserDep, email: str = Query("", max_length=320)
+) -> Response:
     """The full form: an address and, optionally, what the digest should hold and when it comes."""
-    user = current_user(request)
     address = email or (user["email"] if user else "")
-    return render(request, "subscribe.html", email=address, **_form_context(request, form_values(_DEFAULTS)))
+    return render(request, "subscribe.html", email=address, **_form_context(settings, form_values(_DEFAULTS)))
 
 
 @router.post("/subscribe", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
-async def subscribe(request: Request) -> Response:
+async def subscribe(request: Request, app: AppDep, user: UserDep) -> Response:
     """Mail a confirmation link; the answer is the same whether or not the address is already subscribed."""
-    store, settings = request.app.state.store, request.app.state.settings
     form = await request.form()
     email = str(form.get("email") or "")[: MAX_EMAIL + 1]  # echoed: no more than an address may hold
     preferences, errors = parse_preferences(form) if has_preferences(form) else (None, {})
@@ -191,17 +188,22 @@ async def subscribe(request: Request) -> Response:
             status=status,
             email=email,
             error=message,
-            **_form_context(request, values, errors),
+            **_form_context(app.settings, values, errors),
         )
 
     if errors:
         return again(400, "Some preferences need fixing: see the messages below.")
-    user = current_user(request)
     try:
         address = subs.check_address(email)
         user_id = user["id"] if user and user["email"] == address else None
         subs.request_subscription(
-            store, settings, Mailer(settings), address, ip=_client_ip(request), preferences=preferences, user_id=user_id
+            app.store,
+            app.settings,
+            Mailer(app.settings),
+            address,
+            ip=_client_ip(request),
+            preferences=preferences,
+            user_id=user_id,
         )
     except InvalidInput as exc:
         return again(400, exc.message)
@@ -221,8 +223,7 @@ def confirm_form(request: Request, token: str) -> Response:
 
 
 @router.post("/subscribe/confirm/{token}", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
-def confirm(request: Request, token: str) -> Response:
-    store, settings = request.app.state.store, request.app.state.settings
+def confirm(request: Request, store: StoreDep, settings: SettingsDep, token: str) -> Response:
     try:
         subscription = subs.confirm_subscription(store, settings, token)
     except InvalidInput as exc:
@@ -237,12 +238,10 @@ def confirm(request: Request, token: str) -> Response:
 
 
 @router.post("/digest/subscribe", dependencies=[Depends(check_csrf)])
-def subscribe_signed_in(request: Request) -> Response:
+def subscribe_signed_in(store: StoreDep, settings: SettingsDep, user: UserDep) -> Response:
     """The settings page's button: a signed-in user's own address needs no confirmation (signing in proved it)."""
-    user = current_user(request)
     if user is None:
         return RedirectResponse("/signin?next=/settings", status_code=303)
-    store, settings = request.app.state.store, request.app.state.settings
     existing = subs.subscription_of_user(store, user["id"])
     subscription = subs.subscribe_user(store, user, Preferences.of(existing) if existing else None)
     return RedirectResponse(_local(subs.manage_url(settings, store, subscription)), status_code=303)
@@ -259,8 +258,7 @@ def unsubscribe_form(request: Request, token: str) -> Response:
 # No CSRF check, deliberately: mail clients POST "List-Unsubscribe=One-Click" here with no cookie and no
 # form of ours (RFC 8058). The signed token is the credential, and unsubscribing twice changes nothing.
 @router.post("/unsubscribe/{token}", response_class=HTMLResponse)
-def unsubscribe(request: Request, token: str) -> Response:
-    store, settings = request.app.state.store, request.app.state.settings
+def unsubscribe(request: Request, store: StoreDep, settings: SettingsDep, token: str) -> Response:
     try:
         subscription = subs.unsubscribe(store, settings, token)
     except InvalidInput as exc:
@@ -272,12 +270,10 @@ def unsubscribe(request: Request, token: str) -> Response:
 
 
 @router.get("/digest/manage", response_class=HTMLResponse)
-def manage_own(request: Request) -> Response:
+def manage_own(store: StoreDep, settings: SettingsDep, user: UserDep) -> Response:
     """For signed-in users: their own manage page, or the subscribe form with their address."""
-    user = current_user(request)
     if user is None:
         return RedirectResponse("/signin?next=/digest/manage", status_code=303)
-    store, settings = request.app.state.store, request.app.state.settings
     subscription = subs.subscription_of_user(store, user["id"])
     if subscription is None:
         return RedirectResponse("/subscribe", status_code=303)
@@ -285,37 +281,37 @@ def manage_own(request: Request) -> Response:
 
 
 @router.get("/digest/manage/{token}", response_class=HTMLResponse)
-def manage_form(request: Request, token: str) -> Response:
-    store, settings = request.app.state.store, request.app.state.settings
+def manage_form(request: Request, app: AppDep, token: str) -> Response:
     try:
-        subscription = subs.subscription_for_token(store, settings, token)
+        subscription = subs.subscription_for_token(app.store, app.settings, token)
     except InvalidInput as exc:
         return render(request, "digest_manage.html", status=400, error=exc.message, subscription=None)
-    return _manage_page(request, token, subscription, form_values(subscription))
+    return _manage_page(request, app, token, subscription, form_values(subscription))
 
 
 @router.post("/digest/manage/{token}", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
-async def manage_save(request: Request, token: str) -> Response:
-    store, settings = request.app.state.store, request.app.state.settings
+async def manage_save(request: Request, app: AppDep, token: str) -> Response:
     try:
-        subscription = subs.subscription_for_token(store, settings, token)
+        subscription = subs.subscription_for_token(app.store, app.settings, token)
     except InvalidInput as exc:
         return render(request, "digest_manage.html", status=400, error=exc.message, subscription=None)
     form = await request.form()
     preferences, errors = parse_preferences(form)
     if errors:
-        return _manage_page(request, token, subscription, typed_values(form, preferences), errors=errors, status=400)
+        values = typed_values(form, preferences)
+        return _manage_page(request, app, token, subscription, values, errors=errors, status=400)
     try:
-        subscription = subs.update_preferences(store, subscription["id"], preferences)
+        subscription = subs.update_preferences(app.store, subscription["id"], preferences)
     except InvalidInput as exc:
         return _manage_page(
-            request, token, subscription, form_values(preferences), errors={"form": exc.message}, status=400
+            request, app, token, subscription, form_values(preferences), errors={"form": exc.message}, status=400
         )
-    return _manage_page(request, token, subscription, form_values(subscription), saved=True)
+    return _manage_page(request, app, token, subscription, form_values(subscription), saved=True)
 
 
 def _manage_page(
     request: Request,
+    app: Paperwire,
     token: str,
     subscription: dict[str, Any],
     values: dict[str, Any],
@@ -324,7 +320,6 @@ def _manage_page(
     saved: bool = False,
     status: int = 200,
 ) -> Response:
-    store, settings = request.app.state.store, request.app.state.settings
     return render(
         request,
         "digest_manage.html",
@@ -332,8 +327,8 @@ def _manage_page(
         token=token,
         subscription=subscription,
         saved=saved,
-        unsubscribe_url=_local(subs.unsubscribe_url(settings, store, subscription)),
-        **_form_context(request, values, errors),
+        unsubscribe_url=_local(subs.unsubscribe_url(app.settings, app.store, subscription)),
+        **_form_context(app.settings, values, errors),
     )
 
 
@@ -349,13 +344,15 @@ def _local(url: str) -> str:
 @router.get("/digest/preview", response_class=HTMLResponse)
 def preview(
     request: Request,
+    app: AppDep,
+    user: UserDep,
     token: str | None = Query(None, max_length=2000),
     day: str | None = Query(None, alias="date"),
     week: str | None = None,
 ) -> Response:
     """The digest as it would be composed now (or for ?date= / ?week=), for a token's or the signed-in user's."""
-    store, settings = request.app.state.store, request.app.state.settings
-    user = current_user(request)
+    store, settings = app.store, app.settings
+    subscription: dict[str, Any] | None
     if token:
         try:
             subscription = subs.subscription_for_token(store, settings, token)
@@ -368,16 +365,15 @@ def preview(
     else:
         return RedirectResponse("/signin?next=/digest/preview", status_code=303)
     period = lists.parse_period(day=day, week=week) or current_period(store, settings, subscription)
-    digest = compose(store, settings, request.app.state.engine, subscription, period)
+    digest = compose(store, settings, app.engine, subscription, period)
     return render(request, "digest_preview.html", digest=digest, period=period, subscription=subscription, token=token)
 
 
-def settings_context(request: Request) -> dict[str, Any]:
+def settings_context(app: Paperwire, user: User | None) -> dict[str, Any]:
     """What the settings page's digest section shows: the signed-in user's subscription and its manage link."""
-    user = current_user(request)
     if user is None:
         return {}
-    store, settings = request.app.state.store, request.app.state.settings
+    store, settings = app.store, app.settings
     subscription = subs.subscription_of_user(store, user["id"])
     manage = _local(subs.manage_url(settings, store, subscription)) if subscription else None
     return {"digest_subscription": subscription, "digest_manage_url": manage}

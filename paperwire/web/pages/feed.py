@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from paperwire.application import Paperwire
 from paperwire.feed import lists
 from paperwire.feed.lists import Period
-from paperwire.web.app import current_user, render
+from paperwire.web.app import render
+from paperwire.web.deps import AppDep, UserDep
 
 router = APIRouter()
 PAGE_SIZE = 50
@@ -35,6 +38,8 @@ def _day_label(day: date) -> str:
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def home(
     request: Request,
+    app: AppDep,
+    user: UserDep,
     day: str | None = Query(None, alias="date"),
     week: str | None = None,
     month: str | None = None,
@@ -43,7 +48,7 @@ def home(
     page: int = Query(1, ge=1, le=10_000),
 ) -> HTMLResponse:
     """A period's papers; with no period, the latest day that has papers."""
-    store, settings = request.app.state.store, request.app.state.settings
+    store, settings = app.store, app.settings
     sort = lists.check_sort(sort)
     category = lists.check_category(category)
     period = lists.parse_period(day=day, week=week, month=month)
@@ -58,7 +63,6 @@ def home(
             latest_note = "Today's papers."
         else:
             latest_note = f"Nothing yet today: showing the latest day with papers, {_day_label(latest)}."
-    user = current_user(request)
     plist = lists.build_list(
         store,
         settings,
@@ -69,10 +73,10 @@ def home(
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
     )
-    context = _navigation(request, period, sort, category, today)
+    context = _navigation(app, period, sort, category, today)
     if not plist.items:
-        context.update(_empty(request, period, category, page))
-    pages = {
+        context.update(_empty(app, period, category, page))
+    pages: dict[str, Any] = {
         "prev_page_url": list_url(period, sort=sort, category=category, page=page - 1) if page > 1 else None,
         "next_page_url": list_url(period, sort=sort, category=category, page=page + 1) if plist.has_more else None,
     }
@@ -93,9 +97,9 @@ def home(
     )
 
 
-def _navigation(request: Request, period: Period, sort: str, category: str | None, today: date) -> dict[str, object]:
+def _navigation(app: Paperwire, period: Period, sort: str, category: str | None, today: date) -> dict[str, Any]:
     """Links to the previous and next period: for days, the nearest days that have papers."""
-    store, settings = request.app.state.store, request.app.state.settings
+    store, settings = app.store, app.settings
     if period.kind == "day":
         before = lists.latest_day(store, settings, before=period.start, category=category)
         after = lists.next_day(store, settings, after=period.start, category=category)
@@ -119,9 +123,9 @@ def _short(period: Period) -> str:
     return f"{period.start.day} {period.start:%b %Y}"
 
 
-def _empty(request: Request, period: Period, category: str | None, page: int) -> dict[str, object]:
+def _empty(app: Paperwire, period: Period, category: str | None, page: int) -> dict[str, object]:
     """What an empty list says, and a link to the last day with papers before it."""
-    store, settings = request.app.state.store, request.app.state.settings
+    store, settings = app.store, app.settings
     where = f" in {category}" if category else ""
     if page > 1:
         message = "There are no more papers: this page is past the end of the list."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -14,6 +15,7 @@ from paperwire.search.engine import MAX_DEPTH, Hit, SearchResults
 from paperwire.search.highlight import highlight, math_spans, snippet
 from paperwire.search.query import MAX_QUERY, MODES, Filters, Query, build_filters, check_mode, shown
 from paperwire.web.app import render
+from paperwire.web.deps import EngineDep
 from paperwire.web.templating import render_math
 
 router = APIRouter()
@@ -54,6 +56,7 @@ def _page_number(raw: str) -> int:
 @router.get("/search", response_class=HTMLResponse)
 def search_page(
     request: Request,
+    engine: EngineDep,
     q: str = "",
     mode: str = "hybrid",
     category: str = "",
@@ -65,7 +68,7 @@ def search_page(
     """Search results, or the empty form with the syntax help when there is nothing to search for."""
     given = {"q": q, "mode": mode, "category": category, "author": author, "since": since, "until": until}
     form = {name: value[:MAX_QUERY] for name, value in given.items()}  # echoed: never more than a query may hold
-    context = {
+    context: dict[str, Any] = {
         "form": form,
         "modes": MODES,
         "nav_query": form["q"],
@@ -81,7 +84,7 @@ def search_page(
         if not q.strip() and not filters:
             return render(request, "search.html", **context)
         offset = (number - 1) * PER_PAGE
-        results: SearchResults = request.app.state.engine.search(
+        results: SearchResults = engine.search(
             q, mode=mode, limit=min(PER_PAGE + 1, MAX_DEPTH - offset), offset=offset, filters=filters
         )
     except InvalidInput as exc:

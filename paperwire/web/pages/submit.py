@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from paperwire.application import Paperwire
 from paperwire.errors import PaperwireError, SourceUnavailable
 from paperwire.papers.fetch import submit_from_arxiv
-from paperwire.web.app import current_user, render
+from paperwire.web.app import render
+from paperwire.web.deps import AppDep, UserDep
 from paperwire.web.pages.account import flash, signin_redirect, take_flash
 from paperwire.web.security import check_csrf
 
@@ -20,8 +20,8 @@ WEB_TIMEOUT = 15.0
 
 
 @router.get("/submit", response_class=HTMLResponse)
-def submit_form(request: Request) -> Response:
-    if current_user(request) is None:
+def submit_form(request: Request, user: UserDep) -> Response:
+    if user is None:
         return signin_redirect(request)
     return render(
         request, "submit.html", flash=take_flash(request), arxiv="", submitted=request.session.pop("submitted", None)
@@ -29,14 +29,10 @@ def submit_form(request: Request) -> Response:
 
 
 @router.post("/submit", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
-def submit_paper(request: Request, arxiv: str = Form("")) -> Response:
+def submit_paper(request: Request, app: AppDep, user: UserDep, arxiv: str = Form("")) -> Response:
     """Add the paper to today's list; any problem re-renders the form with its message."""
-    user = current_user(request)
     if user is None:
         return signin_redirect(request, "/submit")
-    settings = request.app.state.settings
-    # The site's objects wrapped as the application object, until the page takes it as a typed dependency.
-    app = Paperwire(settings, store=request.app.state.store, engine=request.app.state.engine)
     try:
         done = submit_from_arxiv(
             app,
@@ -44,8 +40,8 @@ def submit_paper(request: Request, arxiv: str = Form("")) -> Response:
             day=datetime.now(UTC).date(),
             submitter=user["display_name"],
             user_id=user["id"],
-            max_age_days=settings.submission_max_age_days,
-            daily_quota=settings.submissions_per_day,
+            max_age_days=app.settings.submission_max_age_days,
+            daily_quota=app.settings.submissions_per_day,
             retries=WEB_RETRIES,
             timeout=WEB_TIMEOUT,
         )
