@@ -195,6 +195,11 @@ def test_the_fusion_fixture_tells_the_methods_apart_and_has_ties() -> None:
     for method in ("calibrated", "rrf"):
         scores = [score for _, score in fuse(KEYWORD["q4"], SEMANTIC["q4"], method=method, keyword_full=20.0)]
         assert len(set(scores)) < len(scores), f"{method}: no tie in q4"
+        # And the ties matter: given the fused scores, trec_eval would order tied papers by id descending and
+        # measure a ranking nobody is shown; hence the reference gets Paperwire's order as scores (_scored).
+        raw = {q: dict(fuse(KEYWORD[q], SEMANTIC[q], method=method, keyword_full=KEYWORD_FULL[q])) for q in KEYWORD}
+        as_shown = PYTREC_EVAL.calc_aggregate([nDCG @ 10], FUSION_QRELS, _scored(_fused(method)))[nDCG @ 10]
+        assert PYTREC_EVAL.calc_aggregate([nDCG @ 10], FUSION_QRELS, raw)[nDCG @ 10] != pytest.approx(as_shown)
 
 
 PAPERS = FIXTURES / "papers-300.jsonl"
