@@ -125,12 +125,31 @@ def default_embedder(tmp_path_factory: pytest.TempPathFactory) -> Embedder:
     return load_embedder(settings)
 
 
+def start_smtp(handler: object) -> Any:
+    """Start a real SMTP server (aiosmtpd) on a free port of 127.0.0.1 with `handler`; returns its controller
+    (`.port`, `.stop()`).
+
+    aiosmtpd logs every connection and command at INFO on "mail.log"; once a test has set the root logger to
+    INFO (configure_logging, as `paperwire worker` and the web factory do), those lines would fill the output
+    of every later test that mails, so they are kept to warnings and errors."""
+    import logging
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    with socket.socket() as probe:  # aiosmtpd needs a concrete port to check that it started
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    return controller
+
+
 class SmtpSink:
     """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps every message it receives."""
 
     def __init__(self) -> None:
-        from aiosmtpd.controller import Controller
-
         self.messages: list[Any] = []
         sink = self
 
@@ -143,13 +162,8 @@ class SmtpSink:
                 sink.messages.append(message)
                 return "250 OK"
 
-        import socket
-
-        with socket.socket() as probe:  # aiosmtpd needs a concrete port to check that it started
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
-        self.controller.start()
+        self.controller = start_smtp(Handler())
+        self.port = self.controller.port
 
     def to(self, address: str) -> list[Any]:
         return [m for m in self.messages if address.lower() in str(m["To"]).lower()]

@@ -84,6 +84,7 @@ def test_every_command_has_help(path: tuple[str, ...]) -> None:
     assert result.exit_code == 0 and "Usage" in result.stdout
 
 
+@pytest.mark.slow  # the whole demo corpus: 21 s on PostgreSQL
 def test_demo_loads_the_bundled_corpus(settings: Settings) -> None:
     result = run(settings, "demo", "--no-serve")
     assert result.exit_code == 0, result.output

@@ -7,9 +7,10 @@ from collections.abc import Mapping, Sequence
 
 
 def ndcg_at(ranked: Sequence[str], relevant: Mapping[str, int], k: int = 10) -> float:
-    """Normalised discounted cumulative gain of one ranking, graded relevance."""
-    gains = sum(relevant.get(doc, 0) / math.log2(i + 2) for i, doc in enumerate(ranked[:k]))
-    ideal = sorted(relevant.values(), reverse=True)[:k]
+    """Normalised discounted cumulative gain of one ranking, graded relevance. As in trec_eval, a negative grade
+    (TREC's junk or spam) gains nothing, neither in the ranking nor in the ideal one."""
+    gains = sum(max(relevant.get(doc, 0), 0) / math.log2(i + 2) for i, doc in enumerate(ranked[:k]))
+    ideal = sorted((grade for grade in relevant.values() if grade > 0), reverse=True)[:k]
     best = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
     return gains / best if best else 0.0
 
@@ -27,7 +28,8 @@ def mrr_at(ranked: Sequence[str], relevant: Mapping[str, int], k: int = 10) -> f
 
 
 def evaluate(runs: Mapping[str, Sequence[str]], qrels: Mapping[str, Mapping[str, int]]) -> dict[str, float]:
-    """Mean nDCG@10, Recall@100 and MRR@10 over the queries that have judgements."""
+    """Mean nDCG@10, Recall@100 and MRR@10 over the queries judged to have a relevant paper (one with none
+    scores 0 whatever the ranking, so it is left out; a query missing from `runs` counts as 0)."""
     queries = [q for q in qrels if any(g > 0 for g in qrels[q].values())]
     if not queries:
         return {"ndcg@10": 0.0, "recall@100": 0.0, "mrr@10": 0.0, "queries": 0}

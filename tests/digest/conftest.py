@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import email
-import socket
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from paperwire.papers.load import ingest_paths
 from paperwire.search.engine import SearchEngine
 from paperwire.search.indexer import import_vectors
 from paperwire.store import Store
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, start_smtp
 
 PAPERS = FIXTURES / "papers-300.jsonl"  # 300 papers first published 2025-03-18 (cs.CV mostly)
 HF_DAY = FIXTURES / "hf-archive-2026-02-03.json"  # the Hugging Face list of 2026-02-03, with upvotes
@@ -36,8 +35,6 @@ class Sink:
     """
 
     def __init__(self) -> None:
-        from aiosmtpd.controller import Controller
-
         self.messages: list[Any] = []
         self.refuse: dict[str, int] = {}
         self.flaky: dict[str, int] = {}
@@ -80,11 +77,8 @@ class Sink:
                     sink.messages.append(message)
                 return "250 OK"
 
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
-        self.controller.start()
+        self.controller = start_smtp(Handler())
+        self.port = self.controller.port
 
     def to(self, address: str) -> list[Any]:
         with self.lock:

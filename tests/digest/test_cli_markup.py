@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import pytest
 
+from tests.conftest import start_smtp
 from tests.digest.test_cli import run
 
 
 @pytest.fixture
 def refusing_port() -> Iterator[int]:
     """A real SMTP server (aiosmtpd) that refuses every recipient with a reply holding Rich markup."""
-    from aiosmtpd.controller import Controller
 
     class Handler:
         async def handle_RCPT(self, server, session, envelope, address, options):
             return "550 5.1.1 mailbox [/x] [bold]unknown[/bold]"
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
+    controller = start_smtp(Handler())
     try:
-        yield port
+        yield controller.port
     finally:
         controller.stop()
 

@@ -17,11 +17,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from paperwire.config import Settings
 from paperwire.digest.subscriptions import Preferences, add_subscriber
 from paperwire.store import Store
 from paperwire.store import digests as repo
 from tests.digest.conftest import DAY, Sink
+
+pytestmark = pytest.mark.slow  # real senders killed with kill -9: 6 to 9 s a test
 
 REPO = Path(__file__).resolve().parents[2]
 SUBSCRIBERS = 300

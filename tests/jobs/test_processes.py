@@ -9,9 +9,13 @@ import sys
 import time
 from collections import Counter
 
+import pytest
+
 from paperwire.config import Settings
 from paperwire.store import Store
 from paperwire.store import jobs as rows
+
+pytestmark = pytest.mark.slow  # real worker processes, stopped by signals: about 13 s a test
 
 
 def test_three_workers_run_each_periodic_job_once(settings: Settings, store: Store) -> None:

@@ -16,6 +16,8 @@ from paperwire.config import Settings
 from paperwire.store import Store
 from paperwire.store import papers as repo
 
+pytestmark = pytest.mark.slow  # a real ingest killed with kill -9: 5 to 20 s
+
 TOTAL = 30_000
 BATCH = 200
 
@@ -39,7 +41,6 @@ def _papers(store: Store) -> int:
         return repo.counts(conn)["papers"]
 
 
-@pytest.mark.slow
 def test_kill_9_mid_ingest_then_rerun(settings: Settings, tmp_path: Path) -> None:
     source = tmp_path / "big.jsonl"
     _write_input(source)

@@ -35,6 +35,7 @@ def test_the_default_model_runs_on_onnx_runtime(default_embedder) -> None:
     assert default_embedder.dim == 384
 
 
+@pytest.mark.slow  # loads PyTorch: about 16 s
 def test_onnx_vectors_equal_pytorch_vectors(default_embedder) -> None:
     sentence_transformers = pytest.importorskip("sentence_transformers")
     reference = sentence_transformers.SentenceTransformer(default_model_path(), device="cpu")

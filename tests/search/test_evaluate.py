@@ -32,6 +32,7 @@ def _labelled() -> tuple[dict[str, str], dict[str, dict[str, int]]]:
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+@pytest.mark.slow  # fourteen searches of 40 queries: about 7 s
 def test_every_variant_searches_with_the_fusion_it_names(store: Store, settings: Settings, default_embedder) -> None:
     ingest_paths(store, [PAPERS])
     import_vectors(store, FIXTURES / "papers-300.vectors.npz", default_embedder.name)

@@ -279,6 +279,7 @@ def test_distill_refuses_an_impossible_dimension(tmp_path: Path) -> None:
 # --- the shipped demo vectors --------------------------------------------------------------------
 
 
+@pytest.mark.slow  # embeds demo papers: up to 10 s
 def test_shipped_demo_vectors_cover_the_demo_corpus_and_match_the_default_model(
     store: Store, default_embedder: Embedder
 ) -> None:

@@ -225,6 +225,7 @@ def _big_feed(entries: int) -> bytes:
     return head + body + b"</feed>\n"
 
 
+@pytest.mark.slow  # a large generated feed: about 7 s
 def test_iter_streams_in_constant_memory() -> None:
     data = _big_feed(10_000)
     assert len(data) > 5_000_000

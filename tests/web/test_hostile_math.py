@@ -21,6 +21,7 @@ from paperwire.digest.subscriptions import Preferences
 from paperwire.papers.ingest import ingest_items
 from paperwire.papers.record import ListingEntry, PaperRecord, ParsedItem
 from paperwire.search.engine import SearchEngine
+from paperwire.search.evaluate import CachedEmbedder
 from paperwire.search.indexer import embed_pending
 from paperwire.store import Store
 from paperwire.web import create_app
@@ -64,15 +65,24 @@ def hostile_record(pid: str) -> PaperRecord:
     )
 
 
+@pytest.fixture(scope="module")
+def remembering_embedder(default_embedder) -> CachedEmbedder:
+    """The default model, remembering each text's vector: every test's site embeds the same papers (the
+    hostile two and the daily list's), which took 6 to 14 s a test before."""
+    return CachedEmbedder(default_embedder)
+
+
 @pytest.fixture
-def hostile_client(site_settings: Settings, site_store: Store, default_embedder) -> Iterator[TestClient]:
+def hostile_client(
+    site_settings: Settings, site_store: Store, default_embedder, remembering_embedder: CachedEmbedder
+) -> Iterator[TestClient]:
     """The site with two hostile papers at the top of the latest day, embedded and indexed."""
     items = [
         ParsedItem(hostile_record(pid), "hostile", n, listing=ListingEntry(DAY, pid, "huggingface", upvotes=9_000))
         for n, pid in enumerate((HOSTILE, TWIN), 1)
     ]
     assert not ingest_items(site_store, items, source="hostile").errors
-    embed_pending(site_store, default_embedder, batch_size=8)
+    embed_pending(site_store, remembering_embedder, batch_size=8)
     engine = SearchEngine(site_settings, site_store, embedder=default_embedder)
     engine.sync()
     with TestClient(create_app(Paperwire(site_settings, store=site_store, engine=engine))) as client:

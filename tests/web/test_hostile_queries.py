@@ -21,6 +21,7 @@ def _clear(response) -> None:
     assert "Traceback" not in response.text and "something went wrong" not in response.text
 
 
+@pytest.mark.slow  # many searches: up to 7 s
 def test_quotes_inside_words_and_other_attack_strings_never_fail(client) -> None:
     for text in ['a"b "c', 'x" "', *WEB_ATTACKS]:
         for path in SEARCHES:
@@ -34,6 +35,7 @@ def test_quotes_inside_words_and_other_attack_strings_never_fail(client) -> None
     assert answer.status_code == 200
 
 
+@pytest.mark.slow  # many searches: up to 5 s
 def test_attack_strings_in_filter_fields_never_fail(client) -> None:
     for text in WEB_ATTACKS:
         for field in ("author", "category", "since", "until", "mode", "page"):

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.serving import served
+
+pytestmark = pytest.mark.slow  # two real web worker processes: about 14 s
 
 
 def _requests_counted(text: str, route: str) -> float:
