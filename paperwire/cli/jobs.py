@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -74,13 +73,11 @@ def jobs_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Show the queue's depth by kind and state, and the newest jobs."""
-    from paperwire.store import jobs as rows
+    from paperwire import jobqueue
 
-    if state is not None and state not in rows.STATES:
-        raise InvalidInput(f"unknown state {state!r}: choose from {', '.join(rows.STATES)}")
-    with app_of(ctx).store.read() as conn:
-        depth = rows.depth(conn, datetime.now(UTC))
-        recent = rows.recent(conn, limit=limit, state=state)
+    store = app_of(ctx).store
+    recent = jobqueue.recent(store, limit=limit, state=state)
+    depth = jobqueue.depth(store)
     if as_json:
         out.print(
             json.dumps(
@@ -112,12 +109,11 @@ def jobs_add(
     kind: Annotated[str, typer.Argument(help="fetch, embed, index, send or prune.")],
 ) -> None:
     """Queue a job to run now (a running worker picks it up), e.g. `paperwire jobs add embed` after a bulk ingest."""
-    from paperwire.store import jobs as rows
+    from paperwire import jobqueue
 
     _kinds([kind])
     pw = app_of(ctx)
-    with pw.store.write() as conn:
-        job_id = rows.enqueue(conn, kind, datetime.now(UTC), max_attempts=pw.settings.job_max_attempts)
+    job_id = jobqueue.enqueue_now(pw.store, kind, max_attempts=pw.settings.job_max_attempts)
     out.print(f"queued {kind} as job {job_id}", markup=False)
 
 
@@ -127,9 +123,7 @@ def jobs_retry(
     job_id: Annotated[int, typer.Argument(help="The id of a failed job.")],
 ) -> None:
     """Queue a failed job again, with its attempts reset."""
-    from paperwire.store import jobs as rows
+    from paperwire import jobqueue
 
-    with app_of(ctx).store.write() as conn:
-        if not rows.retry(conn, job_id, datetime.now(UTC)):
-            raise InvalidInput(f"job {job_id} does not exist or has not failed")
+    jobqueue.retry(app_of(ctx).store, job_id)
     out.print(f"job {job_id} queued again", markup=False)

@@ -4,14 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from paperwire.config import Settings
 from paperwire.demo import import_demo_vectors, load_demo
 from paperwire.papers.ingest import IngestReport
+from paperwire.search.engine import SearchEngine
+from paperwire.store import Store
 from paperwire.store.papers import counts, listing_days
 
-if TYPE_CHECKING:
-    from paperwire.application import Paperwire
+
+class Services(Protocol):
+    """What installing the demo needs of the application object (paperwire.application.Paperwire has it)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def engine(self) -> SearchEngine: ...
 
 
 @dataclass(frozen=True)
@@ -25,7 +38,7 @@ class DemoInstall:
     days: list[tuple[date, int]]  # the daily lists, newest first: (day, papers)
 
 
-def install_demo(app: Paperwire) -> DemoInstall:
+def install_demo(app: Services) -> DemoInstall:
     """Load the demo corpus and its vectors (idempotent) and bring the search indexes up to date."""
     report = load_demo(app.store, batch_size=app.settings.ingest_batch_size)
     vectors = import_demo_vectors(app.store, app.settings.embedding_model)

@@ -9,16 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from paperwire.config import Settings
 from paperwire.papers.ingest import IngestReport, ingest_items
 from paperwire.papers.record import ParsedItem, RecordError
 from paperwire.papers.submit import Submission, submit
 from paperwire.sources.dates import parse_day
+from paperwire.sources.http import PoliteClient
+from paperwire.store import Store
 from paperwire.store.state import get_state, set_state
-
-if TYPE_CHECKING:
-    from paperwire.application import Paperwire
 
 FETCH_BATCH = 100  # papers written per transaction at most while fetching, so progress shows as it goes
 FIRST_FETCH_DAYS = 3  # how far back the first scheduled fetch of a category goes
@@ -29,8 +29,20 @@ OnError = Callable[[RecordError], None] | None
 OnBatch = Callable[[IngestReport], None] | None
 
 
+class Services(Protocol):
+    """What fetching needs of the application object (paperwire.application.Paperwire has it)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def store(self) -> Store: ...
+
+    def http_client(self) -> PoliteClient: ...
+
+
 def ingest_fetched(
-    app: Paperwire,
+    app: Services,
     items: Iterable[ParsedItem | RecordError],
     *,
     source: str,
@@ -49,7 +61,7 @@ def ingest_fetched(
 
 
 def fetch_arxiv(
-    app: Paperwire,
+    app: Services,
     category: str,
     *,
     since: date | None = None,
@@ -75,7 +87,7 @@ class Harvested:
 
 
 def harvest_oai(
-    app: Paperwire,
+    app: Services,
     set_spec: str,
     *,
     start: date | None = None,
@@ -97,7 +109,7 @@ def harvest_oai(
     return Harvested(report, next_from)
 
 
-def fetch_hf(app: Paperwire, day: date, *, on_error: OnError = None, on_batch: OnBatch = None) -> IngestReport:
+def fetch_hf(app: Services, day: date, *, on_error: OnError = None, on_batch: OnBatch = None) -> IngestReport:
     """Fetch and ingest one day of Hugging Face daily papers, with their upvotes, into that day's list."""
     from paperwire.sources.hf_api import fetch_daily
 
@@ -107,7 +119,7 @@ def fetch_hf(app: Paperwire, day: date, *, on_error: OnError = None, on_batch: O
     return ingest_fetched(app, items, source="huggingface", on_error=on_error, on_batch=on_batch)
 
 
-def arxiv_updates(app: Paperwire, max_results: int = FETCH_MAX) -> Fetch:
+def arxiv_updates(app: Services, max_results: int = FETCH_MAX) -> Fetch:
     """The scheduled fetch's source: a category's papers updated since a day, from the arXiv API."""
 
     def fetch(category: str, since: date) -> Iterator[ParsedItem | RecordError]:
@@ -119,7 +131,7 @@ def arxiv_updates(app: Paperwire, max_results: int = FETCH_MAX) -> Fetch:
     return fetch
 
 
-def catch_up(app: Paperwire, category: str, today: date, fetch: Fetch | None = None) -> IngestReport:
+def catch_up(app: Services, category: str, today: date, fetch: Fetch | None = None) -> IngestReport:
     """Ingest a followed category's papers updated since its last catch-up (a day of overlap), and remember today."""
     key = f"scheduler:arxiv:{category}:fetched"
     last = parse_day(get_state(app.store, key), "stored fetch day")
@@ -130,7 +142,7 @@ def catch_up(app: Paperwire, category: str, today: date, fetch: Fetch | None = N
 
 
 def submit_from_arxiv(
-    app: Paperwire,
+    app: Services,
     raw_id: str,
     *,
     day: date,

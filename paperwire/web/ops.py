@@ -18,9 +18,9 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DBAPIError
 
+from paperwire import jobqueue
 from paperwire.config import Settings
 from paperwire.errors import PaperwireError
-from paperwire.jobs import queue
 from paperwire.metrics import HTTP_REQUEST_SECONDS, job_queue, registry
 from paperwire.store.database import check_reachable
 from paperwire.web.deps import EngineDep, SettingsDep, StoreDep
@@ -87,7 +87,7 @@ def metrics(request: Request, settings: SettingsDep, store: StoreDep) -> Respons
         return refusal
     body = generate_latest(registry())
     try:
-        body += generate_latest(job_queue(queue.depth(store)))
+        body += generate_latest(job_queue(jobqueue.depth(store)))
     except DBAPIError:
         pass  # the database is away: /readyz says so; the processes' own metrics still come back
     return Response(body, media_type=CONTENT_TYPE_LATEST)

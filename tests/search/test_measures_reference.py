@@ -1,4 +1,4 @@
-"""Ranking measures checked against a reference: nDCG@k, Recall@k and MRR@k of paperwire.search.metrics (what
+"""Ranking measures checked against a reference: nDCG@k, Recall@k and MRR@k of paperwire.search.ranking_measures (what
 `paperwire eval` and the benches print) against trec_eval's, as ir-measures computes them with pytrec_eval.
 
 The hand-made fixture covers what such code gets wrong: graded relevance (0 to 3, and TREC's negative
@@ -29,7 +29,7 @@ from paperwire.search import evaluate as evaluate_module
 from paperwire.search.evaluate import parse_variant, run_eval
 from paperwire.search.hybrid import fuse
 from paperwire.search.indexer import import_vectors
-from paperwire.search.metrics import evaluate, mrr_at, ndcg_at, recall_at
+from paperwire.search.ranking_measures import evaluate, mrr_at, ndcg_at, recall_at
 from paperwire.store import Store
 from tests.conftest import FIXTURES
 
