@@ -38,8 +38,7 @@ class Paperwire:
             self.__dict__["store"] = store
         if engine is not None:
             self.__dict__["engine"] = engine
-        if mailer is not None:
-            self.__dict__["mailer"] = mailer
+        self._mailer = mailer
 
     @cached_property
     def store(self) -> Store:
@@ -57,10 +56,11 @@ class Paperwire:
                 self.__dict__["engine"] = SearchEngine(self.settings, self.store)
             return self.__dict__["engine"]
 
-    @cached_property
+    @property
     def mailer(self) -> Mailer:
-        """The SMTP sender; it connects per message, or once inside `with app.mailer:`."""
-        return Mailer(self.settings)
+        """The SMTP sender of the current settings (the one given, if any); it connects per message, or once
+        inside `with app.mailer:`, so making one costs nothing."""
+        return self._mailer if self._mailer is not None else Mailer(self.settings)
 
     def http_client(self) -> PoliteClient:
         """A new polite HTTP client for one remote source (one connection, paced, retried); close it after use."""

@@ -13,7 +13,7 @@ from paperwire.accounts.ratelimit import RateLimited
 from paperwire.accounts.secret import secret_key
 from paperwire.application import Paperwire
 from paperwire.errors import InvalidInput
-from paperwire.mail import Mailer, MailUnavailable
+from paperwire.mail import MailUnavailable
 from paperwire.web.app import render
 from paperwire.web.deps import AppDep, StoreDep, UserDep
 from paperwire.web.pages.digest import settings_context
@@ -64,7 +64,7 @@ def signin_request(request: Request, app: AppDep, email: str = Form(""), next: s
         address = signin.request_link(
             store,
             settings,
-            Mailer(settings),
+            app.mailer,
             email,
             secret=_secret(app),
             ip=request.client.host if request.client else None,

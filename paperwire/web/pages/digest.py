@@ -27,7 +27,7 @@ from paperwire.digest.periods import current_period
 from paperwire.digest.subscriptions import Preferences
 from paperwire.errors import InvalidInput
 from paperwire.feed import lists
-from paperwire.mail import Mailer, MailUnavailable
+from paperwire.mail import MailUnavailable
 from paperwire.web.app import render
 from paperwire.web.deps import AppDep, SettingsDep, StoreDep, User, UserDep
 from paperwire.web.security import check_csrf
@@ -199,7 +199,7 @@ async def subscribe(request: Request, app: AppDep, user: UserDep) -> Response:
         subs.request_subscription(
             app.store,
             app.settings,
-            Mailer(app.settings),
+            app.mailer,
             address,
             ip=_client_ip(request),
             preferences=preferences,
