@@ -26,6 +26,7 @@ DISPLAY_COLUMNS = (
     "project_url",
     "pdf_url",
     "created_at",
+    "updated_at",
 )
 
 
@@ -33,13 +34,18 @@ def _in_category(paper_id: sa.ColumnElement[Any], names: Sequence[str]) -> sa.Ex
     return sa.exists().where(paper_categories.c.paper_id == paper_id, paper_categories.c.category.in_(list(names)))
 
 
-def community_rows(conn: Connection, start: date, end: date, *, category: str | None = None) -> list[dict[str, Any]]:
-    """Daily-list entries (imports and submissions) of visible papers listed between start and end (inclusive)."""
+def community_rows(
+    conn: Connection, start: date, end: date, *, category: str | None = None, submitter: str | None = None
+) -> list[dict[str, Any]]:
+    """Daily-list entries (imports and submissions) of visible papers listed between start and end (inclusive),
+    optionally only those put there by `submitter` (display name or the source's name, case ignored)."""
+    who = sa.func.coalesce(users.c.display_name, listings.c.submitter)
     query = (
         sa.select(
             listings.c.paper_id,
             listings.c.list_date,
-            sa.func.coalesce(users.c.display_name, listings.c.submitter).label("submitter"),
+            who.label("submitter"),
+            listings.c.created_at.label("listed_at"),
         )
         .select_from(
             listings.join(papers, papers.c.id == listings.c.paper_id).outerjoin(
@@ -50,6 +56,8 @@ def community_rows(conn: Connection, start: date, end: date, *, category: str | 
     )
     if category:
         query = query.where(_in_category(listings.c.paper_id, [category]))
+    if submitter:
+        query = query.where(sa.func.lower(who) == submitter.lower())
     return [dict(row._mapping) for row in conn.execute(query)]
 
 
@@ -63,6 +71,7 @@ def arxiv_rows(
         papers.c.id.label("paper_id"),
         papers.c.published.label("list_date"),
         sa.null().label("submitter"),
+        papers.c.created_at.label("listed_at"),
     ).where(
         papers.c.published >= start,
         papers.c.published <= end,
