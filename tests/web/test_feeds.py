@@ -194,7 +194,9 @@ def test_feeds_link_to_themselves_without_unknown_parameters(client, site_store,
         assert self_link == "http://testserver" + path, path  # the given, known parameters only
 
 
-@pytest.mark.parametrize("path", ["/feeds/daily.atom?date=2026-02-03", "/feeds/category/cs.CV.rss", "/feeds/search.rss?q=robot"])
+@pytest.mark.parametrize(
+    "path", ["/feeds/daily.atom?date=2026-02-03", "/feeds/category/cs.CV.rss", "/feeds/search.rss?q=robot"]
+)
 def test_feeds_answer_304_to_a_reader_that_has_them(client, path: str) -> None:
     first = client.get(path)
     etag = first.headers["etag"]

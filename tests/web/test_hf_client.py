@@ -128,7 +128,7 @@ def test_bad_parameters_are_400s_the_client_explains(api: Any) -> None:
         list(api.list_papers())
     with pytest.raises(BadRequestError, match="limit"):
         list(api.list_papers(query="attention", limit=500))
-    with pytest.raises(HfHubHTTPError, match="no paper 9999.99999") as missing:
+    with pytest.raises(HfHubHTTPError, match=r"no paper 9999\.99999") as missing:
         api.paper_info("9999.99999")
     assert missing.value.response.status_code == 404
 
