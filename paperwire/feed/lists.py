@@ -289,13 +289,24 @@ def _item(paper: dict[str, Any], entry: dict[str, Any], counts: dict[str, int], 
 
 
 def latest_day(
-    store: Store, settings: Settings, *, before: date | None = None, category: str | None = None
+    store: Store,
+    settings: Settings,
+    *,
+    before: date | None = None,
+    category: str | None = None,
+    submitter: str | None = None,
 ) -> date | None:
-    """The latest day with papers on its list (before `before` when given), or None if there is none."""
+    """The latest day with papers on its list (before `before` when given; listed by `submitter` when given),
+    or None if there is none."""
     community, arxiv_categories = _sources(settings)
     with store.read() as conn:
         return queries.nearest_day(
-            conn, community=community, followed=arxiv_categories, before=before, category=check_category(category)
+            conn,
+            community=community,
+            followed=arxiv_categories,
+            before=before,
+            category=check_category(category),
+            submitter=submitter.strip() if submitter and submitter.strip() else None,
         )
 
 

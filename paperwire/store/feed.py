@@ -57,8 +57,14 @@ def community_rows(
     if category:
         query = query.where(_in_category(listings.c.paper_id, [category]))
     if submitter:
-        query = query.where(sa.func.lower(who) == submitter.lower())
+        query = query.where(_listed_by(submitter))
     return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def _listed_by(submitter: str) -> sa.ColumnElement[bool]:
+    """A listing made by this submitter: the user's display name, else the name the source gave; case ignored."""
+    who = sa.func.coalesce(users.c.display_name, listings.c.submitter)
+    return sa.func.lower(who) == submitter.lower()
 
 
 def arxiv_rows(
@@ -91,16 +97,26 @@ def nearest_day(
     before: date | None = None,
     after: date | None = None,
     category: str | None = None,
+    submitter: str | None = None,
 ) -> date | None:
-    """The latest day with papers before `before` (or overall), or the earliest one after `after`."""
+    """The latest day with papers before `before` (or overall), or the earliest one after `after`; with
+    `submitter`, only days with papers that submitter listed (as community_rows matches them)."""
     found: list[date | None] = []
     pick = sa.func.min if after is not None else sa.func.max
+    if submitter:
+        followed = []  # papers listed by their arXiv date have no submitter
     if community:
         query = (
             sa.select(pick(listings.c.list_date))
-            .select_from(listings.join(papers, papers.c.id == listings.c.paper_id))
+            .select_from(
+                listings.join(papers, papers.c.id == listings.c.paper_id).outerjoin(
+                    users, users.c.id == listings.c.submitted_by
+                )
+            )
             .where(papers.c.hidden.is_(False))
         )
+        if submitter:
+            query = query.where(_listed_by(submitter))
         if before is not None:
             query = query.where(listings.c.list_date < before)
         if after is not None:

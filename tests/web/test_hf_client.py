@@ -115,6 +115,8 @@ def test_list_daily_papers_by_submitter(api: Any) -> None:
     assert [p.id for p in api.list_daily_papers(week="2026-W07", submitter="TAESIRI")] == ["2602.10003", "2602.10004"]
     assert list(api.list_daily_papers(date="2026-02-03", submitter="akhaliq")) == []  # nobody submitted that day's
     assert list(api.list_daily_papers(date=DAY.isoformat(), submitter="nobody")) == []
+    assert [p.id for p in api.list_daily_papers(submitter="akhaliq")] == ["2602.10002", "2602.10001"]  # latest day
+    assert list(api.list_daily_papers(submitter="nobody")) == []
 
 
 def test_bad_parameters_are_400s_the_client_explains(api: Any) -> None:

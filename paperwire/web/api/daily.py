@@ -120,11 +120,15 @@ def daily_papers(
     limit: int = Query(50, ge=1, le=100, description="items per page"),
     p: int = Query(0, ge=0, le=10_000, description="page number, from 0"),
 ) -> list[DailyItem]:
-    """The papers of a day, an ISO week or a month, each once, with their upvotes and comment counts."""
+    """The papers of a day, an ISO week or a month, each once, with their upvotes and comment counts.
+
+    Without date, week or month: the latest day with papers (with `submitter`, the latest they listed papers on).
+    """
     store, settings = app.store, app.settings
     period = lists.parse_period(day=day, week=week, month=month)
     if period is None:
-        period = Period.day(lists.latest_day(store, settings, category=category) or datetime.now(UTC).date())
+        latest = lists.latest_day(store, settings, category=category, submitter=submitter)
+        period = Period.day(latest or datetime.now(UTC).date())
     plist = lists.build_list(
         store,
         settings,
