@@ -7,6 +7,8 @@ from datetime import date
 
 import pytest
 
+from paperwire.papers.ingest import ingest_items
+from paperwire.papers.record import ListingEntry, PaperRecord, ParsedItem
 from tests.web.accounts_helpers import csrf_of, sign_in
 from tests.web.feed_helpers import SECOND, TOP, add_paper, hide
 
@@ -66,6 +68,19 @@ def test_a_local_vote_and_hidden_papers(client, smtp, site_store) -> None:
     assert all(i["paper"]["id"] != TOP for i in items)
 
 
+def test_a_submitters_papers(client, site_store) -> None:
+    day = date(2026, 2, 10)
+    for pid, who, upvotes in (("2602.10001", "akhaliq", 3), ("2602.10002", "AKhaliq", 9), ("2602.10003", "ada", 5)):
+        listing = ListingEntry(day, pid, "huggingface", submitter=who, upvotes=upvotes)
+        record = PaperRecord(pid, f"Paper {pid}", "An abstract.", ("Ada Lovelace",), ("cs.LG",))
+        assert not ingest_items(site_store, [ParsedItem(record, "test", 1, listing=listing)], source="test").errors
+    items = client.get("/api/daily_papers?week=2026-W07&submitter=akhaliq").json()
+    assert [i["paper"]["id"] for i in items] == ["2602.10002", "2602.10001"]  # case ignored; trending order
+    assert items[1]["submittedBy"] == {"name": "akhaliq", "user": "akhaliq", "fullname": "akhaliq"}
+    assert [i["paper"]["id"] for i in client.get("/api/daily_papers?submitter=ada").json()] == ["2602.10003"]
+    assert client.get("/api/daily_papers?date=2026-02-03&submitter=akhaliq").json() == []
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [
@@ -84,6 +99,7 @@ def test_bad_input_is_a_400_json_message(client, query: str, message: str) -> No
     assert response.status_code == 400
     body = response.json()
     assert set(body) <= {"error", "field"} and message in body["error"]
+    assert body.get("field", message.split(":")[0]) == message.split(":")[0]  # the parameter at fault, when known
 
 
 def test_a_paper_by_id(client, site_store) -> None:
