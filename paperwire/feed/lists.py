@@ -100,7 +100,7 @@ def parse_period(*, day: str | None = None, week: str | None = None, month: str 
     """
     given = {name: value.strip() for name, value in (("date", day), ("week", week), ("month", month)) if value}
     if len(given) > 1:
-        raise InvalidInput(f"give only one of date, week or month (got {', '.join(given)})")
+        raise InvalidInput(f"give only one of date, week or month (got {', '.join(given)})", field=next(iter(given)))
     if not given:
         return None
     name, text = next(iter(given.items()))
@@ -111,9 +111,9 @@ def parse_period(*, day: str | None = None, week: str | None = None, month: str 
     }[name]
     found = {"date": _DAY, "week": _WEEK, "month": _MONTH}[name].match(text)
     if not found:
-        raise InvalidInput(f"{name}: expected {example}, got {text[:40]!r}")
+        raise InvalidInput(f"{name}: expected {example}, got {text[:40]!r}", field=name)
     if int(found[1]) not in _YEARS:  # checked first: the end of a period in year 9999 is past date.max
-        raise InvalidInput(f"{name}: {text!r} is out of range (years {_YEARS.start} to {_YEARS.stop - 1})")
+        raise InvalidInput(f"{name}: {text!r} is out of range (years {_YEARS.start} to {_YEARS.stop - 1})", field=name)
     try:
         if name == "date":
             return Period.day(date(int(found[1]), int(found[2]), int(found[3])))
@@ -121,7 +121,7 @@ def parse_period(*, day: str | None = None, week: str | None = None, month: str 
             return Period.week_of(date.fromisocalendar(int(found[1]), int(found[2]), 1))
         return Period.month_of(date(int(found[1]), int(found[2]), 1))
     except ValueError:
-        raise InvalidInput(f"{name}: expected {example}, got {text[:40]!r}") from None
+        raise InvalidInput(f"{name}: expected {example}, got {text[:40]!r}", field=name) from None
 
 
 def check_sort(sort: str | None) -> str:
@@ -129,7 +129,7 @@ def check_sort(sort: str | None) -> str:
     if not sort:
         return "trending"
     if sort not in SORTS:
-        raise InvalidInput(f"sort: expected one of {', '.join(SORTS)}, got {sort[:40]!r}")
+        raise InvalidInput(f"sort: expected one of {', '.join(SORTS)}, got {sort[:40]!r}", field="sort")
     return sort
 
 
@@ -159,6 +159,7 @@ class ListItem:
     comments: int = 0
     submitter: str | None = None
     score: float = 0.0
+    listed_at: datetime | None = None  # when it was put on its (first) list: submitted, imported or fetched
 
 
 @dataclass
@@ -196,12 +197,14 @@ def build_list(
     *,
     sort: str = "trending",
     category: str | None = None,
+    submitter: str | None = None,
     viewer_id: int | None = None,
     limit: int | None = None,
     offset: int = 0,
     now: datetime | None = None,
 ) -> PaperList:
-    """The papers of a period, each once, sorted by trending score, votes or newest, optionally in one category.
+    """The papers of a period, each once, sorted by trending score, votes or newest, optionally in one category
+    or only those a submitter (a user's display name or the source's name, case ignored) put on the list.
 
     A paper listed on several days of the period counts from its first day. Its upvotes are counted
     as everywhere else (store.accounts.paper_upvotes: the most any of its listings imported, plus
@@ -212,11 +215,14 @@ def build_list(
     if (limit is not None and limit < 1) or offset < 0:
         raise InvalidInput("limit must be at least 1 and offset at least 0")
     now = now or datetime.now(UTC)
+    submitter = submitter.strip() if submitter and submitter.strip() else None
     community, arxiv_categories = _sources(settings)
+    if submitter is not None:
+        arxiv_categories = []  # papers listed by their arXiv date have no submitter
     with store.read() as conn:
         rows = []
         if community:
-            rows += queries.community_rows(conn, period.start, period.end, category=category)
+            rows += queries.community_rows(conn, period.start, period.end, category=category, submitter=submitter)
         rows += queries.arxiv_rows(conn, period.start, period.end, arxiv_categories, category=category)
         merged = _merge(rows)
         upvotes = accounts_repo.paper_upvotes(conn, list(merged))
@@ -243,6 +249,7 @@ def _merge(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             continue
         seen["submitter"] = seen["submitter"] or row["submitter"]
         seen["list_date"] = min(seen["list_date"], row["list_date"])
+        seen["listed_at"] = min((t for t in (seen["listed_at"], row["listed_at"]) if t is not None), default=None)
     return merged
 
 
@@ -277,17 +284,29 @@ def _item(paper: dict[str, Any], entry: dict[str, Any], counts: dict[str, int], 
         comments=counts.get(paper["id"], 0),
         submitter=entry["submitter"],
         score=entry["score"],
+        listed_at=entry["listed_at"],
     )
 
 
 def latest_day(
-    store: Store, settings: Settings, *, before: date | None = None, category: str | None = None
+    store: Store,
+    settings: Settings,
+    *,
+    before: date | None = None,
+    category: str | None = None,
+    submitter: str | None = None,
 ) -> date | None:
-    """The latest day with papers on its list (before `before` when given), or None if there is none."""
+    """The latest day with papers on its list (before `before` when given; listed by `submitter` when given),
+    or None if there is none."""
     community, arxiv_categories = _sources(settings)
     with store.read() as conn:
         return queries.nearest_day(
-            conn, community=community, followed=arxiv_categories, before=before, category=check_category(category)
+            conn,
+            community=community,
+            followed=arxiv_categories,
+            before=before,
+            category=check_category(category),
+            submitter=submitter.strip() if submitter and submitter.strip() else None,
         )
 
 

@@ -46,6 +46,12 @@ def toggle_vote(
     return {"voted": voted, "upvotes": upvotes}
 
 
+def upvotes_of(store: Store, paper_ids: list[str]) -> dict[str, int]:
+    """Upvotes of each paper (imported plus local, as everywhere), for lists that are not daily lists."""
+    with store.read() as conn:
+        return repo.paper_upvotes(conn, paper_ids)
+
+
 def vote_state(store: Store, paper_id: str, user_id: int | None) -> dict[str, Any]:
     """{"voted", "upvotes"} of one paper for one viewer (not voted when signed out)."""
     with store.read() as conn:

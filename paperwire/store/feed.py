@@ -26,6 +26,7 @@ DISPLAY_COLUMNS = (
     "project_url",
     "pdf_url",
     "created_at",
+    "updated_at",
 )
 
 
@@ -33,13 +34,18 @@ def _in_category(paper_id: sa.ColumnElement[Any], names: Sequence[str]) -> sa.Ex
     return sa.exists().where(paper_categories.c.paper_id == paper_id, paper_categories.c.category.in_(list(names)))
 
 
-def community_rows(conn: Connection, start: date, end: date, *, category: str | None = None) -> list[dict[str, Any]]:
-    """Daily-list entries (imports and submissions) of visible papers listed between start and end (inclusive)."""
+def community_rows(
+    conn: Connection, start: date, end: date, *, category: str | None = None, submitter: str | None = None
+) -> list[dict[str, Any]]:
+    """Daily-list entries (imports and submissions) of visible papers listed between start and end (inclusive),
+    optionally only those put there by `submitter` (display name or the source's name, case ignored)."""
+    who = sa.func.coalesce(users.c.display_name, listings.c.submitter)
     query = (
         sa.select(
             listings.c.paper_id,
             listings.c.list_date,
-            sa.func.coalesce(users.c.display_name, listings.c.submitter).label("submitter"),
+            who.label("submitter"),
+            listings.c.created_at.label("listed_at"),
         )
         .select_from(
             listings.join(papers, papers.c.id == listings.c.paper_id).outerjoin(
@@ -50,7 +56,15 @@ def community_rows(conn: Connection, start: date, end: date, *, category: str | 
     )
     if category:
         query = query.where(_in_category(listings.c.paper_id, [category]))
+    if submitter:
+        query = query.where(_listed_by(submitter))
     return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def _listed_by(submitter: str) -> sa.ColumnElement[bool]:
+    """A listing made by this submitter: the user's display name, else the name the source gave; case ignored."""
+    who = sa.func.coalesce(users.c.display_name, listings.c.submitter)
+    return sa.func.lower(who) == submitter.lower()
 
 
 def arxiv_rows(
@@ -63,6 +77,7 @@ def arxiv_rows(
         papers.c.id.label("paper_id"),
         papers.c.published.label("list_date"),
         sa.null().label("submitter"),
+        papers.c.created_at.label("listed_at"),
     ).where(
         papers.c.published >= start,
         papers.c.published <= end,
@@ -82,16 +97,26 @@ def nearest_day(
     before: date | None = None,
     after: date | None = None,
     category: str | None = None,
+    submitter: str | None = None,
 ) -> date | None:
-    """The latest day with papers before `before` (or overall), or the earliest one after `after`."""
+    """The latest day with papers before `before` (or overall), or the earliest one after `after`; with
+    `submitter`, only days with papers that submitter listed (as community_rows matches them)."""
     found: list[date | None] = []
     pick = sa.func.min if after is not None else sa.func.max
+    if submitter:
+        followed = []  # papers listed by their arXiv date have no submitter
     if community:
         query = (
             sa.select(pick(listings.c.list_date))
-            .select_from(listings.join(papers, papers.c.id == listings.c.paper_id))
+            .select_from(
+                listings.join(papers, papers.c.id == listings.c.paper_id).outerjoin(
+                    users, users.c.id == listings.c.submitted_by
+                )
+            )
             .where(papers.c.hidden.is_(False))
         )
+        if submitter:
+            query = query.where(_listed_by(submitter))
         if before is not None:
             query = query.where(listings.c.list_date < before)
         if after is not None:

@@ -55,6 +55,7 @@ def create_app(paperwire: Paperwire) -> FastAPI:
 
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestTiming)
+    app.add_middleware(HeadAsGet)  # outermost: every route, mount and error below sees a GET
     _install_error_handlers(app)
     from paperwire.web import routes
 
@@ -102,6 +103,30 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class HeadAsGet:
+    """Answers HEAD wherever GET is answered (pages, API, feeds, static files): the request runs as a GET and the
+    response keeps its status and headers (Content-Length, ETag included) without its body.
+
+    FastAPI routes declared with @get answer only GET; link checkers and uptime probes send HEAD. The server
+    keeps its own scope (method HEAD, so it sends no body either); the application gets a copy.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_headers_only(message: dict) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_headers_only)
+
+
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """Render a page with what every page needs: the user, the CSRF token, the settings."""
     settings = paperwire_of(request.app).settings
@@ -113,9 +138,16 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
 
 
-def _error_response(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+def _error_response(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None, field: str | None = None
+) -> Response:
+    """JSON `{"error": message}` (what Hugging Face's API returns and its client reads; `field` names the parameter
+    at fault when one is known) for the API, an error page for people; the status code carries the kind."""
     if _wants_json(request):
-        response: Response = JSONResponse({"status": status, "message": message}, status_code=status)
+        body: dict[str, str] = {"error": message}
+        if field:
+            body["field"] = field
+        response: Response = JSONResponse(body, status_code=status)
     else:
         try:
             response = render(request, "error.html", status=status, status_code=status, message=message)
@@ -163,7 +195,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _domain(request: Request, exc: PaperwireError) -> Response:
         if isinstance(exc, DatabaseUnavailable):
             return _outage(request, exc)
-        return _error_response(request, exc.status, exc.message)
+        return _error_response(request, exc.status, exc.message, field=getattr(exc, "field", None))
 
     @app.exception_handler(sa_exc.DBAPIError)
     @app.exception_handler(sa_exc.TimeoutError)
@@ -182,11 +214,11 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'] if p not in ('query', 'body', 'path', 'form'))}: {err['msg']}"
-            for err in exc.errors()
-        )
-        return _error_response(request, 400, f"invalid request: {problems}")
+        fields = [
+            ".".join(str(p) for p in err["loc"] if p not in ("query", "body", "path", "form")) for err in exc.errors()
+        ]
+        problems = "; ".join(f"{name}: {err['msg']}" for name, err in zip(fields, exc.errors(), strict=True))
+        return _error_response(request, 400, f"invalid request: {problems}", field=fields[0] if fields else None)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

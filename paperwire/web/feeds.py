@@ -2,6 +2,8 @@
 
 Readers render RSS titles and descriptions as HTML, so those hold the text escaped as HTML (and xml.etree
 escapes that again for XML); Atom says so with type="html". A title `<script>` reaches the reader as text.
+Every feed has an ETag (and a Last-Modified when each entry's last change is known), and answers a reader
+that already has it with 304 Not Modified.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from email.utils import format_datetime
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from paperwire.config import Settings
@@ -23,6 +25,7 @@ from paperwire.errors import NotFound
 from paperwire.feed import lists
 from paperwire.feed.lists import Period
 from paperwire.papers import catalog
+from paperwire.web.conditional import conditional_response
 from paperwire.web.deps import AppDep, EngineDep, SettingsDep, StoreDep
 
 router = APIRouter()
@@ -43,6 +46,7 @@ class Entry:
     summary: str
     categories: list[str]
     when: datetime
+    changed: datetime | None = None  # when the paper was last imported, updated or put on the list, if known
 
 
 def _clean(text: str | None) -> str:
@@ -130,15 +134,36 @@ def _updated(entries: list[Entry]) -> datetime:
     return max((entry.when for entry in entries), default=datetime.now(UTC))
 
 
+def last_modified(entries: list[Entry]) -> datetime | None:
+    """When the feed last changed: its newest entry date or entry change; None when an entry's change is unknown
+    (a search hit) or there is no entry, so that only the ETag says whether a reader's copy is current."""
+    changes = [entry.changed for entry in entries if entry.changed is not None]
+    if not entries or len(changes) < len(entries):
+        return None
+    newest = max([*(entry.when for entry in entries), *changes])
+    return min(newest, datetime.now(UTC))
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _respond(
-    settings: Settings, fmt: str, feed_path: str, title: str, page_path: str, description: str, entries: list[Entry]
+    request: Request,
+    settings: Settings,
+    fmt: str,
+    feed_path: str,
+    title: str,
+    page_path: str,
+    description: str,
+    entries: list[Entry],
 ) -> Response:
     """`feed_path` is the feed's own URL rebuilt from the parameters it read and checked: never the request's
     URL, whose unknown parameters (of any length) would be echoed into every reader's copy."""
     base = settings.site_url.rstrip("/")
     writer = render_rss if fmt == "rss" else render_atom
     body = writer(base, title, base + page_path, base + feed_path, description, entries)
-    return Response(body, media_type=CONTENT_TYPES[fmt])
+    return conditional_response(request, body, CONTENT_TYPES[fmt], last_modified(entries))
 
 
 def _check_format(fmt: str) -> str:
@@ -149,6 +174,7 @@ def _check_format(fmt: str) -> str:
 
 def _entry(row: dict[str, Any], day: date | None) -> Entry:
     """A feed entry dated by its list day, else its first publication, else when it was imported."""
+    changes = [_aware(row[key]) for key in ("created_at", "updated_at", "listed_at") if row.get(key) is not None]
     return Entry(
         row["id"],
         row["title"],
@@ -156,11 +182,13 @@ def _entry(row: dict[str, Any], day: date | None) -> Entry:
         row["abstract"] or "",
         list(row["categories"] or []),
         _moment(day or row["published"], row.get("created_at")),
+        max(changes) if changes else None,
     )
 
 
 @router.get("/feeds/daily.{fmt}", include_in_schema=False)
 def daily_feed(
+    request: Request,
     app: AppDep,
     fmt: str,
     day: str | None = Query(None, alias="date"),
@@ -183,6 +211,7 @@ def daily_feed(
     known = ([f"{period.param}={period.key}"] if day or week or month else []) + chosen  # no period: latest day
     feed = f"/feeds/daily.{fmt}" + ("?" + "&".join(known) if known else "")
     return _respond(
+        request,
         settings,
         fmt,
         feed,
@@ -194,12 +223,13 @@ def daily_feed(
 
 
 @router.get("/feeds/search.{fmt}", include_in_schema=False)
-def search_feed(settings: SettingsDep, engine: EngineDep, fmt: str, q: str = "") -> Response:
+def search_feed(request: Request, settings: SettingsDep, engine: EngineDep, fmt: str, q: str = "") -> Response:
     """The best matches of a search query (the query language of the search page)."""
     _check_format(fmt)
     results = engine.search(q, limit=FEED_SIZE)
     entries = [_entry(vars(hit), None) for hit in results.hits] if results.close else []  # no near misses in a feed
     return _respond(
+        request,
         settings,
         fmt,
         f"/feeds/search.{fmt}?q={quote(q)}",
@@ -211,12 +241,13 @@ def search_feed(settings: SettingsDep, engine: EngineDep, fmt: str, q: str = "")
 
 
 @router.get("/feeds/category/{category}.{fmt}", include_in_schema=False)
-def category_feed(settings: SettingsDep, store: StoreDep, category: str, fmt: str) -> Response:
+def category_feed(request: Request, settings: SettingsDep, store: StoreDep, category: str, fmt: str) -> Response:
     """The newest papers in an arXiv category."""
     _check_format(fmt)
     category = lists.check_category(category) or ""
     papers = catalog.newest_in_category(store, category, limit=FEED_SIZE)
     return _respond(
+        request,
         settings,
         fmt,
         f"/feeds/category/{quote(category)}.{fmt}",
@@ -228,11 +259,12 @@ def category_feed(settings: SettingsDep, store: StoreDep, category: str, fmt: st
 
 
 @router.get("/feeds/author/{name:path}.{fmt}", include_in_schema=False)
-def author_feed(settings: SettingsDep, store: StoreDep, name: str, fmt: str) -> Response:
+def author_feed(request: Request, settings: SettingsDep, store: StoreDep, name: str, fmt: str) -> Response:
     """The newest papers of an author (name matched with accents and case ignored; it may hold `/` and `.`)."""
     _check_format(fmt)
     found = catalog.author_papers(store, catalog.author_key(name), limit=FEED_SIZE)
     return _respond(
+        request,
         settings,
         fmt,
         f"/feeds/author/{quote(name)}.{fmt}",

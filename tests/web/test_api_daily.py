@@ -7,6 +7,8 @@ from datetime import date
 
 import pytest
 
+from paperwire.papers.ingest import ingest_items
+from paperwire.papers.record import ListingEntry, PaperRecord, ParsedItem
 from tests.web.accounts_helpers import csrf_of, sign_in
 from tests.web.feed_helpers import SECOND, TOP, add_paper, hide
 
@@ -19,13 +21,23 @@ def test_daily_papers_has_hugging_faces_shape(client) -> None:
     items = response.json()
     assert len(items) == 50
     first = items[0]
-    assert set(first) == {"paper", "publishedAt", "title", "numComments", "submittedBy"}
-    assert set(first["paper"]) == {"id", "title", "summary", "authors", "publishedAt", "upvotes", "githubRepo"}
+    assert set(first) == {
+        *("paper", "publishedAt", "submittedOnDailyAt", "title", "summary", "upvotes", "numComments"),
+        *("submittedBy", "thumbnail", "githubRepo"),
+    }
+    assert set(first["paper"]) == {
+        *("id", "title", "summary", "authors", "publishedAt", "upvotes", "githubRepo", "submittedOnDailyAt"),
+    }
     assert first["paper"]["id"] == TOP and first["paper"]["upvotes"] == 280
     assert first["paper"]["githubRepo"] == "https://github.com/greenvla/GreenVLA"
     assert first["paper"]["authors"][0] == {"name": "I. Apanasevich"}
     assert first["publishedAt"] == "2026-02-03T00:00:00.000Z" and first["title"] == first["paper"]["title"]
-    assert first["numComments"] == 0 and first["submittedBy"] is None
+    assert first["numComments"] == 0 and first["submittedBy"] is None and first["thumbnail"] is None
+    assert first["summary"] == first["paper"]["summary"] and first["upvotes"] == 280
+    assert first["githubRepo"] == first["paper"]["githubRepo"]
+    assert (
+        ISO_Z.match(first["submittedOnDailyAt"]) and first["paper"]["submittedOnDailyAt"] == first["submittedOnDailyAt"]
+    )
     upvotes = [item["paper"]["upvotes"] for item in items]
     assert upvotes == sorted(upvotes, reverse=True)
 
@@ -56,6 +68,19 @@ def test_a_local_vote_and_hidden_papers(client, smtp, site_store) -> None:
     assert all(i["paper"]["id"] != TOP for i in items)
 
 
+def test_a_submitters_papers(client, site_store) -> None:
+    day = date(2026, 2, 10)
+    for pid, who, upvotes in (("2602.10001", "akhaliq", 3), ("2602.10002", "AKhaliq", 9), ("2602.10003", "ada", 5)):
+        listing = ListingEntry(day, pid, "huggingface", submitter=who, upvotes=upvotes)
+        record = PaperRecord(pid, f"Paper {pid}", "An abstract.", ("Ada Lovelace",), ("cs.LG",))
+        assert not ingest_items(site_store, [ParsedItem(record, "test", 1, listing=listing)], source="test").errors
+    items = client.get("/api/daily_papers?week=2026-W07&submitter=akhaliq").json()
+    assert [i["paper"]["id"] for i in items] == ["2602.10002", "2602.10001"]  # case ignored; trending order
+    assert items[1]["submittedBy"] == {"name": "akhaliq", "user": "akhaliq", "fullname": "akhaliq"}
+    assert [i["paper"]["id"] for i in client.get("/api/daily_papers?submitter=ada").json()] == ["2602.10003"]
+    assert client.get("/api/daily_papers?date=2026-02-03&submitter=akhaliq").json() == []
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [
@@ -73,7 +98,8 @@ def test_bad_input_is_a_400_json_message(client, query: str, message: str) -> No
     response = client.get(f"/api/daily_papers?{query}")
     assert response.status_code == 400
     body = response.json()
-    assert body["status"] == 400 and message in body["message"]
+    assert set(body) <= {"error", "field"} and message in body["error"]
+    assert body.get("field", message.split(":")[0]) == message.split(":")[0]  # the parameter at fault, when known
 
 
 def test_a_paper_by_id(client, site_store) -> None:
@@ -85,7 +111,7 @@ def test_a_paper_by_id(client, site_store) -> None:
     add_paper(site_store, "hep-th/9901001", "Old strings", categories=("hep-th",), published=date(1999, 1, 4))
     assert client.get("/api/papers/hep-th/9901001v2").json()["id"] == "hep-th/9901001"
     missing = client.get("/api/papers/9999.99999")
-    assert missing.status_code == 404 and missing.json()["status"] == 404
+    assert missing.status_code == 404 and "9999.99999" in missing.json()["error"]
     hide(site_store, "2503.12827")
     assert client.get("/api/papers/2503.12827").status_code == 404
 

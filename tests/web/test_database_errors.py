@@ -55,7 +55,7 @@ def _is_outage(response, message: str, retry_after: str) -> None:
     assert response.status_code == 503, response.text[:500]
     assert response.headers["retry-after"] == retry_after
     if response.headers["content-type"].startswith("application/json"):
-        assert response.json() == {"status": 503, "message": message}
+        assert response.json() == {"error": message}
     else:
         assert response.headers["content-type"].startswith("text/html")
         assert message.replace("'", "&#39;") in response.text and "<nav" in response.text  # the site's error page
@@ -219,7 +219,7 @@ def test_a_failing_query_is_still_a_500(site_settings, site_store, token, defaul
         conn.exec_driver_sql("DROP TABLE votes")
     response = client.post(f"/api/papers/{PAPER}/vote", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 500 and "retry-after" not in response.headers
-    assert response.json()["message"] == "something went wrong on our side; it has been logged"
+    assert response.json()["error"] == "something went wrong on our side; it has been logged"
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")

@@ -192,3 +192,44 @@ def test_feeds_link_to_themselves_without_unknown_parameters(client, site_store,
         root = ET.fromstring(junked.content)
         self_link = (root.find(f"channel/{A}link") if fmt == "rss" else root.find(f"{A}link[@rel='self']")).get("href")
         assert self_link == "http://testserver" + path, path  # the given, known parameters only
+
+
+@pytest.mark.parametrize(
+    "path", ["/feeds/daily.atom?date=2026-02-03", "/feeds/category/cs.CV.rss", "/feeds/search.rss?q=robot"]
+)
+def test_feeds_answer_304_to_a_reader_that_has_them(client, path: str) -> None:
+    first = client.get(path)
+    etag = first.headers["etag"]
+    assert first.status_code == 200 and etag.startswith('"') and first.headers["cache-control"] == "no-cache"
+    again = client.get(path, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+    assert client.get(path, headers={"If-None-Match": f'"other", W/{etag}'}).status_code == 304
+    assert client.get(path, headers={"If-None-Match": '"stale"'}).status_code == 200
+    if "search" in path:  # a search hit's last change is unknown: the ETag alone decides
+        assert "last-modified" not in first.headers
+        return
+    modified = first.headers["last-modified"]
+    assert client.get(path, headers={"If-Modified-Since": modified}).status_code == 304
+    assert client.get(path, headers={"If-Modified-Since": "Mon, 01 Jan 2024 00:00:00 GMT"}).status_code == 200
+    assert client.get(path, headers={"If-Modified-Since": "yesterday"}).status_code == 200
+    # If-None-Match wins: a stale tag is a 200 even with a current date
+    stale = client.get(path, headers={"If-None-Match": '"stale"', "If-Modified-Since": modified})
+    assert stale.status_code == 200
+
+
+def test_a_feed_changes_its_validators_when_a_paper_is_listed(client, site_store) -> None:
+    path = "/feeds/daily.rss?date=2026-02-03"
+    before = client.get(path)
+    add_paper(site_store, "2602.09999", "Listed later the same day", day=date(2026, 2, 3), upvotes=500)
+    after = client.get(path, headers={"If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200 and after.headers["etag"] != before.headers["etag"]
+    assert parsedate_to_datetime(after.headers["last-modified"]) >= parsedate_to_datetime(
+        before.headers["last-modified"]
+    )
+
+
+def test_atom_entries_list_every_author(client) -> None:
+    entries = atom_entries(client.get("/feeds/daily.atom?date=2026-02-03"))
+    top = next(e for e in entries if e.find(f"{A}link").get("href").endswith(f"/papers/{TOP}"))
+    names = [author.findtext(f"{A}name") for author in top.findall(f"{A}author")]
+    assert len(names) == 22 and names[0] == "I. Apanasevich" and names[-1] == "I. Zorin"

@@ -44,13 +44,13 @@ def test_js_vote_toggles_and_returns_json(client, smtp, site_store) -> None:
 def test_anonymous_votes_are_refused(client) -> None:
     csrf = csrf_of(client, "/signin")
     js = client.post(f"/papers/{HF_PAPER}/vote", headers={**JSON, "X-CSRF-Token": csrf})
-    assert js.status_code == 401 and js.json()["status"] == 401
+    assert js.status_code == 401 and js.json() == {"error": "sign in to vote"}
     form = client.post(
         f"/papers/{HF_PAPER}/vote", data={"csrf_token": csrf, "next": "/?date=2026-02-03"}, follow_redirects=False
     )
     assert form.status_code == 303 and form.headers["location"].startswith("/signin?next=/%3Fdate")
     api = client.post(f"/api/papers/{HF_PAPER}/vote")
-    assert api.status_code == 401 and "sign in" in api.json()["message"]
+    assert api.status_code == 401 and "sign in" in api.json()["error"]
 
 
 def test_csrf_is_required_with_a_session(client, smtp, site_store) -> None:
@@ -58,7 +58,7 @@ def test_csrf_is_required_with_a_session(client, smtp, site_store) -> None:
     assert client.post(f"/papers/{HF_PAPER}/vote", headers=JSON).status_code == 403
     assert client.post(f"/papers/{HF_PAPER}/vote", headers={**JSON, "X-CSRF-Token": "forged"}).status_code == 403
     api = client.post(f"/api/papers/{HF_PAPER}/vote")
-    assert api.status_code == 403 and "message" in api.json()
+    assert api.status_code == 403 and api.json()["error"]
     ok = client.post(f"/api/papers/{HF_PAPER}/vote", headers={"X-CSRF-Token": csrf_of(client, "/settings")})
     assert ok.json() == {"voted": True, "upvotes": 281}
 
@@ -73,10 +73,10 @@ def test_api_token_votes_without_csrf(app, site_store) -> None:
         assert bare.post(f"/api/papers/{HF_PAPER}/vote", headers=auth).json() == {"voted": True, "upvotes": 281}
         assert bare.post(f"/api/papers/{HF_PAPER}/vote", headers=auth).json() == {"voted": False, "upvotes": 280}
         bad = bare.post(f"/api/papers/{HF_PAPER}/vote", headers={"Authorization": "Bearer pw_forged"})
-        assert bad.status_code == 401 and bad.json()["message"] == "invalid or revoked API token"
+        assert bad.status_code == 401 and bad.json() == {"error": "invalid or revoked API token"}
         assert bare.post(f"/api/papers/{HF_PAPER}/vote", headers={"Authorization": f"Basic {token}"}).status_code == 401
         missing = bare.post("/api/papers/2501.99999/vote", headers=auth)
-        assert missing.status_code == 404 and missing.json()["status"] == 404
+        assert missing.status_code == 404 and "2501.99999" in missing.json()["error"]
         assert bare.post("/api/papers/not-an-id/vote", headers=auth).status_code == 400
 
 
@@ -153,7 +153,7 @@ def test_api_reads_and_sets_a_vote_idempotently(app, site_store) -> None:
         assert bare.put(url, headers=auth, json={"voted": False}).json() == {"voted": False, "upvotes": 280}
         assert bare.put(url, headers=auth, json={"voted": False}).json() == {"voted": False, "upvotes": 280}
         bad = bare.put(url, headers=auth, json={"voted": "maybe"})
-        assert bad.status_code == 400 and "voted" in bad.json()["message"]
+        assert bad.status_code == 400 and "voted" in bad.json()["error"]
         assert bare.get("/api/papers/2501.99999/vote", headers=auth).status_code == 404
         assert bare.get(url).status_code == 401
         assert bare.put(url, json={"voted": True}).status_code == 401

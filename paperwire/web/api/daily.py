@@ -16,10 +16,10 @@ router = APIRouter(tags=["daily papers"])
 
 
 class ErrorMessage(BaseModel):
-    """What every API error returns."""
+    """What every API error returns (as Hugging Face's API does); the HTTP status says which kind."""
 
-    status: int = Field(examples=[400])
-    message: str = Field(examples=["date: expected a date as YYYY-MM-DD, e.g. 2026-02-03, got '2025-13-01'"])
+    error: str = Field(examples=["date: expected a date as YYYY-MM-DD, e.g. 2026-02-03, got '2025-13-01'"])
+    field: str | None = Field(None, description="the parameter at fault, when one is", examples=["date"])
 
 
 ERRORS = {
@@ -44,10 +44,15 @@ class DailyPaper(BaseModel):
     )
     upvotes: int = Field(description="imported upvotes plus votes on this site")
     githubRepo: str | None = Field(description="code repository, if known")
+    submittedOnDailyAt: str | None = Field(description="when it was put on the list (ISO 8601, UTC)")
 
 
 class Submitter(BaseModel):
+    """Who put a paper on the list: `user` and `fullname` as Hugging Face's client reads them; `name` as before."""
+
     name: str
+    user: str
+    fullname: str
 
 
 class DailyItem(BaseModel):
@@ -55,9 +60,14 @@ class DailyItem(BaseModel):
 
     paper: DailyPaper
     publishedAt: str = Field(description="the day of the list it is on (ISO 8601, UTC)")
+    submittedOnDailyAt: str | None = Field(description="when it was put on the list (ISO 8601, UTC)")
     title: str
+    summary: str = Field(description="the abstract")
+    upvotes: int = Field(description="as paper.upvotes")
     numComments: int
     submittedBy: Submitter | None
+    thumbnail: str | None = Field(description="a preview image's URL; null: this site has none")
+    githubRepo: str | None = Field(description="as paper.githubRepo")
 
 
 def iso_z(day: date | datetime | None) -> str | None:
@@ -71,6 +81,7 @@ def iso_z(day: date | datetime | None) -> str | None:
 
 def daily_item(item: ListItem) -> DailyItem:
     authors = [Author(name=name) for name in item.authors]
+    listed_at = iso_z(item.listed_at)
     paper = DailyPaper(
         id=item.id,
         title=item.title,
@@ -79,13 +90,20 @@ def daily_item(item: ListItem) -> DailyItem:
         publishedAt=iso_z(item.published),
         upvotes=item.upvotes,
         githubRepo=item.code_url,
+        submittedOnDailyAt=listed_at,
     )
+    who = item.submitter
     return DailyItem(
         paper=paper,
         publishedAt=iso_z(item.list_date) or "",
+        submittedOnDailyAt=listed_at,
         title=item.title,
+        summary=item.abstract,
+        upvotes=item.upvotes,
         numComments=item.comments,
-        submittedBy=Submitter(name=item.submitter) if item.submitter else None,
+        submittedBy=Submitter(name=who, user=who, fullname=who) if who else None,
+        thumbnail=None,
+        githubRepo=item.code_url,
     )
 
 
@@ -98,20 +116,26 @@ def daily_papers(
     month: str | None = Query(None, description="a month, YYYY-MM"),
     sort: Literal["trending", "publishedAt"] = Query("trending", description="trending score or newest first"),
     category: str | None = Query(None, description="only papers in this arXiv category"),
+    submitter: str | None = Query(None, description="only papers this user put on the list (name, case ignored)"),
     limit: int = Query(50, ge=1, le=100, description="items per page"),
     p: int = Query(0, ge=0, le=10_000, description="page number, from 0"),
 ) -> list[DailyItem]:
-    """The papers of a day, an ISO week or a month, each once, with their upvotes and comment counts."""
+    """The papers of a day, an ISO week or a month, each once, with their upvotes and comment counts.
+
+    Without date, week or month: the latest day with papers (with `submitter`, the latest they listed papers on).
+    """
     store, settings = app.store, app.settings
     period = lists.parse_period(day=day, week=week, month=month)
     if period is None:
-        period = Period.day(lists.latest_day(store, settings, category=category) or datetime.now(UTC).date())
+        latest = lists.latest_day(store, settings, category=category, submitter=submitter)
+        period = Period.day(latest or datetime.now(UTC).date())
     plist = lists.build_list(
         store,
         settings,
         period,
         sort="trending" if sort == "trending" else "newest",
         category=category,
+        submitter=submitter,
         viewer_id=user["id"] if user else None,
         limit=limit,
         offset=p * limit,

@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from paperwire.feed.votes import upvotes_of
 from paperwire.search.engine import MAX_LIMIT, Hit
 from paperwire.search.query import build_filters
 from paperwire.web.api.daily import ERRORS, Author, iso_z
-from paperwire.web.deps import EngineDep
+from paperwire.web.deps import EngineDep, StoreDep
 
 router = APIRouter()
 
@@ -21,10 +22,18 @@ class PaperSummary(BaseModel):
     summary: str = Field(description="The abstract, as written (may contain LaTeX between $ signs)")
     authors: list[Author]
     publishedAt: str | None = Field(description="First publication day, ISO 8601 (midnight UTC)")
+    upvotes: int = Field(description="Imported upvotes plus votes on this site")
 
 
 class SearchResult(BaseModel):
+    """One match: Hugging Face's item shape (`paper` plus its title, summary, date and upvotes at the top, which
+    its client reads there) and Paperwire's ranking fields."""
+
     paper: PaperSummary
+    title: str
+    summary: str
+    publishedAt: str | None
+    upvotes: int
     score: float = Field(description="Relevance in the chosen mode (higher is better; 0 for a filter-only listing)")
     categories: list[str]
     match: str = Field(
@@ -34,16 +43,26 @@ class SearchResult(BaseModel):
     foundBy: list[str] = Field(description="Which rankings had the paper among their candidates: keyword, semantic")
 
 
-def result_of(hit: Hit) -> SearchResult:
+def result_of(hit: Hit, upvotes: int) -> SearchResult:
+    published = iso_z(hit.published)
     paper = PaperSummary(
         id=hit.id,
         title=hit.title,
         summary=hit.abstract,
         authors=[Author(name=n) for n in hit.authors],
-        publishedAt=iso_z(hit.published),
+        publishedAt=published,
+        upvotes=upvotes,
     )
     return SearchResult(
-        paper=paper, score=round(hit.score, 6), categories=hit.categories, match=hit.match, foundBy=hit.found_by
+        paper=paper,
+        title=hit.title,
+        summary=hit.abstract,
+        publishedAt=published,
+        upvotes=upvotes,
+        score=round(hit.score, 6),
+        categories=hit.categories,
+        match=hit.match,
+        foundBy=hit.found_by,
     )
 
 
@@ -56,6 +75,7 @@ def result_of(hit: Hit) -> SearchResult:
 )
 def search_papers(
     engine: EngineDep,
+    store: StoreDep,
     q: Annotated[
         str,
         Query(
@@ -74,4 +94,5 @@ def search_papers(
     """Papers matching the query and filters, best first."""
     filters = build_filters(category or (), author or (), since, until)
     results = engine.search(q, mode=mode, limit=limit, offset=offset, filters=filters)
-    return [result_of(hit) for hit in results.hits]
+    upvotes = upvotes_of(store, [hit.id for hit in results.hits])
+    return [result_of(hit, upvotes[hit.id]) for hit in results.hits]

@@ -36,7 +36,7 @@ def vote_form(request: Request, app: AppDep, user: UserDep, paper_id: str, next:
     """Toggle the signed-in user's vote; JSON for the page's script, otherwise a redirect back (303)."""
     if user is None:
         if _wants_json(request):
-            return JSONResponse({"status": 401, "message": "sign in to vote"}, status_code=401)
+            return JSONResponse({"error": "sign in to vote"}, status_code=401)
         return signin_redirect(request, next or f"/papers/{paper_id}")
     result = toggle_vote(app.store, app.settings, user["id"], paper_id)
     if _wants_json(request):

@@ -1,11 +1,11 @@
-"""The paper page (abstract, links, votes, comments, similar papers, BibTeX) and the author page."""
+"""The paper page (abstract, links, votes, comments, similar papers, BibTeX), its Markdown, and the author page."""
 
 from __future__ import annotations
 
 import logging
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from starlette.convertors import Convertor, register_url_convertor
 
 from paperwire.errors import NotFound, PaperwireError
@@ -13,6 +13,7 @@ from paperwire.feed.comments import list_comments
 from paperwire.feed.votes import vote_state
 from paperwire.papers import catalog
 from paperwire.papers.bibtex import bibtex
+from paperwire.papers.markdown import paper_markdown
 from paperwire.search.similar import similar
 from paperwire.web.app import render
 from paperwire.web.deps import AppDep, StoreDep, UserDep
@@ -39,6 +40,13 @@ class ArxivIdConvertor(Convertor[str]):
 
 
 register_url_convertor("arxiv_id", ArxivIdConvertor())
+
+
+@router.get("/papers/{paper_id:arxiv_id}.md", response_class=Response, tags=["papers"], summary="A paper as Markdown")
+def paper_as_markdown(store: StoreDep, user: UserDep, paper_id: str) -> Response:
+    """The paper's title, authors, date, abstract and arXiv link as Markdown (Hugging Face's `read_paper`)."""
+    paper = catalog.visible_paper(store, paper_id, user)
+    return Response(paper_markdown(paper), media_type="text/markdown; charset=utf-8")
 
 
 @router.get("/papers/{paper_id:arxiv_id}", response_class=HTMLResponse, include_in_schema=False)
