@@ -6,6 +6,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -107,6 +108,25 @@ class SearchEngine:
             if len(self._query_vectors) > QUERY_CACHE_SIZE:
                 self._query_vectors.popitem(last=False)
         return vector
+
+    def embed_queries(self, texts: Sequence[str]) -> None:
+        """Put the vectors of many queries in the cache with batched embedding: a digest run's topics, ~3x cheaper.
+
+        Batched vectors differ from one-by-one ones only in float rounding (below 1e-7)."""
+        with self._cache_lock:
+            missing = list(dict.fromkeys(t for t in texts if t and t not in self._query_vectors))
+        missing = missing[: QUERY_CACHE_SIZE // 2]  # never evict what this batch just added
+        if not missing:
+            return
+        vectors = self.embedder.embed(missing)
+        with self._cache_lock:
+            for text, row in zip(missing, vectors, strict=True):
+                vector = row.copy()  # its own memory, freed on eviction
+                vector.setflags(write=False)
+                self._query_vectors[text] = vector
+                self._query_vectors.move_to_end(text)
+            while len(self._query_vectors) > QUERY_CACHE_SIZE:
+                self._query_vectors.popitem(last=False)
 
     @property
     def model(self) -> str:
