@@ -21,7 +21,7 @@ from paperwire.config import Settings
 from paperwire.digest.periods import period_key
 from paperwire.errors import PaperwireError
 from paperwire.feed.lists import ListItem, Period, build_list
-from paperwire.search.engine import Hit, SearchEngine
+from paperwire.search.engine import Hit, PaperRows, SearchEngine
 from paperwire.search.query import Filters, parse_query
 from paperwire.search.similar import recommend
 from paperwire.store import Store
@@ -121,6 +121,7 @@ class Composer:
         self._results: OrderedDict[_Key, list[Hit]] = OrderedDict()
         self._ahead = ThreadPoolExecutor(1, thread_name_prefix="digest-search") if ahead else None
         self._coming: dict[_Key, Future[list[Hit]]] = {}
+        self._rows: PaperRows = {}  # display rows of the papers found, read once a page (most are the period's)
 
     def prepare(self, due: Iterable[tuple[dict[str, Any], Period]]) -> None:
         """Start the searches of these (subscription, period) pairs, in the order `compose` will want them."""
@@ -129,6 +130,7 @@ class Composer:
         for waiting in self._coming.values():
             waiting.cancel()  # subscribers of the previous page that were never composed (claimed elsewhere)
         self._coming = {}
+        self._rows = {}
         work: list[tuple[Future[list[Hit]], _Source, Period]] = []
         for subscription, period in due:
             for source in self._sources(subscription):
@@ -237,11 +239,11 @@ class Composer:
         within = Filters(since=period.start, until=period.end)
         if source.kind == "topic":
             results = self.engine.search(
-                source.value, mode=self.settings.digest_topic_mode, limit=PER_SOURCE, filters=within
+                source.value, mode=self.settings.digest_topic_mode, limit=PER_SOURCE, filters=within, rows=self._rows
             )
             return results.hits if results.close else []  # a topic nothing matched this period picks nothing
         extra = Filters(authors=(source.value,)) if source.kind == "author" else Filters(categories=(source.value,))
-        return self.engine.search("", limit=PER_SOURCE, filters=within.merged(extra)).hits
+        return self.engine.search("", limit=PER_SOURCE, filters=within.merged(extra), rows=self._rows).hits
 
     def _recommended(self, user_id: int, period: Period) -> list[Hit]:
         with self.store.read() as conn:
