@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -20,8 +21,8 @@ from paperwire.config import Settings
 from paperwire.digest.periods import period_key
 from paperwire.errors import PaperwireError
 from paperwire.feed.lists import ListItem, Period, build_list
-from paperwire.search.engine import Hit, SearchEngine
-from paperwire.search.query import Filters
+from paperwire.search.engine import Hit, PaperRows, SearchEngine
+from paperwire.search.query import Filters, parse_query
 from paperwire.search.similar import recommend
 from paperwire.store import Store
 from paperwire.store import digests as repo
@@ -32,6 +33,8 @@ TRENDING_DEPTH = 100  # trending papers kept per period: enough for top_n (<= 50
 PER_SOURCE = 10  # results asked of each topic, author, category and of the recommendations
 SNIPPET = 280
 _CACHE_SIZE = 512  # results of (source, period) kept by one Composer: subscribers share topics and categories
+AHEAD_CHUNK = 32  # searches run ahead per task: their query texts are embedded as one batch
+_Key = tuple[str, str, str]  # (source kind, casefolded value, period key)
 
 
 @dataclass(frozen=True)
@@ -96,13 +99,76 @@ def _pick(item: ListItem | Hit, why: str, upvotes: int | None = None) -> Pick:
 
 
 class Composer:
-    """Composes digests for one run, caching what subscribers share (the trending list, a topic's results)."""
+    """Composes digests for one run, caching what subscribers share (the trending list, a topic's results).
 
-    def __init__(self, store: Store, settings: Settings, engine: SearchEngine, *, now: datetime | None = None) -> None:
+    With `ahead`, `prepare` runs the searches of the coming subscribers in a background thread, their
+    query vectors embedded in batches, while the caller sends the digests composed before (a sender run).
+    The results are the same as searching in turn; call `close` at the end.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        engine: SearchEngine,
+        *,
+        now: datetime | None = None,
+        ahead: bool = False,
+    ) -> None:
         self.store, self.settings, self.engine = store, settings, engine
         self.now = now or datetime.now(UTC)
         self._trending: dict[str, tuple[list[ListItem], int]] = {}
-        self._results: OrderedDict[tuple[str, str, str], list[Hit]] = OrderedDict()
+        self._results: OrderedDict[_Key, list[Hit]] = OrderedDict()
+        self._ahead = ThreadPoolExecutor(1, thread_name_prefix="digest-search") if ahead else None
+        self._coming: dict[_Key, Future[list[Hit]]] = {}
+        self._rows: PaperRows = {}  # display rows of the papers found, read once a page (most are the period's)
+
+    def prepare(self, due: Iterable[tuple[dict[str, Any], Period]]) -> None:
+        """Start the searches of these (subscription, period) pairs, in the order `compose` will want them."""
+        if self._ahead is None:
+            return
+        for waiting in self._coming.values():
+            waiting.cancel()  # subscribers of the previous page that were never composed (claimed elsewhere)
+        self._coming = {}
+        self._rows = {}
+        work: list[tuple[Future[list[Hit]], _Source, Period]] = []
+        for subscription, period in due:
+            for source in self._sources(subscription):
+                key = _key(source, period)
+                if source.kind == "upvotes" or key in self._coming or key in self._results:
+                    continue
+                self._coming[key] = Future()
+                work.append((self._coming[key], source, period))
+        for start in range(0, len(work), AHEAD_CHUNK):
+            self._ahead.submit(self._search_ahead, work[start : start + AHEAD_CHUNK])
+
+    def close(self) -> None:
+        """Stop the background searches (those not started are dropped)."""
+        if self._ahead is not None:
+            self._ahead.shutdown(wait=True, cancel_futures=True)
+            for waiting in self._coming.values():
+                waiting.cancel()
+
+    def _search_ahead(self, work: list[tuple[Future[list[Hit]], _Source, Period]]) -> None:
+        if self.settings.digest_topic_mode != "keyword":
+            texts = []
+            for _, source, _ in work:
+                if source.kind == "topic":
+                    try:
+                        texts.append(parse_query(source.value).text)
+                    except PaperwireError:
+                        continue  # its search says why
+            try:
+                self.engine.embed_queries(texts)
+            except Exception:  # each search embeds its own query then, and reports the error in turn
+                log.debug("digest: batched query embedding failed", exc_info=True)
+        for future, source, period in work:
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(self._guard(source, lambda: self._search(source, period)))  # noqa: B023
+            except BaseException as exc:  # the subscriber's compose raises it, as a search in turn would
+                future.set_exception(exc)
 
     def compose(self, subscription: dict[str, Any], period: Period) -> Digest:
         """The digest of `period` for `subscription` (a subscriptions row)."""
@@ -148,11 +214,15 @@ class Composer:
         """A source's papers in the period, best first; a failing source is logged and gives nothing."""
         if source.kind == "upvotes":
             return self._guard(source, lambda: self._recommended(int(source.value), period))
-        cache_key = (source.kind, source.value.casefold(), period_key(period))
+        cache_key = _key(source, period)
         if cache_key in self._results:
             self._results.move_to_end(cache_key)
             return self._results[cache_key]
-        hits = self._guard(source, lambda: self._search(source, period))
+        coming = self._coming.pop(cache_key, None)
+        if coming is not None and not coming.cancelled():
+            hits = coming.result()
+        else:
+            hits = self._guard(source, lambda: self._search(source, period))
         self._results[cache_key] = hits
         if len(self._results) > _CACHE_SIZE:
             self._results.popitem(last=False)
@@ -169,11 +239,11 @@ class Composer:
         within = Filters(since=period.start, until=period.end)
         if source.kind == "topic":
             results = self.engine.search(
-                source.value, mode=self.settings.digest_topic_mode, limit=PER_SOURCE, filters=within
+                source.value, mode=self.settings.digest_topic_mode, limit=PER_SOURCE, filters=within, rows=self._rows
             )
             return results.hits if results.close else []  # a topic nothing matched this period picks nothing
         extra = Filters(authors=(source.value,)) if source.kind == "author" else Filters(categories=(source.value,))
-        return self.engine.search("", limit=PER_SOURCE, filters=within.merged(extra)).hits
+        return self.engine.search("", limit=PER_SOURCE, filters=within.merged(extra), rows=self._rows).hits
 
     def _recommended(self, user_id: int, period: Period) -> list[Hit]:
         with self.store.read() as conn:
@@ -181,6 +251,10 @@ class Composer:
         if not liked:
             return []
         return recommend(self.engine, liked, limit=PER_SOURCE, filters=Filters(since=period.start, until=period.end))
+
+
+def _key(source: _Source, period: Period) -> _Key:
+    return (source.kind, source.value.casefold(), period_key(period))
 
 
 def _reasons(found: dict[_Source, list[Hit]]) -> dict[str, list[str]]:

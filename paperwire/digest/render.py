@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from email import policy
+from email.headerregistry import BaseHeader
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from functools import lru_cache
 from html import escape
 from urllib.parse import quote, urlsplit
 
@@ -52,19 +55,27 @@ def render_digest(settings: Settings, store: Store, digest: Digest, *, now: date
     manage, unsubscribe = manage_url(settings, store, sub), unsubscribe_url(settings, store, sub)
     sender = parseaddr(settings.mail_from)[1] or "paperwire@localhost"
     message = EmailMessage()
-    message["From"] = settings.mail_from
+    message["From"] = _header("From", settings.mail_from)
     message["To"] = recipient(sub["email"])  # BadRecipient for an address no header can hold
-    message["Subject"] = subject(digest)
-    message["Date"] = format_datetime(now or datetime.now(UTC))
+    message["Subject"] = _header("Subject", subject(digest))
+    message["Date"] = _header("Date", format_datetime(now or datetime.now(UTC)))
     message["Message-ID"] = message_id(settings, digest)
-    message["List-Id"] = f"Paperwire digest <digest.{site_domain(settings)}>"
+    message["List-Id"] = _header("List-Id", f"Paperwire digest <digest.{site_domain(settings)}>")
     message["List-Unsubscribe"] = f"<{unsubscribe}>, <mailto:{sender}?subject=unsubscribe>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message["Auto-Submitted"] = "auto-generated"
+    message["List-Unsubscribe-Post"] = _header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+    message["Auto-Submitted"] = _header("Auto-Submitted", "auto-generated")
     # quoted-printable named up front: the email package would otherwise encode each part twice to choose
     message.set_content(render_text(settings, digest, manage, unsubscribe), cte="quoted-printable")
     message.add_alternative(render_html(settings, digest, manage, unsubscribe), subtype="html", cte="quoted-printable")
     return message
+
+
+@lru_cache(maxsize=256)
+def _header(name: str, value: str) -> BaseHeader:
+    """A header as EmailMessage stores it, parsed once: most headers are the same in every digest of a run."""
+    if len(value.splitlines()) > 1:
+        raise ValueError(f"{name}: a header value may not contain line breaks")
+    return policy.default.header_factory(name, value)
 
 
 # --- plain text ----------------------------------------------------------------------------------

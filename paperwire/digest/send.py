@@ -228,7 +228,7 @@ def send_due(
     run = _Run(
         store,
         settings,
-        Composer(store, settings, engine, now=moment),
+        Composer(store, settings, engine, now=moment, ahead=True),
         moment,
         period,
         report,
@@ -249,6 +249,7 @@ def send_due(
                 if on_progress:
                     on_progress(done, total)
     finally:
+        run.composer.close()
         run.outbox.close()
         report.seconds = time.perf_counter() - started
     return report
@@ -285,6 +286,10 @@ class _Run:
         pairs = [(sid, period_key(p)) for sid, p in self.periods.items() if p is not None]
         with self.store.read() as conn:
             self.ledger = repo.ledger_rows(conn, pairs)
+        done = {key for key, row in self.ledger.items() if row["status"] in ("sent", "skipped")}
+        self.composer.prepare(
+            (s, p) for s in page if (p := self.periods[s["id"]]) is not None and (s["id"], period_key(p)) not in done
+        )
 
     def one(self, subscription: dict[str, Any]) -> None:
         period = self.periods.get(subscription["id"])

@@ -96,3 +96,25 @@ def test_trending_by_upvotes_and_recommendations(dsettings, dstore, engine) -> N
     upvotes = [p.upvotes for p in hf.trending]
     assert upvotes == sorted(upvotes, reverse=True) and upvotes[0] > 0
     assert hf.trending[0].why.startswith(f"trending, {upvotes[0]} upvotes")
+
+
+def test_searching_ahead_gives_the_digests_of_searching_in_turn(dsettings, dstore, engine) -> None:
+    from paperwire.digest.compose import Composer
+
+    hybrid = dsettings.model_copy(update={"digest_topic_mode": "hybrid"})
+    topics = [("gaussian splatting", "segmentation"), ("Segmentation", "depth estimation"), ("robot grasping",)]
+    subs = [
+        add_subscriber(
+            dstore, f"r{i}@example.org", Preferences(top_n=5, topics=t, categories=("cs.RO",)), confirmed=True
+        )
+        for i, t in enumerate(topics)
+    ]
+    in_turn = [Composer(dstore, hybrid, engine).compose(s, DAY) for s in subs]
+    ahead = Composer(dstore, hybrid, engine, ahead=True)
+    try:
+        ahead.prepare((s, DAY) for s in subs)
+        composed = [ahead.compose(s, DAY) for s in subs]
+    finally:
+        ahead.close()
+    assert composed == in_turn
+    assert any(d.picks for d in composed)

@@ -93,3 +93,24 @@ def test_preview_and_send_compose_the_same(dsettings, dstore, engine, sink) -> N
     text = sink.to("same@example.org")[0].get_body(("plain",)).get_content()
     assert [f"/papers/{pid}" in text for pid in preview.paper_ids] == [True] * len(preview.paper_ids)
     assert DAY == "daily:2025-03-18"
+
+
+def test_shared_headers_parsed_once_give_the_same_message(dsettings, dstore, engine) -> None:
+    from datetime import UTC, datetime
+    from email.message import EmailMessage
+
+    from paperwire.digest.render import render_digest
+
+    sub = add_subscriber(dstore, "reader@example.org", Preferences(top_n=3), confirmed=True)
+    digest = compose(dstore, dsettings, engine, sub, Period.day(date(2025, 3, 18)))
+    now = datetime(2025, 3, 19, 7, tzinfo=UTC)
+    first, second = (render_digest(dsettings, dstore, digest, now=now) for _ in range(2))
+    fresh = EmailMessage()  # each header parsed on its own, as the email package does for plain strings
+    for name, value in first.items():
+        fresh[name] = str(value)
+    assert [(n, str(v)) for n, v in fresh.items()] == [(n, str(v)) for n, v in first.items()]
+    assert first.as_bytes().replace(first.get_boundary().encode(), b"B") == second.as_bytes().replace(
+        second.get_boundary().encode(), b"B"
+    )
+    for name in ("From", "Subject", "Date", "List-Id"):
+        assert fresh[name].fold(policy=fresh.policy) == first[name].fold(policy=first.policy)

@@ -189,3 +189,25 @@ def test_repeated_queries_are_embedded_once(store: Store, settings: Settings, de
     first = [h.id for h in engine.search("video diffusion models", mode="semantic").hits]
     again = [h.id for h in engine.search("video diffusion models", mode="hybrid").hits]
     assert counting.calls == [["video diffusion models"]] and first and again
+
+
+def test_batched_query_vectors_fill_the_cache(engine: SearchEngine) -> None:
+    texts = ["image segmentation", "robot grasping", "language models"]
+    one_by_one = [engine.embedder.embed([t])[0] for t in texts]
+    engine.embed_queries([*texts, texts[0]])
+    for text, vector in zip(texts, one_by_one, strict=True):
+        cached = engine._query_vectors[text]
+        assert not cached.flags.writeable
+        assert np.allclose(cached, vector, atol=1e-6)
+    assert engine.query_vector(texts[1]) is engine._query_vectors[texts[1]]
+
+
+def test_hydrate_reads_each_row_once_with_a_cache(engine: SearchEngine) -> None:
+    plain = engine.search("image segmentation", limit=10)
+    rows: dict[str, dict] = {}
+    first = engine.search("image segmentation", limit=10, rows=rows)
+    assert [h.as_dict() for h in first.hits] == [h.as_dict() for h in plain.hits]
+    assert set(rows) >= {h.id for h in plain.hits}
+    rows[plain.hits[0].id] = {**rows[plain.hits[0].id], "title": "from the cache"}
+    again = engine.search("image segmentation", limit=10, rows=rows)
+    assert again.hits[0].title == "from the cache"
