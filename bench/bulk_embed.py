@@ -5,7 +5,7 @@ process, and the quality of the options that change vectors.
     .venv/bin/python bench/bulk_embed.py quality --variant 128              # scifact-train, ~4-10 minutes a variant
 
 speed: the first --papers demo papers (title + abstract), the default model through paperwire's OnnxEmbedder;
-each option's papers/s is the median of --repeat runs (tokenisation included) after a warm-up, and its ratio to
+each option's papers/s is the median of --repeat rounds that interleave the options (tokenisation included), and its ratio to
 "today" (embed_pending before this change: one embed() call per 32 papers, in database order, 256 tokens).
 quality: scifact-train documents embedded with the variant (256, 128, int8, 128-int8), claims embedded as
 queries (never truncated: they are short), exact cosine search over the whole corpus, nDCG@10 / Recall@100 /
@@ -106,16 +106,6 @@ def in_chunks(model: OnnxEmbedder, texts: list[str], size: int) -> np.ndarray:
     return np.vstack([model.embed(texts[start : start + size]) for start in range(0, len(texts), size)])
 
 
-def rate(model: OnnxEmbedder, run: Callable[[], np.ndarray], count: int, repeat: int) -> tuple[float, np.ndarray]:
-    model.embed(["warm up", "a second, longer text to warm up the session"])
-    rates, vectors = [], np.zeros(0)
-    for _ in range(repeat):
-        started = time.perf_counter()
-        vectors = run()
-        rates.append(count / (time.perf_counter() - started))
-    return statistics.median(rates), vectors
-
-
 def speed(papers: int, repeat: int, cache: Path, only: list[str] | None) -> None:
     texts = demo_texts(papers)
     n = len(texts)
@@ -145,22 +135,30 @@ def speed(papers: int, repeat: int, cache: Path, only: list[str] | None) -> None
         f"median of {repeat} runs",
         flush=True,
     )
+    # Rounds interleave the options (one run of each per round), so a load that drifts meanwhile (the machine is
+    # shared) weighs on every option alike; each option's figure is its median over the rounds.
+    models = {label: embedder(cache, **kwargs) for label, (kwargs, _) in options.items()}
+    for model in models.values():
+        model.embed(["warm up", "a second, longer text to warm up the session"])
+    rates: dict[str, list[float]] = {label: [] for label in options}
+    vectors: dict[str, np.ndarray] = {}
+    for round_ in range(repeat):
+        for label, (_, run) in options.items():
+            started = time.perf_counter()
+            vectors[label] = run(models[label])
+            rates[label].append(n / (time.perf_counter() - started))
+        print(f"round {round_ + 1}: load average {os.getloadavg()[0]:.1f}", flush=True)
     results: dict[str, dict[str, float]] = {}
-    reference: np.ndarray | None = None
-    for label, (kwargs, run) in options.items():
-        model = embedder(cache, **kwargs)
-        papers_per_s, vectors = rate(model, lambda model=model, run=run: run(model), n, repeat)
-        if reference is None:
-            reference = vectors
-        cosine = (vectors * reference).sum(axis=1)
-        base = next(iter(results.values()))["papers_per_s"] if results else papers_per_s
+    reference = next(iter(vectors.values()))
+    base = statistics.median(next(iter(rates.values())))
+    for label, runs in rates.items():
+        papers_per_s, cosine = statistics.median(runs), (vectors[label] * reference).sum(axis=1)
         results[label] = {
             "papers_per_s": round(papers_per_s, 1),
             "ratio": round(papers_per_s / base, 2),
             "min_cosine": round(float(cosine.min()), 5),
         }
         print(f"{label:<42}{papers_per_s:>8.1f} papers/s {papers_per_s / base:>6.2f}x  min cosine {cosine.min():.5f}")
-        print(f"  load average {os.getloadavg()[0]:.1f}", flush=True)
     print(json.dumps({"bench": "bulk_embed speed", "papers": n, "repeat": repeat, "results": results}))
 
 
