@@ -158,7 +158,7 @@ def index(
 ) -> None:
     """Embed papers that have no current vector (resumable), import or export vectors, and update the search indexes."""
     from paperwire.application import Paperwire
-    from paperwire.search.indexer import embed_pending, export_vectors, import_vectors
+    from paperwire.search.indexer import SORT_WINDOW, embed_pending, export_vectors, import_vectors
 
     pw = app_of(ctx)
     if model:  # the same database, another model's vectors and indexes
@@ -179,7 +179,12 @@ def index(
             progress.update(task, completed=done, total=total, records=done)
 
         report = embed_pending(
-            store, embedder, batch_size=settings.embed_batch_size, on_progress=on_progress, limit=limit
+            store,
+            embedder,
+            batch_size=settings.embed_batch_size,
+            sort_window=SORT_WINDOW,
+            on_progress=on_progress,
+            limit=limit,
         )
     out.print(report.summary(), markup=False)
     counts = engine.rebuild() if rebuild else engine.sync()

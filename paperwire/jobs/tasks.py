@@ -18,7 +18,7 @@ from paperwire.digest.send import send_due
 from paperwire.errors import PaperwireError
 from paperwire.feed.lists import followed
 from paperwire.papers.fetch import Fetch, catch_up
-from paperwire.search.indexer import embed_pending
+from paperwire.search.indexer import SORT_WINDOW, embed_pending
 from paperwire.store import jobs as rows
 from paperwire.store.embeddings import count_pending
 
@@ -70,6 +70,7 @@ def embed(ctx: JobContext) -> str:
         store,
         engine.embedder,
         batch_size=settings.embed_batch_size,
+        sort_window=SORT_WINDOW,
         limit=settings.scheduler_embed_limit,
         on_progress=lambda done, total: ctx.check(),
     )

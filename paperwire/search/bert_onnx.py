@@ -228,7 +228,7 @@ def write_graph(location: str, target: Path) -> None:
 class OnnxEmbedder:
     """A BERT sentence-transformers model run by ONNX Runtime on the CPU, vectors equal to PyTorch's."""
 
-    def __init__(self, name: str, location: str, cache: Path, batch_size: int) -> None:
+    def __init__(self, name: str, location: str, cache: Path, batch_size: int, max_tokens: int | None = None) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -243,7 +243,9 @@ class OnnxEmbedder:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.tokenizer = Tokenizer.from_file(str(Path(location) / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_sequence_length(location))
+        limit = max_sequence_length(location)
+        self.max_tokens = min(max_tokens, limit) if max_tokens else limit
+        self.tokenizer.enable_truncation(self.max_tokens)
         self.tokenizer.no_padding()
         self.name = name
         self.dim = int(self.session.get_outputs()[0].shape[1])

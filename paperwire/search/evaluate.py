@@ -133,12 +133,14 @@ def load_corpus(
     on_progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Ingest a BEIR corpus and give every document a vector (imported from `vectors`, or embedded now)."""
-    from paperwire.search.indexer import embed_pending
+    from paperwire.search.indexer import SORT_WINDOW, embed_pending
 
     report = ingest_items(store, corpus_items(corpus), source="beir", batch_size=settings.ingest_batch_size)
     if vectors is not None:
         _store_vectors(store, vectors, embedder.name)
-    embed_pending(store, embedder, batch_size=settings.embed_batch_size, on_progress=on_progress)
+    embed_pending(
+        store, embedder, batch_size=settings.embed_batch_size, sort_window=SORT_WINDOW, on_progress=on_progress
+    )
     return report.added + report.unchanged + report.updated
 
 

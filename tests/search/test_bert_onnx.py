@@ -15,7 +15,7 @@ import pytest
 from paperwire.config import load_settings
 from paperwire.errors import ConfigError
 from paperwire.search.bert_onnx import OnnxEmbedder, cached_graph, is_bert_sentence_model
-from paperwire.search.embedder import default_model_path, load_embedder, paper_text
+from paperwire.search.embedder import default_model_path, load_embedder, paper_text, split_token_limit
 from tests.conftest import FIXTURES
 
 RECORDS = [json.loads(line) for line in (FIXTURES / "papers-300.jsonl").open(encoding="utf-8")]
@@ -46,6 +46,38 @@ def test_onnx_vectors_equal_pytorch_vectors(default_embedder) -> None:
     # One at a time (no padding) and in a mixed batch give the same vector.
     single = np.vstack([default_embedder.embed([t]) for t in TEXTS[:5]])
     assert np.allclose(single, got[:5], atol=1e-5)
+
+
+def test_length_sorted_batches_return_vectors_in_input_order(default_embedder, tmp_path: Path) -> None:
+    """embed() sorts the texts by token count into batches; the vectors come back in the caller's order, equal to
+    embedding each text alone (no padding, no sorting), whatever the order or the batch size."""
+    texts = TEXTS[::-1] + TEXTS[:7]  # long and short mixed, repeats included
+    alone = np.vstack([default_embedder.embed([t]) for t in texts])
+    for batch_size in (1, 4, 32):
+        embedder = OnnxEmbedder("m", default_model_path(), tmp_path, batch_size)
+        got = embedder.embed(texts)
+        assert got.shape == (len(texts), 384)
+        assert np.allclose(got, alone, atol=1e-5), f"batch size {batch_size}"
+        shuffled = np.random.default_rng(3).permutation(len(texts))
+        assert np.allclose(embedder.embed([texts[i] for i in shuffled]), alone[shuffled], atol=1e-5)
+
+
+def test_a_token_limit_in_the_name_is_another_model() -> None:
+    assert split_token_limit("all-MiniLM-L6-v2@128") == ("all-MiniLM-L6-v2", 128)
+    assert split_token_limit("all-MiniLM-L6-v2") == ("all-MiniLM-L6-v2", None)
+    assert split_token_limit("/models/org@v2") == ("/models/org@v2", None)
+    with pytest.raises(ConfigError, match="below 8"):
+        split_token_limit("all-MiniLM-L6-v2@0")
+
+
+def test_a_lower_token_limit_changes_only_long_texts(default_embedder, tmp_path: Path) -> None:
+    short = load_embedder(load_settings(home=tmp_path, embedding_device="cpu"), "all-MiniLM-L6-v2@128")
+    assert isinstance(short, OnnxEmbedder) and short.name == "all-MiniLM-L6-v2@128"  # its vectors stored apart
+    assert (default_embedder.max_tokens, short.max_tokens) == (256, 128)
+    lengths = [len(e.ids) for e in default_embedder.tokenizer.encode_batch(TEXTS)]
+    cosines = (short.embed(TEXTS) * default_embedder.embed(TEXTS)).sum(axis=1)
+    for length, cosine in zip(lengths, cosines, strict=True):
+        assert cosine > 0.9999 if length <= 128 else cosine < 0.9999
 
 
 def test_the_graph_is_built_once_and_reused(tmp_path: Path) -> None:
