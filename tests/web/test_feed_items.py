@@ -78,6 +78,7 @@ def test_an_item_has_snippet_full_abstract_submitter_and_links(client, rich_stor
     details = next(item.iter(f"{XHTML}details"))
     assert details.get("open") is None  # closed until the reader opens it: no script needed
     summary = details.find(f"{XHTML}summary")
+    assert summary is not None
     snippet = _text(_by_class(summary, "snippet")[0])
     assert snippet.startswith("First paragraph about") and snippet.endswith("…") and len(snippet) < 300
     assert "Second paragraph" not in snippet
