@@ -25,6 +25,9 @@ from paperwire.store import accounts as accounts_repo
 from paperwire.store import feed as queries
 
 SORTS = ("trending", "votes", "newest")
+TOP_RANKS = 3  # the papers of a period's list (by votes, unfiltered, first page) that get a "#n paper of the day" badge
+SNIPPET_CHARS = 280
+_DOLLAR = re.compile(r"(?<!\\)\$")
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$", re.I)
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -160,6 +163,31 @@ class ListItem:
     submitter: str | None = None
     score: float = 0.0
     listed_at: datetime | None = None  # when it was put on its (first) list: submitted, imported or fetched
+    pdf_url: str | None = None
+    rank: int | None = None  # 1 to 3 for the top three of a whole period's list sorted by votes; else None
+
+    @property
+    def snippet(self) -> str:
+        """The abstract's start, at most SNIPPET_CHARS, cut between words and never inside a `$...$` span."""
+        text = " ".join(self.abstract.split())
+        if len(text) <= SNIPPET_CHARS:
+            return text
+        cut = text.rfind(" ", 0, SNIPPET_CHARS)
+        head = text[: cut if cut > 0 else SNIPPET_CHARS]
+        if len(_DOLLAR.findall(head)) % 2:  # an unclosed maths span: end before it
+            head = head[: head.rfind("$")].rstrip()
+        return head + " …"
+
+    @property
+    def links(self) -> list[tuple[str, str]]:
+        """(label, address) of the paper's arXiv page, PDF, code and project page: http(s) addresses only."""
+        candidates = [
+            ("arXiv", f"https://arxiv.org/abs/{self.id}"),
+            ("PDF", self.pdf_url or f"https://arxiv.org/pdf/{self.id}"),
+            ("code", self.code_url),
+            ("project", self.project_url),
+        ]
+        return [(label, url) for label, url in candidates if url and url.lower().startswith(("https://", "http://"))]
 
 
 @dataclass
@@ -206,6 +234,7 @@ def build_list(
     """The papers of a period, each once, sorted by trending score, votes or newest, optionally in one category
     or only those a submitter (a user's display name or the source's name, case ignored) put on the list.
 
+    On the first page of a whole period's list sorted by votes, the top three papers with votes get their `rank`.
     A paper listed on several days of the period counts from its first day. Its upvotes are counted
     as everywhere else (store.accounts.paper_upvotes: the most any of its listings imported, plus
     local votes). Hidden papers never appear. `limit`/`offset` cut one page.
@@ -236,6 +265,9 @@ def build_list(
         counts = queries.comment_counts(conn, ids)
         voted = accounts_repo.voted_by(conn, viewer_id, ids)
     items = [_item(papers[e["paper_id"]], e, counts, voted) for e in page if e["paper_id"] in papers]
+    if sort == "votes" and offset == 0 and category is None and submitter is None:
+        for rank, item in enumerate(items[:TOP_RANKS], start=1):
+            item.rank = rank if item.upvotes > 0 else None
     return PaperList(period, sort, category, items, total=len(ranked), offset=offset, limit=limit)
 
 
@@ -285,6 +317,7 @@ def _item(paper: dict[str, Any], entry: dict[str, Any], counts: dict[str, int], 
         submitter=entry["submitter"],
         score=entry["score"],
         listed_at=entry["listed_at"],
+        pdf_url=paper["pdf_url"],
     )
 
 

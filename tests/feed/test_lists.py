@@ -9,7 +9,17 @@ import pytest
 
 from paperwire.accounts.users import add_user
 from paperwire.errors import InvalidInput
-from paperwire.feed.lists import Period, build_list, check_category, check_sort, latest_day, next_day, parse_period
+from paperwire.feed.lists import (
+    SNIPPET_CHARS,
+    ListItem,
+    Period,
+    build_list,
+    check_category,
+    check_sort,
+    latest_day,
+    next_day,
+    parse_period,
+)
 from paperwire.feed.trending import trending_score
 from paperwire.papers.ingest import ingest_items
 from paperwire.papers.load import ingest_paths
@@ -257,3 +267,40 @@ def test_pages_and_comment_counts(loaded, settings) -> None:
     assert build_list(loaded, settings, Period.day(HF_DAY)).items[0].comments == 3
     with pytest.raises(InvalidInput):
         build_list(loaded, settings, Period.day(HF_DAY), limit=0)
+
+
+def _list_item(abstract: str = "", **urls: str | None) -> ListItem:
+    return ListItem(
+        "2602.00001",
+        "T",
+        abstract,
+        [],
+        [],
+        None,
+        None,
+        1,
+        urls.get("code"),
+        urls.get("project"),
+        None,
+        date(2026, 2, 3),
+        0,
+        pdf_url=urls.get("pdf"),
+    )
+
+
+def test_a_snippet_is_cut_between_words_and_never_inside_maths() -> None:
+    assert _list_item("Short  abstract\nhere.").snippet == "Short abstract here."
+    words = "word " * 100
+    snippet = _list_item(words).snippet
+    assert snippet.endswith("word …") and len(snippet) <= SNIPPET_CHARS + 2
+    cut = _list_item("x " * 130 + "$a + b + c + d + e + f + g + h + i + j + k$ tail " * 3).snippet
+    assert cut.count("$") % 2 == 0 and cut.endswith(" …")
+
+
+def test_item_links_are_http_only() -> None:
+    item = _list_item(code="javascript:alert(1)", project="http://p.example/", pdf="data:text/html,x")
+    assert item.links == [
+        ("arXiv", "https://arxiv.org/abs/2602.00001"),
+        ("project", "http://p.example/"),
+    ]
+    assert [label for label, _ in _list_item(pdf="https://arxiv.org/pdf/2602.00001v1").links] == ["arXiv", "PDF"]

@@ -302,3 +302,59 @@ that track heavy-tailed noise with index $\\alpha &lt; 2$.</summary>
     <link title="pdf" href="http://arxiv.org/pdf/{arxiv_id}v1" rel="related" type="application/pdf"/>
   </entry>
 </feed>""".encode()
+
+
+BACKGROUND = "getComputedStyle(document.body).backgroundColor"
+OVERFLOW = "document.documentElement.scrollWidth <= innerWidth"
+
+
+@pytest.mark.parametrize(("width", "height", "name"), [(1280, 800, "desktop"), (390, 844, "phone")])
+def test_list_items_expand_badge_fit_and_dark_scheme(
+    page: Any, live_url: str, width: int, height: int, name: str
+) -> None:
+    page.set_viewport_size({"width": width, "height": height})
+    _expect_ok(page.goto(f"{live_url}/?date=2026-02-03&sort=votes"))
+    first = page.locator("ol.papers > li").first
+    badge = first.locator(".rank-badge")
+    assert badge.is_visible() and badge.inner_text() == "#1 paper of the day"
+    assert page.locator(".rank-badge").count() == 3
+    details = first.locator("details.abstract-more")
+    full = details.locator(".abstract-full")
+    assert first.locator(".snippet").is_visible() and not full.is_visible()
+    snippet_height = first.locator(".snippet").bounding_box()["height"]
+    line = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.snippet')).lineHeight)")
+    assert snippet_height <= 2 * line + 2  # two lines at most
+    details.locator("summary").click()
+    assert details.get_attribute("open") is not None and full.is_visible()
+    assert not first.locator(".snippet").is_visible()
+    assert page.evaluate(OVERFLOW), f"sideways scroll: {page.evaluate(TOO_WIDE)}"
+    shot(page, f"items-{name}-light")
+
+    light = page.evaluate(BACKGROUND)
+    page.emulate_media(color_scheme="dark")
+    dark = page.evaluate(BACKGROUND)
+    assert dark != light, (light, dark)
+    assert page.evaluate(OVERFLOW)
+    shot(page, f"items-{name}-dark")
+    assert not page.problems, page.problems
+
+
+def test_admin_tables_fit_a_phone(page: Any, live_url: str, smtp: Any, site_store: Any) -> None:
+    from tests.web.accounts_helpers import add_user
+
+    email = "admin@example.org"
+    add_user(site_store, email, admin=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    _expect_ok(page.goto(f"{live_url}/signin"))
+    page.fill("#email", email)
+    page.click("form[action='/signin'] button[type=submit]")
+    _expect_ok(page.goto(_signin_link(smtp, email, live_url)))
+    page.click("form[action^='/signin/'] button[type=submit]")
+    page.wait_for_load_state()
+    _expect_ok(page.goto(f"{live_url}/admin"))
+    assert page.locator(".table-wrap table").count() >= 1
+    assert page.evaluate(OVERFLOW), f"sideways scroll: {page.evaluate(TOO_WIDE)}"
+    shot(page, "admin-phone")
+    page.emulate_media(color_scheme="dark")
+    shot(page, "admin-phone-dark")
+    assert not page.problems, page.problems
