@@ -37,6 +37,17 @@ def serve(
     _serve(settings_of(ctx), host, port, workers)
 
 
+def with_served_url(settings: Settings, host: str, port: int) -> Settings:
+    """The settings whose mailed and feed links point at where this server listens, unless site_url was given.
+
+    A wildcard address (0.0.0.0, ::) names no host a reader can reach, so the links say 127.0.0.1 there.
+    """
+    if "site_url" in settings.model_fields_set:
+        return settings
+    shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else f"[{host}]" if ":" in host else host
+    return settings.model_copy(update={"site_url": f"http://{shown}:{port}"})
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import os
     import shutil
@@ -53,12 +64,14 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     from paperwire.logs import configure_logging
     from paperwire.web.factory import build
 
+    settings = with_served_url(settings, host, port)
     configure_logging(settings)
     with Paperwire(settings) as paperwire:
         paperwire.engine.sync()  # build or catch up the indexes once, before workers start
     # A job worker in this process (off: scheduler_enabled, with `paperwire worker` elsewhere).
     start_background(settings)
     err.print(f"Paperwire at http://{host}:{port}/ (API docs at /docs)", markup=False)
+    err.print(f"links in mail and feeds start with {settings.site_url} (PAPERWIRE_SITE_URL)", markup=False)
     shared_metrics = None
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # prometheus-client's own switch, inherited by the workers: each writes its counters here, so /metrics on

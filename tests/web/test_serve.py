@@ -32,3 +32,15 @@ def test_two_web_workers_report_their_requests_together(tmp_path) -> None:
                 assert one_connection_each.get("/api/daily_papers", headers={"Connection": "close"}).status_code == 200
         scrapes = [httpx.get(f"{base}/metrics", headers={"Connection": "close"}, timeout=30).text for _ in range(6)]
         assert [_requests_counted(text, "/api/daily_papers") for text in scrapes] == [30.0] * 6
+
+
+def test_served_links_use_the_served_port_in_every_worker(tmp_path) -> None:
+    """With no PAPERWIRE_SITE_URL, the feeds a worker writes link to the port `serve --port` listens on."""
+    env = os.environ | {"PAPERWIRE_HOME": str(tmp_path), "PAPERWIRE_SCHEDULER_ENABLED": "false"}
+    for name in ("PAPERWIRE_DATABASE_URL", "PROMETHEUS_MULTIPROC_DIR", "PAPERWIRE_SITE_URL"):
+        env.pop(name, None)
+    with served(env, "--workers", "2") as base:
+        for _ in range(4):
+            feed = httpx.get(f"{base}/feeds/daily.atom", headers={"Connection": "close"}, timeout=30)
+            assert feed.status_code == 200
+            assert f'href="{base}/' in feed.text and "127.0.0.1:8000" not in feed.text
