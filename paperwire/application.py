@@ -11,7 +11,6 @@ Everything is opened on first use, so a command that never touches the database 
 from __future__ import annotations
 
 import threading
-from functools import cached_property
 from types import TracebackType
 
 from paperwire.config import Settings
@@ -33,28 +32,31 @@ class Paperwire:
         mailer: Mailer | None = None,
     ) -> None:
         self.settings = settings
-        self._lock = threading.RLock()  # two first requests on two threads open one store, not two
-        if store is not None:
-            self.__dict__["store"] = store
-        if engine is not None:
-            self.__dict__["engine"] = engine
-        self._mailer = mailer
+        self._lock = threading.Lock()  # two first requests on two threads open one store, not two
+        self._store, self._engine, self._mailer = store, engine, mailer
 
-    @cached_property
+    @property
     def store(self) -> Store:
         """The database, its schema brought up to date when first opened."""
-        with self._lock:
-            if "store" not in self.__dict__:  # another thread may have opened it while this one waited
-                self.__dict__["store"] = Store.open(self.settings)
-            return self.__dict__["store"]
+        if self._store is None:
+            with self._lock:
+                if self._store is None:  # another thread may have opened it while this one waited
+                    self._store = Store.open(self.settings)
+        return self._store
 
-    @cached_property
+    @store.setter
+    def store(self, store: Store) -> None:
+        self._store = store
+
+    @property
     def engine(self) -> SearchEngine:
         """The search engine over the store; its embedding model loads on the first semantic query."""
-        with self._lock:
-            if "engine" not in self.__dict__:
-                self.__dict__["engine"] = SearchEngine(self.settings, self.store)
-            return self.__dict__["engine"]
+        if self._engine is None:
+            store = self.store
+            with self._lock:
+                if self._engine is None:
+                    self._engine = SearchEngine(self.settings, store)
+        return self._engine
 
     @property
     def mailer(self) -> Mailer:
@@ -68,9 +70,8 @@ class Paperwire:
 
     def close(self) -> None:
         """Release the database connections (only if the store was opened)."""
-        store = self.__dict__.get("store")
-        if store is not None:
-            store.close()
+        if self._store is not None:
+            self._store.close()
 
     def __enter__(self) -> Paperwire:
         return self

@@ -158,7 +158,6 @@ def submit_from_arxiv(
     `retries` and `timeout` cap the client's own settings, for a visitor who is waiting for the answer.
     """
     from paperwire.sources.arxiv_api import fetch_ids
-    from paperwire.sources.http import PoliteClient
 
     settings = app.settings
     if retries is not None or timeout is not None:
