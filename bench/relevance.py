@@ -71,7 +71,7 @@ def bm25s_reference(corpus: list[dict], queries: dict[str, str], qrels: dict) ->
 def cached_vectors(corpus: list[dict], settings, given: Path | None) -> tuple[Path, float | None]:
     if given:
         return given, None
-    target = CACHE / "scifact-train-all-MiniLM-L6-v2.npz"
+    target = CACHE / f"scifact-train-{settings.embedding_model}.npz"  # PAPERWIRE_EMBEDDING_MODEL picks the model
     if target.is_file():
         return target, None
     embedder = load_embedder(settings)

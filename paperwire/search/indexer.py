@@ -20,7 +20,7 @@ from paperwire.errors import ConfigError, InvalidInput
 from paperwire.metrics import PAPERS_EMBEDDED
 from paperwire.papers.record import parse_arxiv_id
 from paperwire.search import vector_files as files
-from paperwire.search.embedder import DEFAULT_MODEL, Embedder, default_model_path, paper_text
+from paperwire.search.embedder import DEFAULT_MODEL, Embedder, float_model_path, paper_text
 from paperwire.store import Store
 from paperwire.store import embeddings as repo
 from paperwire.store import vector_exchange as exchange
@@ -231,7 +231,8 @@ def export_vectors(store: Store, path: Path, model: str, *, dtype: str = "float1
 
 
 def distill_static(out_dir: Path, *, base: str | None = None, dims: int = 256, device: str | None = None) -> Path:
-    """Distill a static model2vec model from `base` (default: the packaged default model) into `out_dir`.
+    """Distill a static model2vec model from `base` (default: the default model's float32 weights, which the
+    torch extra installs with everything distilling needs) into `out_dir`.
 
     About 15 s on 2 CPU cores, offline for a local base; `load_embedder` given the folder loads it as
     a StaticEmbedder. `device` None lets model2vec pick (a GPU when there is one).
@@ -242,10 +243,10 @@ def distill_static(out_dir: Path, *, base: str | None = None, dims: int = 256, d
         from model2vec.distill import distill
     except ImportError:
         raise ConfigError(
-            "distilling needs model2vec with its distill extra: pip install 'model2vec[distill]'"
+            "distilling needs PyTorch and model2vec's distill extra: pip install 'paperwire[torch]'"
         ) from None
     location = (
-        default_model_path() if base in (None, DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}") else str(base)
+        float_model_path() if base in (None, DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}") else str(base)
     )
     if Path(location).is_dir():
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder needs nothing from a hub

@@ -18,9 +18,9 @@ RECIPE = 1  # bump when the way the test model is made changes, so every cached 
 def static_model_key(dims: int) -> str:
     """What the distilled model depends on: model2vec's version, the base model's package version and weights, and
     the dimensions; a change to any of them gives a new key and so a fresh model."""
-    from paperwire.search.embedder import default_model_path
+    from paperwire.search.embedder import float_model_path
 
-    weights = Path(default_model_path()) / "model.safetensors"
+    weights = Path(float_model_path()) / "model.safetensors"
     parts = [
         f"recipe={RECIPE}",
         f"model2vec={version('model2vec')}",

@@ -1,5 +1,6 @@
 """The ONNX Runtime encoder: the same vectors as sentence-transformers on PyTorch (so nothing stored is
-re-embedded), built from the packaged weights with no download, and PyTorch never loaded to serve or search."""
+re-embedded), built from the weights shipped inside Paperwire with no download, PyTorch never loaded to serve or
+search; and its int8 option, close to the float vectors and stored apart."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import paperwire
 from paperwire.config import load_settings
 from paperwire.errors import ConfigError
 from paperwire.search.bert_onnx import OnnxEmbedder, cached_graph, is_bert_sentence_model
-from paperwire.search.embedder import default_model_path, load_embedder, paper_text, split_token_limit
+from paperwire.search.embedder import ModelName, default_model_path, float_model_path, load_embedder, paper_text
 from tests.conftest import FIXTURES
 
 RECORDS = [json.loads(line) for line in (FIXTURES / "papers-300.jsonl").open(encoding="utf-8")]
@@ -30,15 +32,19 @@ TEXTS = [paper_text(r["title"], r["abstract"]) for r in RECORDS[:40]] + [
 ]
 
 
-def test_the_default_model_runs_on_onnx_runtime(default_embedder) -> None:
+def test_the_default_model_ships_inside_paperwire_and_runs_on_onnx_runtime(default_embedder) -> None:
     assert isinstance(default_embedder, OnnxEmbedder)
     assert default_embedder.dim == 384
+    folder = Path(default_model_path())
+    assert folder.is_relative_to(Path(paperwire.__file__).parent) and is_bert_sentence_model(str(folder))
+    assert (folder / "model.safetensors").stat().st_size < 50_000_000  # float16: half of the original
 
 
 @pytest.mark.slow  # loads PyTorch: about 16 s
 def test_onnx_vectors_equal_pytorch_vectors(default_embedder) -> None:
+    """The shipped float16 weights, run in float32 by ONNX Runtime, against the original float32 model on PyTorch."""
     sentence_transformers = pytest.importorskip("sentence_transformers")
-    reference = sentence_transformers.SentenceTransformer(default_model_path(), device="cpu")
+    reference = sentence_transformers.SentenceTransformer(float_model_path(), device="cpu")
     expected = reference.encode(TEXTS, batch_size=16, normalize_embeddings=True, convert_to_numpy=True)
     got = default_embedder.embed(TEXTS)
     cosines = (got * expected).sum(axis=1)
@@ -62,12 +68,37 @@ def test_length_sorted_batches_return_vectors_in_input_order(default_embedder, t
         assert np.allclose(embedder.embed([texts[i] for i in shuffled]), alone[shuffled], atol=1e-5)
 
 
-def test_a_token_limit_in_the_name_is_another_model() -> None:
-    assert split_token_limit("all-MiniLM-L6-v2@128") == ("all-MiniLM-L6-v2", 128)
-    assert split_token_limit("all-MiniLM-L6-v2") == ("all-MiniLM-L6-v2", None)
-    assert split_token_limit("/models/org@v2") == ("/models/org@v2", None)
+def test_options_in_the_name_make_another_model() -> None:
+    assert ModelName.parse("all-MiniLM-L6-v2@128") == ModelName("all-MiniLM-L6-v2", 128)
+    assert ModelName.parse("all-MiniLM-L6-v2@int8") == ModelName("all-MiniLM-L6-v2", None, int8=True)
+    assert ModelName.parse("m@int8,128") == ModelName.parse("m@128,int8") == ModelName("m", 128, int8=True)
+    assert ModelName.parse("all-MiniLM-L6-v2") == ModelName("all-MiniLM-L6-v2")
+    assert ModelName.parse("/models/org@v2") == ModelName("/models/org@v2")
     with pytest.raises(ConfigError, match="below 8"):
-        split_token_limit("all-MiniLM-L6-v2@0")
+        ModelName.parse("all-MiniLM-L6-v2@0")
+    with pytest.raises(ConfigError, match="each option once"):
+        ModelName.parse("m@128,64")
+
+
+def test_int8_weights_stay_close_to_the_float_vectors(default_embedder, tmp_path: Path) -> None:
+    """The int8 graph (built once from the float one) moves each vector a little: the activations' scale is taken
+    over the whole batch, so a paper's vector also moves a little with its batch neighbours; never far, and the
+    papers' nearest neighbours stay mostly the same."""
+    settings = load_settings(home=tmp_path, embedding_device="cpu")
+    int8 = load_embedder(settings, "all-MiniLM-L6-v2@int8")
+    assert isinstance(int8, OnnxEmbedder) and int8.name == "all-MiniLM-L6-v2@int8"  # its vectors stored apart
+    papers = TEXTS[:40]
+    batched, floats = int8.embed(papers), default_embedder.embed(papers)
+    to_float = (batched * floats).sum(axis=1)
+    assert to_float.min() >= 0.98 and np.median(to_float) >= 0.99
+    alone = np.vstack([int8.embed([t]) for t in papers])
+    assert (alone * batched).sum(axis=1).min() >= 0.98
+    nearest = [np.argsort(-(v @ v.T), axis=1)[:, 1] for v in (batched, floats)]
+    assert (nearest[0] == nearest[1]).mean() >= 0.85
+    graphs = sorted(p.name for p in (tmp_path / "models").iterdir())
+    assert len(graphs) == 1 and graphs[0].endswith("-int8.onnx")  # cached in the home, beside no float copy
+    with pytest.raises(ConfigError, match="onnx backend only"):
+        load_embedder(load_settings(home=tmp_path, embedding_backend="torch"), "all-MiniLM-L6-v2@int8")
 
 
 def test_a_lower_token_limit_changes_only_long_texts(default_embedder, tmp_path: Path) -> None:
