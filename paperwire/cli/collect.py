@@ -128,6 +128,33 @@ def fetch_arxiv(
     _exit_if_nothing_read(report, as_json)
 
 
+@fetch_app.command("metadata")
+def fetch_metadata(
+    ctx: typer.Context,
+    limit: Annotated[int | None, typer.Option("--limit", help="Ask for at most this many papers now.")] = None,
+    retry_missing: Annotated[
+        bool, typer.Option("--retry-missing", help="Ask again for ids arXiv did not know last time.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
+) -> None:
+    """Complete listed papers known only from Hugging Face or a submission with arXiv's metadata (by id_list)."""
+    from dataclasses import asdict
+
+    from paperwire.papers.enrich import enrich_listed
+
+    with progress_bar("papers") as progress:
+        task = progress.add_task("arXiv metadata", total=None, records=0)
+
+        def on_progress(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total, records=done)
+
+        report = enrich_listed(app_of(ctx), limit=limit, retry_missing=retry_missing, on_progress=on_progress)
+    if as_json:
+        out.print(json.dumps(asdict(report)), markup=False, highlight=False, soft_wrap=True)
+    else:
+        out.print(report.summary(), markup=False, highlight=False)
+
+
 @fetch_app.command("oai")
 def fetch_oai(
     ctx: typer.Context,

@@ -1,4 +1,5 @@
-"""What each kind of job does: fetch new papers, embed them, update the search indexes, send due digests, prune.
+"""What each kind of job does: fetch new papers, complete listed ones with arXiv's metadata, embed them, update
+the search indexes, send due digests, prune.
 
 Each task takes a JobContext and returns a one-line result. Tasks are safe to run twice (a job taken
 over after its worker died runs again): ingest is idempotent, embedding resumes from the vectors
@@ -17,6 +18,7 @@ from paperwire.application import Paperwire
 from paperwire.digest.send import send_due
 from paperwire.errors import PaperwireError
 from paperwire.feed.lists import followed
+from paperwire.papers.enrich import Lookup, enrich_listed
 from paperwire.papers.fetch import Fetch, catch_up
 from paperwire.search.indexer import SORT_WINDOW, embed_pending
 from paperwire.store import jobs as rows
@@ -39,6 +41,7 @@ class JobContext:
     job: rows.Job
     now: datetime
     lost: threading.Event = field(default_factory=threading.Event)
+    lookup: Lookup | None = None
 
     def check(self) -> None:
         """Raise LeaseLost when the heartbeat found the job taken over; tasks call it between batches."""
@@ -56,6 +59,13 @@ def fetch_new(ctx: JobContext) -> str:
         result = catch_up(ctx.app, category, ctx.now.date(), ctx.fetch)
         added, updated = added + result.added, updated + result.updated
     return f"{added} new papers, {updated} updated"
+
+
+def enrich(ctx: JobContext) -> str:
+    """Fetch arXiv's metadata for listed papers known only from Hugging Face or a submission (a page at a time)."""
+    if not ctx.app.settings.scheduler_fetch:
+        return "fetching is switched off (scheduler_fetch)"
+    return enrich_listed(ctx.app, lookup=ctx.lookup, on_progress=lambda done, total: ctx.check()).summary()
 
 
 def embed(ctx: JobContext) -> str:
@@ -104,6 +114,7 @@ def prune(ctx: JobContext) -> str:
 
 TASKS: dict[str, Callable[[JobContext], str]] = {
     "fetch": fetch_new,
+    "enrich": enrich,
     "embed": embed,
     "index": index,
     "send": send,

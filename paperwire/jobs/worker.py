@@ -25,6 +25,7 @@ from paperwire.application import Paperwire
 from paperwire.config import Settings
 from paperwire.errors import ConfigError
 from paperwire.jobs.tasks import TASKS, JobContext, LeaseLost
+from paperwire.papers.enrich import Lookup
 from paperwire.papers.fetch import Fetch
 from paperwire.processes import dead_here
 from paperwire.store import Store
@@ -37,7 +38,7 @@ DAY = 86400.0
 def periods(settings: Settings) -> dict[str, float]:
     """The periodic jobs, in the order they are queued within a period, and their periods in seconds."""
     every = settings.scheduler_interval
-    plan = {"fetch": every} if settings.scheduler_fetch else {}
+    plan = {"fetch": every, "enrich": every} if settings.scheduler_fetch else {}
     return plan | {"embed": every, "index": every, "send": every, "prune": DAY}
 
 
@@ -98,12 +99,14 @@ class Worker:
         app: Paperwire,
         *,
         fetch: Fetch | None = None,
+        lookup: Lookup | None = None,
         kinds: list[str] | None = None,
         name: str | None = None,
     ) -> None:
         self.app = app
         self.settings, self.store = app.settings, app.store
         self.fetch = fetch  # None: the arXiv API (tests give a stand-in)
+        self.lookup = lookup  # the same, for papers asked for by id
         self.kinds = kinds
         self.name = name or worker_name()
         self._planned: dict[str, str] = {}
@@ -134,7 +137,7 @@ class Worker:
 
     def run_job(self, job: rows.Job, now: datetime) -> Outcome:
         """Run one claimed job, renewing its lease from a heartbeat thread, and record how it ended."""
-        ctx = JobContext(self.app, self.fetch, job, now)
+        ctx = JobContext(self.app, self.fetch, job, now, lookup=self.lookup)
         stop_beating = threading.Event()
         beat = threading.Thread(
             target=self._heartbeat, args=(ctx, stop_beating), daemon=True, name=f"paperwire-job-{job.id}-lease"

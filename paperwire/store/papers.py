@@ -245,3 +245,16 @@ def newest_in_filters(
         query = query.where(sa.exists().where(paper_authors.c.paper_id == papers.c.id, match))
     query = query.order_by(papers.c.published.desc().nulls_last(), papers.c.id.desc()).limit(limit).offset(offset)
     return list(conn.execute(query).scalars())
+
+
+def listed_without_metadata(conn: Connection) -> list[str]:
+    """Ids of papers on a daily list that lack arXiv's metadata (no category or no first-published date: known
+    only from a Hugging Face list or a submission), oldest listing first."""
+    query = (
+        sa.select(papers.c.id)
+        .join(listings, listings.c.paper_id == papers.c.id)
+        .where(sa.or_(papers.c.primary_category.is_(None), papers.c.published.is_(None)))
+        .group_by(papers.c.id)
+        .order_by(sa.func.min(listings.c.list_date), papers.c.id)
+    )
+    return list(conn.execute(query).scalars())

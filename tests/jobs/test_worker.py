@@ -63,13 +63,18 @@ def test_one_period_fetches_embeds_indexes_and_sends(dsettings, dstore, sink) ->
     add_subscriber(dstore, "early@example.org", Preferences(top_n=5, authors=("Ada Lovelace",)), confirmed=True)
     settings = dsettings.model_copy(update={"followed_categories": "cs.CL cs.CV", "embedding_model": HashEmbedder.name})
     engine = SearchEngine(settings, dstore, embedder=HashEmbedder())
-    worker = Worker(Paperwire(settings, store=dstore, engine=engine), fetch=fetch)
+    looked_up: list[list[str]] = []
+    worker = Worker(
+        Paperwire(settings, store=dstore, engine=engine), fetch=fetch, lookup=lambda ids: looked_up.append(ids) or []
+    )
     report = worker.run_due(datetime(2025, 3, 20, 9, 0, tzinfo=UTC))
     assert report.failed == [], report.outcomes
-    assert [o.kind for o in report.outcomes] == ["fetch", "embed", "index", "send", "prune"]
+    assert [o.kind for o in report.outcomes] == ["fetch", "enrich", "embed", "index", "send", "prune"]
     results = _results(report)
     assert [c for c, _ in asked] == ["cs.CL", "cs.CV"] and asked[0][1] == date(2025, 3, 17)
     assert results["fetch"] == "3 new papers, 0 updated"
+    # The papers known only from the Hugging Face list are asked for by id (this stand-in knows none of them).
+    assert sum(map(len, looked_up)) == 73 and results["enrich"].startswith("asked arXiv for 73 papers, completed 0")
     assert results["embed"].startswith("embedded 376 ")  # 300 + 73 listed on Hugging Face + 3 new
     assert results["send"].startswith("sent 1,")
     [mail] = sink.to("early@example.org")
@@ -99,7 +104,7 @@ def test_a_failing_job_is_retried_and_the_others_run(dsettings, dstore, sink) ->
     settings = dsettings.model_copy(update={"followed_categories": "cs.CV", "embedding_model": HashEmbedder.name})
     engine = SearchEngine(settings, dstore, embedder=BrokenEmbedder())
     now = datetime(2025, 3, 19, 9, 0, tzinfo=UTC)
-    report = Worker(Paperwire(settings, store=dstore, engine=engine), fetch=broken).run_due(now)
+    report = Worker(Paperwire(settings, store=dstore, engine=engine), fetch=broken, lookup=lambda ids: []).run_due(now)
     assert [(o.kind, o.state) for o in report.failed] == [("fetch", "queued"), ("embed", "queued")], report.outcomes
     assert "network is down" in _results(report)["fetch"] and "out of GPU memory" in _results(report)["embed"]
     assert _results(report)["send"].startswith("sent 1,") and len(sink.to("r@example.org")) == 1
