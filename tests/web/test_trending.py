@@ -14,7 +14,7 @@ def test_the_trending_page_shows_the_seven_days_to_the_latest_day_with_papers(cl
     page = client.get("/trending")
     assert page.status_code == 200
     assert "<h1>Trending</h1>" in page.text and "<title>Trending · Paperwire</title>" in page.text
-    assert "Papers of the last 7 days, 28 Jan – 3 Feb 2026: the votes of each, decayed by its age." in page.text
+    assert "Papers of the last 7 days (28 Jan – 3 Feb 2026), votes decayed by age." in page.text
     assert "Nothing yet today: showing the 7 days up to the latest day with papers." in page.text
     ids = listed_ids(page.text)
     # One day in the window: the decayed order is the day's order by votes (the reference).
