@@ -25,6 +25,8 @@ from paperwire.store import accounts as accounts_repo
 from paperwire.store import feed as queries
 
 SORTS = ("trending", "votes", "newest")
+DAY_SORTS = ("votes", "newest")  # within one day every paper has the same age: trending would equal votes
+ROLLING_DAYS = 7  # the trending page's window
 TOP_RANKS = 3  # the papers of a period's list (by votes, unfiltered, first page) that get a "#n paper of the day" badge
 SNIPPET_CHARS = 280
 _DOLLAR = re.compile(r"(?<!\\)\$")
@@ -33,7 +35,8 @@ _WEEK = re.compile(r"^(\d{4})-W(\d{2})$", re.I)
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _YEARS = range(1990, 3000)
 
-Kind = Literal["day", "week", "month"]
+Kind = Literal["day", "week", "month", "rolling"]
+VIEWS: tuple[Kind, ...] = ("day", "week", "month")  # the kinds a reader picks in the navigation
 
 
 @dataclass(frozen=True)
@@ -58,14 +61,26 @@ class Period:
         last = calendar.monthrange(day.year, day.month)[1]
         return cls("month", day.replace(day=1), day.replace(day=last))
 
+    @classmethod
+    def of(cls, kind: Kind, day: date) -> Period:
+        """The day, week or month that holds `day`."""
+        return {"day": cls.day, "week": cls.week_of, "month": cls.month_of}[kind](day)
+
+    @classmethod
+    def last_days(cls, end: date, days: int) -> Period:
+        """The `days` days up to and including `end`: the trending page's rolling window."""
+        return cls("rolling", end - timedelta(days=days - 1), end)
+
     @property
     def param(self) -> str:
         """The query parameter that selects this period: date, week or month."""
-        return {"day": "date", "week": "week", "month": "month"}[self.kind]
+        return {"day": "date", "week": "week", "month": "month"}.get(self.kind, "date")
 
     @property
     def key(self) -> str:
-        """2026-02-03, 2026-W06 or 2026-02."""
+        """2026-02-03, 2026-W06 or 2026-02 (a rolling window: its end, as a day)."""
+        if self.kind == "rolling":
+            return self.end.isoformat()
         if self.kind == "day":
             return self.start.isoformat()
         if self.kind == "week":
@@ -75,7 +90,9 @@ class Period:
 
     @property
     def label(self) -> str:
-        """A heading for people: "Tuesday 3 February 2026", "Week 6 of 2026", "February 2026"."""
+        """A heading for people: "Tuesday 3 February 2026", "Week 6 of 2026", "February 2026", "28 Jan – 3 Feb 2026"."""
+        if self.kind == "rolling":
+            return f"{self.start.day} {self.start:%b} – {self.end.day} {self.end:%b %Y}"
         if self.kind == "day":
             return f"{self.start:%A} {self.start.day} {self.start:%B %Y}"
         if self.kind == "week":
@@ -86,8 +103,9 @@ class Period:
     def shifted(self, steps: int) -> Period | None:
         """The period `steps` away (negative: earlier), or None outside the supported years."""
         other: Period | None
-        if self.kind == "day":
-            other = Period.day(self.start + timedelta(days=steps))
+        if self.kind in ("day", "rolling"):
+            length = timedelta(days=(self.end - self.start).days + 1)
+            other = Period(self.kind, self.start + length * steps, self.end + length * steps)
         elif self.kind == "week":
             other = Period.week_of(self.start + timedelta(weeks=steps))
         else:
@@ -96,11 +114,33 @@ class Period:
         return other if other is not None and other.start.year in _YEARS else None
 
 
-def parse_period(*, day: str | None = None, week: str | None = None, month: str | None = None) -> Period | None:
+def parse_period(
+    *, day: str | None = None, week: str | None = None, month: str | None = None, view: Kind | None = None
+) -> Period | None:
     """The period asked for by `date=YYYY-MM-DD`, `week=YYYY-Www` or `month=YYYY-MM`; None when none is given.
+    With `view` (see check_view), a date selects the week or month that holds it (the date picker's form).
 
     Raises InvalidInput naming the parameter when it is malformed, impossible or when several are given.
     """
+    period = _parse_period(day=day, week=week, month=month)
+    if period is None or view is None or period.kind == view:
+        return period
+    if period.kind == "day":
+        return Period.of(view, period.start)
+    raise InvalidInput(f"view: {view} does not go with {period.param}={period.key}; give a date instead", field="view")
+
+
+def check_view(view: str | None) -> Kind | None:
+    """The `view` parameter: day, week or month; None when empty; InvalidInput for anything else."""
+    if not view or not view.strip():
+        return None
+    for kind in VIEWS:
+        if view.strip() == kind:
+            return kind
+    raise InvalidInput(f"view: expected one of {', '.join(VIEWS)}, got {view[:40]!r}", field="view")
+
+
+def _parse_period(*, day: str | None, week: str | None, month: str | None) -> Period | None:
     given = {name: value.strip() for name, value in (("date", day), ("week", week), ("month", month)) if value}
     if len(given) > 1:
         raise InvalidInput(f"give only one of date, week or month (got {', '.join(given)})", field=next(iter(given)))
@@ -134,6 +174,18 @@ def check_sort(sort: str | None) -> str:
     if sort not in SORTS:
         raise InvalidInput(f"sort: expected one of {', '.join(SORTS)}, got {sort[:40]!r}", field="sort")
     return sort
+
+
+def sorts_for(kind: Kind) -> tuple[str, ...]:
+    """The sorts a list of this kind offers, its default first: a day has no trending (it equals votes)."""
+    return DAY_SORTS if kind == "day" else SORTS
+
+
+def check_list_sort(sort: str | None, kind: Kind) -> str:
+    """The sort a page of this kind shows: its default when none is given, and votes for trending on a day
+    (the same order, so an old link still works); InvalidInput for an unknown sort."""
+    checked = check_sort(sort) if sort else sorts_for(kind)[0]
+    return checked if checked in sorts_for(kind) else "votes"
 
 
 def check_category(category: str | None) -> str | None:
@@ -350,3 +402,47 @@ def next_day(store: Store, settings: Settings, *, after: date, category: str | N
         return queries.nearest_day(
             conn, community=community, followed=arxiv_categories, after=after, category=check_category(category)
         )
+
+
+def latest_period(store: Store, settings: Settings, kind: Kind, *, category: str | None = None) -> Period | None:
+    """The day, week or month that holds the latest day with papers, or None if there is none."""
+    latest = latest_day(store, settings, category=category)
+    return Period.of(kind, latest) if latest is not None else None
+
+
+def first_day(store: Store, settings: Settings) -> date | None:
+    """The earliest day with papers on its list, or None."""
+    return next_day(store, settings, after=date(_YEARS.start - 1, 12, 31))
+
+
+def trending_list(
+    store: Store,
+    settings: Settings,
+    *,
+    category: str | None = None,
+    viewer_id: int | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    now: datetime | None = None,
+) -> PaperList:
+    """The rolling trending list: papers of the last ROLLING_DAYS days, ranked by trending score.
+
+    The window ends today, or on the latest day with papers when today has none (in any category, so the
+    window is the same with a filter); then the scores are taken as at the end of that day, as they stood then.
+    """
+    now = now or datetime.now(UTC)
+    end = latest_day(store, settings, before=now.date() + timedelta(days=1)) or now.date()
+    if end < now.date():
+        now = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    period = Period.last_days(end, ROLLING_DAYS)
+    return build_list(
+        store,
+        settings,
+        period,
+        sort="trending",
+        category=category,
+        viewer_id=viewer_id,
+        limit=limit,
+        offset=offset,
+        now=now,
+    )

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 ROUTER_MODULES = (
     "paperwire.web.pages.feed",  # home: daily / weekly / monthly lists
+    "paperwire.web.pages.trending",  # the last seven days by trending score
     "paperwire.web.pages.paper",  # paper page, author page
     "paperwire.web.pages.search",  # search page
     "paperwire.web.pages.account",  # sign-in, sign-out, settings

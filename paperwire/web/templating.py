@@ -56,5 +56,4 @@ def templates() -> Jinja2Templates:
     """The site's templates with their filters, made on first use, one set per process."""
     made = Jinja2Templates(directory=str(TEMPLATES))
     made.env.filters.update(math=render_math, linkify=linkify, nice_date=nice_date)
-    made.env.globals["now"] = datetime.now
     return made

@@ -10,15 +10,22 @@ import pytest
 from paperwire.accounts.users import add_user
 from paperwire.errors import InvalidInput
 from paperwire.feed.lists import (
+    ROLLING_DAYS,
     SNIPPET_CHARS,
     ListItem,
     Period,
     build_list,
     check_category,
+    check_list_sort,
     check_sort,
+    check_view,
+    first_day,
     latest_day,
+    latest_period,
     next_day,
     parse_period,
+    sorts_for,
+    trending_list,
 )
 from paperwire.feed.trending import trending_score
 from paperwire.papers.ingest import ingest_items
@@ -304,3 +311,98 @@ def test_item_links_are_http_only() -> None:
         ("project", "http://p.example/"),
     ]
     assert [label for label, _ in _list_item(pdf="https://arxiv.org/pdf/2602.00001v1").links] == ["arXiv", "PDF"]
+
+
+# --- sorts per view, the view parameter, the latest period -----------------------------------------
+
+
+def test_a_day_offers_votes_and_newest_and_reads_trending_as_votes() -> None:
+    assert sorts_for("day") == ("votes", "newest")
+    assert sorts_for("week") == sorts_for("month") == ("trending", "votes", "newest")
+    assert check_list_sort(None, "day") == "votes" and check_list_sort("trending", "day") == "votes"
+    assert check_list_sort("newest", "day") == "newest"
+    assert check_list_sort(None, "week") == "trending" and check_list_sort("votes", "month") == "votes"
+    with pytest.raises(InvalidInput, match="sort: expected one of") as raised:
+        check_list_sort("random", "day")
+    assert raised.value.field == "sort"
+
+
+def test_a_view_picks_the_week_or_month_that_holds_a_date() -> None:
+    assert check_view(None) is None and check_view(" ") is None and check_view("week") == "week"
+    assert parse_period(day="2026-02-04", view="week") == Period.week_of(date(2026, 2, 2))
+    assert parse_period(day="2026-02-04", view="month").key == "2026-02"
+    assert parse_period(day="2026-02-04", view="day").key == "2026-02-04"
+    assert parse_period(week="2026-W06", view="week").key == "2026-W06"
+    assert parse_period(view="week") is None
+    for bad in ("year", "<b>"):
+        with pytest.raises(InvalidInput, match="view: expected one of day, week, month") as raised:
+            check_view(bad)
+        assert raised.value.field == "view"
+    with pytest.raises(InvalidInput, match="view: month does not go with week=2026-W06") as raised:
+        parse_period(week="2026-W06", view="month")
+    assert raised.value.field == "view"
+
+
+def test_the_latest_period_holds_the_latest_day_with_papers(loaded, settings) -> None:
+    assert latest_period(loaded, settings, "day") == Period.day(HF_DAY)
+    assert latest_period(loaded, settings, "week").key == "2026-W06"
+    assert latest_period(loaded, settings, "month").key == "2026-02"
+    assert first_day(loaded, settings) == ARXIV_DAY
+
+
+def test_empty_store_has_no_latest_period(store, settings) -> None:
+    assert latest_period(store, settings, "week") is None and first_day(store, settings) is None
+
+
+# --- the rolling trending list ---------------------------------------------------------------------
+
+
+def test_a_rolling_window_is_seven_days_to_its_end() -> None:
+    window = Period.last_days(date(2026, 2, 3), ROLLING_DAYS)
+    assert (window.start, window.end, window.kind) == (date(2026, 1, 28), date(2026, 2, 3), "rolling")
+    assert window.label == "28 Jan – 3 Feb 2026" and window.shifted(-1).end == date(2026, 1, 27)
+
+
+def _window_papers(store) -> None:
+    _add(store, "2603.00001", "Old and popular", date(2026, 3, 2), 100)
+    _add(store, "2603.00002", "Fresh", date(2026, 3, 6), 30, categories=("cs.CV",))
+    _add(store, "2603.00003", "Quiet", date(2026, 3, 4), 5)
+    _add(store, "2602.00009", "Before the window", date(2026, 2, 27), 900)
+
+
+def _reference(store, settings, ids: list[str], now: datetime) -> list[str]:
+    """The order the trending formula gives these papers at `now`, computed here from their days and votes."""
+    with store.read() as conn:
+        votes = accounts_repo.paper_upvotes(conn, ids)
+    days = {"2603.00001": date(2026, 3, 2), "2603.00002": date(2026, 3, 6), "2603.00003": date(2026, 3, 4)}
+    return sorted(ids, key=lambda pid: -trending_score(votes[pid], days[pid], now, settings.trending_gravity))
+
+
+def test_trending_list_ranks_the_last_seven_days_by_decayed_votes(store, settings) -> None:
+    _window_papers(store)
+    now = datetime(2026, 3, 6, 12, tzinfo=UTC)
+    plist = trending_list(store, settings, now=now)
+    ids = [item.id for item in plist.items]
+    assert plist.period == Period.last_days(date(2026, 3, 6), 7) and plist.sort == "trending"
+    assert "2602.00009" not in ids  # listed 2026-02-27, a day before the window
+    assert ids == _reference(store, settings, ["2603.00001", "2603.00002", "2603.00003"], now)
+    assert ids[0] == "2603.00002"  # fresh beats more votes, unlike a votes sort
+    assert [item.id for item in trending_list(store, settings, category="cs.CV", now=now).items] == ["2603.00002"]
+    assert trending_list(store, settings, now=now, limit=1, offset=1).items[0].id == ids[1]
+
+
+def test_trending_list_ends_on_the_latest_day_with_papers_scored_as_that_day_ended(store, settings) -> None:
+    _window_papers(store)
+    later = datetime(2026, 3, 20, 9, tzinfo=UTC)  # two weeks with no papers since
+    plist = trending_list(store, settings, now=later)
+    assert plist.period.end == date(2026, 3, 6)
+    as_then = _reference(store, settings, ["2603.00001", "2603.00002", "2603.00003"], datetime(2026, 3, 7, tzinfo=UTC))
+    assert [item.id for item in plist.items] == as_then
+    assert as_then != _reference(store, settings, ["2603.00001", "2603.00002", "2603.00003"], later)
+    assert trending_list(store, settings, now=later, category="hep-th").items == []
+
+
+def test_trending_list_of_an_empty_store_is_empty(store, settings) -> None:
+    now = datetime(2026, 3, 6, 12, tzinfo=UTC)
+    plist = trending_list(store, settings, now=now)
+    assert plist.items == [] and plist.period.end == date(2026, 3, 6)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -130,3 +130,119 @@ def test_comment_counts_on_the_list_and_comments_on_the_paper_page(client, smtp,
     assert f'<a href="/papers/{TOP}#comments">2 comments</a>' in item
     paper = client.get(f"/papers/{TOP}").text
     assert "First thought." in paper and "Second thought." in paper
+
+
+# --- sorts per view, the current week and month, arrows and the date picker (issue 12) ----------
+
+
+def _sorts(html: str) -> str:
+    """The sort links of a page: 'Votes* Newest' (the current one starred) with their addresses."""
+    nav = re.search(r'<nav class="sorts".*?</nav>', html, re.S).group(0)
+    found = re.findall(r'<strong aria-current="page">(\w+)</strong>|<a href="([^"]+)">(\w+)</a>', nav)
+    return " ".join(f"{cur}*" if cur else f"{name}={url}" for cur, url, name in found)
+
+
+def test_a_day_offers_votes_and_newest_and_reads_trending_as_votes(client) -> None:
+    votes = client.get("/", params={"date": HF_DAY})
+    assert _sorts(votes.text) == "Votes* Newest=/?date=2026-02-03&amp;sort=newest"
+    trending = client.get("/", params={"date": HF_DAY, "sort": "trending"})
+    assert trending.status_code == 200 and _sorts(trending.text) == _sorts(votes.text)
+    assert listed_ids(trending.text) == listed_ids(votes.text)
+    assert _sorts(client.get("/").text).startswith("Votes*")
+
+
+@pytest.mark.parametrize("query", ["week=2026-W06", "month=2026-02"])
+def test_weeks_and_months_offer_trending_votes_and_newest(client, query: str) -> None:
+    page = client.get(f"/?{query}").text
+    assert _sorts(page) == f"Trending* Votes=/?{query}&amp;sort=votes Newest=/?{query}&amp;sort=newest"
+    assert _sorts(client.get(f"/?{query}&sort=votes").text).startswith(f"Trending=/?{query} Votes*")
+
+
+def test_the_nav_links_the_current_day_week_month_and_trending(client) -> None:
+    nav = re.search(r'<nav aria-label="Main">.*?</nav>', client.get("/").text, re.S).group(0)
+    assert re.findall(r'<a href="([^"]+)">(Daily|Week|Month|Trending)</a>', nav) == [
+        ("/", "Daily"),
+        ("/?view=week", "Week"),
+        ("/?view=month", "Month"),
+        ("/trending", "Trending"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("view", "heading", "note"),
+    [
+        ("week", "Week 6 of 2026", "Nothing yet this week: showing the latest week with papers, Week 6 of 2026"),
+        ("month", "February 2026", "Nothing yet this month: showing the latest month with papers, February 2026."),
+    ],
+)
+def test_an_empty_current_week_or_month_falls_back_to_the_latest_with_papers(client, view, heading, note) -> None:
+    page = client.get("/", params={"view": view})
+    assert page.status_code == 200 and f"<h1>{heading}" in page.text and note in page.text
+    assert listed_ids(page.text)[0] == TOP
+
+
+def test_an_explicit_empty_week_says_so_without_falling_back(client) -> None:
+    current = datetime.now(UTC).date().strftime("%G-W%V")
+    page = client.get("/", params={"week": current}).text
+    assert "No papers in Week" in page and "Nothing yet" not in page and listed_ids(page) == []
+
+
+def test_the_current_week_with_papers_says_so(client, site_store) -> None:
+    add_paper(site_store, "2612.00001", "Fresh this week", day=datetime.now(UTC).date(), upvotes=3)
+    page = client.get("/", params={"view": "week"}).text
+    assert "This week&#39;s papers." in page and listed_ids(page) == ["2612.00001"]
+
+
+def test_arrows_either_side_of_the_heading(client) -> None:
+    head = re.search(r'<div class="period-head">.*?</div>', client.get("/", params={"date": HF_DAY}).text, re.S)
+    arrows = re.findall(r'<(a|span) class="arrow"(?: href="([^"]*)" rel="(\w+)")?[^>]*>(.)</', head.group(0))
+    assert arrows == [("a", "/?date=2025-03-18", "prev", "←"), ("span", "", "", "→")]
+    assert 'aria-label="Previous: 18 Mar 2025"' in head.group(0)
+    assert head.group(0).index("←") < head.group(0).index("<h1>") < head.group(0).index("→")
+    week = client.get("/", params={"week": "2026-W06", "sort": "votes"}).text
+    assert 'href="/?week=2026-W05&amp;sort=votes" rel="prev"' in week
+
+
+def _picker(html: str) -> str:
+    return re.search(r'<form class="date-picker".*?</form>', html, re.S).group(0)
+
+
+def test_the_date_picker_has_bounds_and_carries_view_sort_and_category(client) -> None:
+    day = _picker(client.get("/", params={"date": HF_DAY}).text)
+    assert 'action="/" method="get"' in day and "Go to day" in day and ">Go</button>" in day
+    assert re.search(r'<input id="pick-date" type="date" name="date" value="2026-02-03" min="2025-03-18" max="', day)
+    assert 'type="hidden"' not in day
+    week = _picker(client.get("/", params={"week": "2026-W06", "sort": "votes", "category": "cs.CL"}).text)
+    assert 'name="view" value="week"' in week and 'name="sort" value="votes"' in week
+    assert 'name="category" value="cs.CL"' in week and 'value="2026-02-02"' in week
+
+
+@pytest.mark.parametrize(
+    ("query", "heading"),
+    [
+        ("date=2026-02-04&view=week", "<h1>Week 6 of 2026"),
+        ("date=2025-03-18&view=month", "<h1>March 2025"),
+        ("date=2025-03-18&view=day", "<h1>Papers of Tuesday 18 March 2025"),
+        ("date=2025-03-18", "<h1>Papers of Tuesday 18 March 2025"),
+    ],
+)
+def test_a_picked_date_lands_on_its_day_week_or_month(client, query: str, heading: str) -> None:
+    page = client.get(f"/?{query}")
+    assert page.status_code == 200 and heading in page.text and "Nothing yet" not in page.text
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("view=year", "view: expected one of day, week, month, got &#39;year&#39;"),
+        ("view=" + "x" * 500, "view: expected one of day, week, month, got &#39;" + "x" * 40 + "&#39;"),
+        ("week=2026-W06&view=month", "view: month does not go with week=2026-W06; give a date instead"),
+        ("date=not-a-day&view=week", "date: expected a date as YYYY-MM-DD"),
+        ("date=2026-02-30", "date: expected a date as YYYY-MM-DD"),
+        ("date=2026-02-03&sort=random", "sort: expected one of trending, votes, newest"),
+        ("view=week&sort=%3Cb%3E", "sort: expected one of trending, votes, newest, got &#39;&lt;b&gt;&#39;"),
+    ],
+)
+def test_bad_navigation_input_gets_a_400_page(client, query: str, message: str) -> None:
+    page = client.get(f"/?{query}")
+    assert page.status_code == 400 and message in page.text and "Traceback" not in page.text

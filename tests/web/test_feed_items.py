@@ -130,7 +130,7 @@ def test_the_top_three_by_votes_get_a_badge(client, query: dict[str, str], noun:
 @pytest.mark.parametrize(
     "query",
     [
-        {"date": HF_DAY},  # trending
+        {"week": "2026-W06"},  # trending, the default of a week (a day sorts by votes by default)
         {"date": HF_DAY, "sort": "newest"},
         {"date": HF_DAY, "sort": "votes", "page": "2"},
         {"date": HF_DAY, "sort": "votes", "category": "cs.CL"},  # holds the rich paper, with the most votes

@@ -1,4 +1,5 @@
-"""Home page: the list of a day, an ISO week or a month, sorted and filtered, with navigation between periods."""
+"""Home page: the list of a day, an ISO week or a month, sorted and filtered, with navigation between periods
+(arrows to the previous and next one, and a date picker)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from paperwire.application import Paperwire
 from paperwire.feed import lists
-from paperwire.feed.lists import Period
+from paperwire.feed.lists import Kind, Period
 from paperwire.web.app import render
 from paperwire.web.deps import AppDep, UserDep
 
@@ -19,10 +20,10 @@ router = APIRouter()
 PAGE_SIZE = 50
 
 
-def list_url(period: Period, *, sort: str = "trending", category: str | None = None, page: int = 1) -> str:
-    """The home-page address of a period's list (default sort and first page left out)."""
+def list_url(period: Period, *, sort: str | None = None, category: str | None = None, page: int = 1) -> str:
+    """The home-page address of a period's list (the period's default sort and the first page left out)."""
     params = {period.param: period.key}
-    if sort != "trending":
+    if sort and sort != lists.sorts_for(period.kind)[0]:
         params["sort"] = sort
     if category:
         params["category"] = category
@@ -35,6 +36,9 @@ def _day_label(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
+_CURRENT = {"day": "today", "week": "this week", "month": "this month"}
+
+
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def home(
     request: Request,
@@ -43,26 +47,22 @@ def home(
     day: str | None = Query(None, alias="date"),
     week: str | None = None,
     month: str | None = None,
+    view: str | None = None,
     sort: str | None = None,
     category: str | None = None,
     page: int = Query(1, ge=1, le=10_000),
 ) -> HTMLResponse:
-    """A period's papers; with no period, the latest day that has papers."""
+    """A period's papers; with no period, the current day (week, month with `view`), or the latest one
+    that has papers when it has none. `view` with a date shows the week or month that holds it."""
     store, settings = app.store, app.settings
-    sort = lists.check_sort(sort)
+    kind = lists.check_view(view)
     category = lists.check_category(category)
-    period = lists.parse_period(day=day, week=week, month=month)
+    period = lists.parse_period(day=day, week=week, month=month, view=kind)
+    sort = lists.check_list_sort(sort, period.kind if period else kind or "day")
     today = datetime.now(UTC).date()
     latest_note = None
     if period is None:
-        latest = lists.latest_day(store, settings, category=category)
-        period = Period.day(latest or today)
-        if latest is None:
-            latest_note = "No papers yet: import a daily list or load papers to fill this page."
-        elif latest == today:
-            latest_note = "Today's papers."
-        else:
-            latest_note = f"Nothing yet today: showing the latest day with papers, {_day_label(latest)}."
+        period, latest_note = _current(app, kind or "day", category, today)
     plist = lists.build_list(
         store,
         settings,
@@ -74,6 +74,7 @@ def home(
         offset=(page - 1) * PAGE_SIZE,
     )
     context = _navigation(app, period, sort, category, today)
+    context.update(_picker(app, period, sort, category, today))
     if not plist.items:
         context.update(_empty(app, period, category, page))
     pages: dict[str, Any] = {
@@ -92,9 +93,37 @@ def home(
         followed=lists.followed(settings),
         **context,
         **pages,
-        sort_links=[(name, list_url(period, sort=name, category=category)) for name in lists.SORTS],
+        sort_links=[(name, list_url(period, sort=name, category=category)) for name in lists.sorts_for(period.kind)],
         clear_category_url=list_url(period, sort=sort),
+        tag_prefix=f"/?{period.param}={period.key}&category=",
     )
+
+
+def _current(app: Paperwire, kind: Kind, category: str | None, today: date) -> tuple[Period, str]:
+    """The period a bare link to the day, week or month view shows, and a line saying which:
+    the current one, or the latest one with papers when the current one has none."""
+    current = Period.of(kind, today)
+    latest = lists.latest_period(app.store, app.settings, kind, category=category)
+    if latest is None:
+        return current, "No papers yet: import a daily list or load papers to fill this page."
+    if latest == current:
+        return current, f"{_CURRENT[kind].capitalize()}'s papers."
+    return latest, f"Nothing yet {_CURRENT[kind]}: showing the latest {kind} with papers, {latest.label}."
+
+
+def _picker(app: Paperwire, period: Period, sort: str, category: str | None, today: date) -> dict[str, Any]:
+    """The date picker's fields: which day it shows, its bounds, and what the form carries along."""
+    first = lists.first_day(app.store, app.settings)
+    latest = lists.latest_day(app.store, app.settings)
+    carry = {"view": period.kind if period.kind != "day" else None, "category": category}
+    carry["sort"] = sort if sort != lists.sorts_for(period.kind)[0] else None
+    return {
+        "picker_value": period.start.isoformat(),
+        "picker_min": first.isoformat() if first else None,
+        "picker_max": max(today, latest or today).isoformat(),
+        "picker_label": {"day": "Go to day", "week": "Go to the week of", "month": "Go to the month of"}[period.kind],
+        "picker_carry": [(name, value) for name, value in carry.items() if value],
+    }
 
 
 def _navigation(app: Paperwire, period: Period, sort: str, category: str | None, today: date) -> dict[str, Any]:
