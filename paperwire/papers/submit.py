@@ -16,6 +16,16 @@ from paperwire.store.accounts import submissions_since
 Fetcher = Callable[[str], list[ParsedItem]]  # arXiv id -> parsed records (the arXiv API in production)
 
 
+class AlreadyListed(Conflict):
+    """The paper is on a daily list already: it stays on the day it was first listed, with its votes."""
+
+    def __init__(self, arxiv_id: str, day: date) -> None:
+        super().__init__(
+            f"{arxiv_id} is already on the list of {day.isoformat()}: it stays there, with its votes and comments"
+        )
+        self.arxiv_id, self.day = arxiv_id, day
+
+
 @dataclass(frozen=True)
 class Submission:
     arxiv_id: str
@@ -35,7 +45,8 @@ def submit(
     max_age_days: int | None = None,
     daily_quota: int | None = None,
 ) -> Submission:
-    """Add a paper to `day`'s daily list; raises InvalidInput, NotFound, Conflict or SourceUnavailable.
+    """Add a paper to `day`'s daily list; raises InvalidInput, NotFound, AlreadyListed (a paper appears on the day
+    it was first listed, whoever submits it again), Conflict or SourceUnavailable.
 
     With `max_age_days`, papers first published longer ago than that before `day` are refused; with
     `daily_quota` and `user_id`, a user's submissions since midnight UTC are capped (429).
@@ -49,8 +60,9 @@ def submit(
                     f"you have reached today's limit of {daily_quota} submissions: try again tomorrow", status=429
                 )
         paper = repo.get_paper(conn, arxiv_id)
-        if paper is not None and repo.load_listings(conn, [arxiv_id]).get((day, arxiv_id)):
-            raise Conflict(f"{arxiv_id} is already on the list of {day.isoformat()}")
+        listed = sorted(listed_day for listed_day, _ in repo.load_listings(conn, [arxiv_id])) if paper else []
+        if listed:
+            raise AlreadyListed(arxiv_id, listed[0])
     fetched = False
     if paper is not None:
         _check_age(arxiv_id, paper["published"], day, max_age_days)

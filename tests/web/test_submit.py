@@ -122,3 +122,23 @@ def test_submit_needs_csrf(client, smtp, site_store) -> None:
     sign_in(client, smtp, "sub@example.org", store=site_store)
     assert client.post("/submit", data={"arxiv": "2602.00001"}).status_code == 403
     assert client.post("/submit", data={"arxiv": "2602.00001", "csrf_token": "forged"}).status_code == 403
+
+
+def test_a_paper_already_listed_stays_on_its_first_day_with_its_votes(client, smtp, site_store, arxiv) -> None:
+    """Submitting a listed paper again (on another day) points to its listing instead of listing it twice."""
+    sign_in(client, smtp, "sub@example.org", store=site_store)
+    with site_store.read() as conn:
+        first_day, paper_id, upvotes = conn.execute(
+            sa.select(listings.c.list_date, listings.c.paper_id, listings.c.source_upvotes)
+            .order_by(listings.c.list_date, listings.c.paper_id)
+            .limit(1)
+        ).one()
+    assert first_day < datetime.now(UTC).date()
+    again = _submit(client, f"https://arxiv.org/abs/{paper_id}")
+    assert again.status_code == 409
+    assert f"already on the list of {first_day.isoformat()}" in again.text
+    assert f'href="/?date={first_day.isoformat()}"' in again.text and f'href="/papers/{paper_id}"' in again.text
+    with site_store.read() as conn:
+        rows = conn.execute(sa.select(listings).where(listings.c.paper_id == paper_id)).all()
+    assert [(r.list_date, r.source_upvotes) for r in rows] == [(first_day, upvotes)]
+    assert arxiv.seen() == []  # nothing fetched

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperwire.errors import PaperwireError, SourceUnavailable
 from paperwire.papers.fetch import submit_from_arxiv
+from paperwire.papers.submit import AlreadyListed
 from paperwire.web.app import render
 from paperwire.web.deps import AppDep, UserDep
 from paperwire.web.pages.account import flash, signin_redirect, take_flash
@@ -52,6 +53,16 @@ def submit_paper(request: Request, app: AppDep, user: UserDep, arxiv: str = Form
             status=502,
             arxiv=arxiv,
             error="arXiv could not be reached just now, so the paper could not be looked up: please try again later",
+        )
+    except AlreadyListed as listed:
+        return render(
+            request,
+            "submit.html",
+            status=listed.status,
+            arxiv=arxiv,
+            error=listed.message,
+            listed_url=f"/?date={listed.day.isoformat()}",
+            paper_url=f"/papers/{listed.arxiv_id}",
         )
     except PaperwireError as exc:
         return render(request, "submit.html", status=exc.status, arxiv=arxiv, error=exc.message)
