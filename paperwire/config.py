@@ -169,7 +169,7 @@ class Settings(BaseSettings):
     scheduler_interval: float = Field(
         300.0,
         gt=0,
-        description="Period in seconds of the fetch, embed, index and send jobs (each runs once per period).",
+        description="Period in seconds of the fetch, embed, index, send and thumbnails jobs (each runs once per period).",
     )
     scheduler_embed_limit: int = Field(
         500, ge=0, description="Papers one embed job embeds at most; a follow-up job continues a larger backlog."
