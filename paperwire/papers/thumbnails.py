@@ -30,6 +30,7 @@ WIDTH, HEIGHT = 320, 414
 MEDIA_TYPE = "image/webp"
 WEBP_QUALITY = 80
 MAX_RETRY_DOUBLINGS = 10
+FAILURES_IN_A_ROW = 5  # then arXiv (or the network) is taken to be down: the run stops, the rest waits for the next
 _PDFIUM = threading.Lock()  # PDFium is not thread-safe: one document at a time per process
 
 OnProgress = Callable[[int, int], None] | None  # (done, total)
@@ -111,13 +112,15 @@ def render_first_page(pdf: bytes) -> bytes:
 @dataclass
 class ThumbnailReport:
     """What a run did: thumbnails made, failures (id and reason), listed papers that already had one, papers
-    waiting after an earlier failure, and papers left for the next run by the limit."""
+    waiting after an earlier failure, papers left for the next run (by the limit, or because the run stopped
+    after FAILURES_IN_A_ROW failures in a row: `stopped` says so)."""
 
     made: int = 0
     failed: list[Failure] = field(default_factory=list)
     existing: int = 0
     waiting: int = 0
     left: int = 0
+    stopped: str | None = None
 
     def summary(self) -> str:
         text = f"{self.made} thumbnails made, {len(self.failed)} failed, {self.existing} already there"
@@ -125,6 +128,8 @@ class ThumbnailReport:
             text += f", {self.waiting} to retry later"
         if self.left:
             text += f", {self.left} left for the next run"
+        if self.stopped:
+            text += f"; stopped: {self.stopped}"
         return text
 
     def as_dict(self) -> dict[str, Any]:
@@ -134,6 +139,7 @@ class ThumbnailReport:
             "existing": self.existing,
             "waiting": self.waiting,
             "left": self.left,
+            "stopped": self.stopped,
         }
 
 
@@ -156,7 +162,8 @@ def make_thumbnails(
     """Make the missing thumbnails of listed papers, newest list first, at most `limit` PDFs.
 
     `retry_failed` tries failed papers now instead of waiting; `check` is called before each PDF (the job
-    stops there when it lost its lease).
+    stops there when it lost its lease). After FAILURES_IN_A_ROW failures in a row the run stops, so that an
+    outage does not mark every paper failed.
     """
     settings, store = app.settings, app.store
     now = now or datetime.now(UTC)
@@ -180,6 +187,7 @@ def make_thumbnails(
         on_progress(0, len(todo))
     if not todo:
         return report
+    in_a_row = 0
     with app.http_client() as client:
         for done, arxiv_id in enumerate(todo, start=1):
             if check:
@@ -190,9 +198,11 @@ def make_thumbnails(
                 with store.write() as conn:
                     failure = files.record_failure(conn, arxiv_id, exc.message, now)
                 report.failed.append(failure)
+                in_a_row += 1
                 if on_failure:
                     on_failure(failure)
             else:
+                in_a_row = 0
                 files.write(settings, arxiv_id, image)
                 report.made += 1
                 if arxiv_id in failed_before:
@@ -200,4 +210,8 @@ def make_thumbnails(
                         files.clear_failure(conn, arxiv_id)
             if on_progress:
                 on_progress(done, len(todo))
+            if in_a_row >= FAILURES_IN_A_ROW and done < len(todo):
+                report.stopped = f"{in_a_row} failures in a row, the last: {report.failed[-1].reason}"
+                report.left += len(todo) - done
+                break
     return report

@@ -15,7 +15,7 @@ from paperwire.application import Paperwire
 from paperwire.cli import app as cli
 from paperwire.config import Settings
 from paperwire.jobs.worker import Worker, periods
-from paperwire.papers.thumbnails import HEIGHT, WIDTH, make_thumbnails, render_first_page
+from paperwire.papers.thumbnails import FAILURES_IN_A_ROW, HEIGHT, WIDTH, make_thumbnails, render_first_page
 from paperwire.store import Store
 from paperwire.store import thumbnails as files
 from tests.papers.pdfs import broken_pdf, one_page_pdf
@@ -183,3 +183,17 @@ def test_the_cli_shows_progress_failures_and_a_summary(papers: Paperwire, replay
     summary = json.loads(result.stdout)
     assert summary["made"] == 0 and summary["existing"] == 1
     assert {f["id"]: f["attempts"] for f in summary["failed"]} == {BROKEN: 2, MISSING: 2, HTML: 1}
+
+
+def test_a_run_stops_after_failures_in_a_row_instead_of_marking_every_paper(
+    fast: Settings, store: Store, replay: ReplayServer
+) -> None:
+    ids = [f"2602.{n:05d}" for n in range(10, 10 + FAILURES_IN_A_ROW + 2)]
+    for pid in ids:
+        add_paper(store, pid, f"Paper {pid}", day=date(2026, 2, 3))
+    report = make_thumbnails(Paperwire(fast, store=store), now=NOW)  # the server answers 404 to every one
+    assert len(report.failed) == FAILURES_IN_A_ROW and report.left == 2 and report.made == 0
+    assert report.stopped is not None and report.stopped.startswith(f"{FAILURES_IN_A_ROW} failures in a row")
+    assert len(replay.seen()) == FAILURES_IN_A_ROW
+    with store.read() as conn:
+        assert len(files.failures(conn)) == FAILURES_IN_A_ROW  # the other two are not marked
