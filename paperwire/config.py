@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     request_interval: float = Field(
         3.0, ge=0, description="Seconds between two requests to one remote source (arXiv asks for 3)."
     )
+    arxiv_pdf_url: str = Field(
+        "https://arxiv.org/pdf", description="Base URL of arXiv's PDFs (`{base}/{id}`), read to draw thumbnails."
+    )
     http_timeout: float = Field(30.0, gt=0, description="Seconds before a remote request times out.")
     http_retries: int = Field(
         4, ge=0, description="Retries of a request that failed with 429, 503, a timeout or a connection error."
@@ -166,13 +169,27 @@ class Settings(BaseSettings):
     scheduler_interval: float = Field(
         300.0,
         gt=0,
-        description="Period in seconds of the fetch, embed, index and send jobs (each runs once per period).",
+        description="Period in seconds of the fetch, embed, index, send and thumbnails jobs (each runs once per period).",
     )
     scheduler_embed_limit: int = Field(
         500, ge=0, description="Papers one embed job embeds at most; a follow-up job continues a larger backlog."
     )
     scheduler_fetch: bool = Field(
         True, description="Whether the fetch job fetches new papers of the followed categories from the arXiv API."
+    )
+    scheduler_thumbnails: bool = Field(
+        False,
+        description="Whether the worker draws a thumbnail of the first PDF page of newly listed papers each period "
+        "(one PDF download from arXiv per paper; `paperwire thumbnails` does it by hand).",
+    )
+    scheduler_thumbnail_limit: int = Field(
+        100, ge=1, description="PDFs one thumbnails job downloads at most; the next period goes on with the rest."
+    )
+    thumbnail_retry_hours: float = Field(
+        24.0,
+        ge=0,
+        description="Hours before a paper whose PDF could not be fetched or drawn is tried again; doubled for each "
+        "further failure.",
     )
     job_lease: float = Field(
         60.0,

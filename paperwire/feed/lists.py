@@ -20,6 +20,7 @@ from paperwire.config import Settings
 from paperwire.errors import InvalidInput
 from paperwire.feed.trending import trending_score
 from paperwire.papers.record import check_category as check_arxiv_category
+from paperwire.papers.thumbnails import Thumbnail, thumbnails_of
 from paperwire.store import Store
 from paperwire.store import accounts as accounts_repo
 from paperwire.store import feed as queries
@@ -217,6 +218,7 @@ class ListItem:
     listed_at: datetime | None = None  # when it was put on its (first) list: submitted, imported or fetched
     pdf_url: str | None = None
     rank: int | None = None  # 1 to 3 for the top three of a whole period's list sorted by votes; else None
+    thumbnail: Thumbnail | None = None  # the first page of its PDF, when one was drawn
 
     @property
     def snippet(self) -> str:
@@ -317,6 +319,9 @@ def build_list(
         counts = queries.comment_counts(conn, ids)
         voted = accounts_repo.voted_by(conn, viewer_id, ids)
     items = [_item(papers[e["paper_id"]], e, counts, voted) for e in page if e["paper_id"] in papers]
+    thumbnails = thumbnails_of(settings, [item.id for item in items])
+    for item in items:
+        item.thumbnail = thumbnails.get(item.id)
     if sort == "votes" and offset == 0 and category is None and submitter is None:
         for rank, item in enumerate(items[:TOP_RANKS], start=1):
             item.rank = rank if item.upvotes > 0 else None

@@ -1,9 +1,9 @@
 """What each kind of job does: fetch new papers, complete listed ones with arXiv's metadata, embed them, update
-the search indexes, send due digests, prune.
+the search indexes, send due digests, draw thumbnails of listed papers, prune.
 
 Each task takes a JobContext and returns a one-line result. Tasks are safe to run twice (a job taken
 over after its worker died runs again): ingest is idempotent, embedding resumes from the vectors
-already committed, and digests go through the delivery ledger.
+already committed, digests go through the delivery ledger, and papers with a thumbnail are skipped.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from paperwire.errors import PaperwireError
 from paperwire.feed.lists import followed
 from paperwire.papers.enrich import Lookup, enrich_listed
 from paperwire.papers.fetch import Fetch, catch_up
+from paperwire.papers.thumbnails import make_thumbnails
 from paperwire.search.indexer import SORT_WINDOW, embed_pending
 from paperwire.store import jobs as rows
 from paperwire.store.embeddings import count_pending
@@ -105,6 +106,17 @@ def send(ctx: JobContext) -> str:
     return send_due(app.store, app.settings, app.engine, now=ctx.now).summary()
 
 
+def thumbnails(ctx: JobContext) -> str:
+    """Draw the first PDF page of up to scheduler_thumbnail_limit listed papers that have no thumbnail yet."""
+    with ctx.app.store.read() as conn:
+        if rows.running_elsewhere(conn, "thumbnails", ctx.job.id, ctx.now):
+            return "another worker is drawing thumbnails"
+    report = make_thumbnails(ctx.app, limit=ctx.app.settings.scheduler_thumbnail_limit, now=ctx.now, check=ctx.check)
+    for failure in report.failed:
+        log.warning("thumbnail of %s failed (attempt %d): %s", failure.arxiv_id, failure.attempts, failure.reason)
+    return report.summary()
+
+
 def prune(ctx: JobContext) -> str:
     """Delete finished jobs older than job_retention_days."""
     with ctx.app.store.write() as conn:
@@ -118,5 +130,6 @@ TASKS: dict[str, Callable[[JobContext], str]] = {
     "embed": embed,
     "index": index,
     "send": send,
+    "thumbnails": thumbnails,
     "prune": prune,
 }

@@ -38,8 +38,11 @@ DAY = 86400.0
 def periods(settings: Settings) -> dict[str, float]:
     """The periodic jobs, in the order they are queued within a period, and their periods in seconds."""
     every = settings.scheduler_interval
-    plan = {"fetch": every, "enrich": every} if settings.scheduler_fetch else {}
-    return plan | {"embed": every, "index": every, "send": every, "prune": DAY}
+    plan: dict[str, float] = {"fetch": every, "enrich": every} if settings.scheduler_fetch else {}
+    plan |= {"embed": every, "index": every, "send": every}
+    if settings.scheduler_thumbnails:
+        plan["thumbnails"] = every
+    return plan | {"prune": DAY}
 
 
 def period_key(kind: str, now: datetime, seconds: float) -> str:

@@ -32,15 +32,20 @@ def _not_modified_since(header: str, last_modified: datetime) -> bool:
 
 
 def conditional_response(
-    request: Request, body: bytes, media_type: str, last_modified: datetime | None = None
+    request: Request,
+    body: bytes,
+    media_type: str,
+    last_modified: datetime | None = None,
+    *,
+    cache_control: str = "no-cache",
 ) -> Response:
     """`body` with its ETag (and Last-Modified when known), or an empty 304 when the request's validators match.
 
     If-None-Match wins over If-Modified-Since when both are sent; If-Modified-Since alone compares with
-    `last_modified` (whole seconds, as HTTP dates have).
+    `last_modified` (whole seconds, as HTTP dates have). `cache_control`: how long caches may keep it unasked.
     """
     etag = etag_of(body)
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    headers = {"ETag": etag, "Cache-Control": cache_control}
     if last_modified is not None:
         headers["Last-Modified"] = format_datetime(last_modified.astimezone(UTC), usegmt=True)
     if_none_match = request.headers.get("if-none-match")

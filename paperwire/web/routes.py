@@ -21,6 +21,7 @@ ROUTER_MODULES = (
     "paperwire.web.api.search",  # /api/papers/search
     "paperwire.web.api.votes",  # /api/papers/{id}/vote
     "paperwire.web.feeds",  # RSS and Atom
+    "paperwire.web.thumbnails",  # /thumbnails/{id}.webp
     "paperwire.web.ops",  # /readyz, /metrics
     "paperwire.web.apidocs",  # /docs (Swagger UI, self-hosted)
 )

@@ -66,7 +66,9 @@ class DailyItem(BaseModel):
     upvotes: int = Field(description="as paper.upvotes")
     numComments: int
     submittedBy: Submitter | None
-    thumbnail: str | None = Field(description="a preview image's URL; null: this site has none")
+    thumbnail: str | None = Field(
+        description="the address of an image of the PDF's first page; null: this site has none (yet)"
+    )
     githubRepo: str | None = Field(description="as paper.githubRepo")
 
 
@@ -79,7 +81,7 @@ def iso_z(day: date | datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def daily_item(item: ListItem) -> DailyItem:
+def daily_item(item: ListItem, site_url: str) -> DailyItem:
     authors = [Author(name=name) for name in item.authors]
     listed_at = iso_z(item.listed_at)
     paper = DailyPaper(
@@ -102,7 +104,7 @@ def daily_item(item: ListItem) -> DailyItem:
         upvotes=item.upvotes,
         numComments=item.comments,
         submittedBy=Submitter(name=who, user=who, fullname=who) if who else None,
-        thumbnail=None,
+        thumbnail=site_url.rstrip("/") + item.thumbnail.url if item.thumbnail else None,
         githubRepo=item.code_url,
     )
 
@@ -140,4 +142,4 @@ def daily_papers(
         limit=limit,
         offset=p * limit,
     )
-    return [daily_item(item) for item in plist.items]
+    return [daily_item(item, settings.site_url) for item in plist.items]
