@@ -125,6 +125,8 @@ def test_dollars_that_are_not_math_stay_text() -> None:
     assert render_comment(r"\$x\$") == "<p>$x$</p>\n"
     assert render_comment("`$a*b$`") == "<p><code>$a*b$</code></p>\n"  # code shows the source
     assert "$\\frac$" in render_comment(r"$\frac$")  # bad LaTeX stays text
+    linked = render_comment('[x](https://a.example/$b$ "t $z$")')  # a link's target and title keep their dollars
+    assert 'href="https://a.example/%24b%24" title="t $z$"' in linked
 
 
 def test_a_hostile_comment_on_the_paper_page(client, smtp, site_store) -> None:
