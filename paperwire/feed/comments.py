@@ -1,4 +1,5 @@
-"""Comments on papers: plain text, written and edited by their author, deleted by author or admin, hidden by admins."""
+"""Comments on papers and replies to them (one level deep): Markdown source, written and edited by their author,
+deleted by author or admin, hidden by admins. The web layer renders the Markdown; the store keeps the source."""
 
 from __future__ import annotations
 
@@ -31,14 +32,16 @@ def clean_body(text: str | None) -> str:
 
 
 def list_comments(store: Store, paper_id: str, viewer: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """A paper's comments, oldest first, with what the viewer may do to each (admins also see hidden ones)."""
+    """A paper's top-level comments, oldest first, each with its `replies` oldest first, and what the viewer may
+    do to each (admins also see hidden ones). A reply shows only under a comment the viewer sees."""
     admin = is_admin(viewer)
     viewer_id = viewer["id"] if viewer else None
     with store.read() as conn:
         rows = repo.comments_of_paper(conn, paper_id, include_hidden=admin)
-    return [
+    shown = [
         {
             "id": row["id"],
+            "parent_id": row["parent_id"],
             "author": public_name(row["author_name"], row["user_id"]),
             "body": row["body"],
             "created_at": repo.utc(row["created_at"]),
@@ -47,9 +50,15 @@ def list_comments(store: Store, paper_id: str, viewer: dict[str, Any] | None) ->
             "can_edit": row["user_id"] == viewer_id,
             "can_delete": row["user_id"] == viewer_id or admin,
             "can_hide": admin,
+            "replies": [],
         }
         for row in rows
     ]
+    top = {c["id"]: c for c in shown if c["parent_id"] is None}
+    for reply in shown:
+        if reply["parent_id"] in top:
+            top[reply["parent_id"]]["replies"].append(reply)
+    return list(top.values())
 
 
 def comment_count(store: Store, paper_id: str) -> int:
@@ -58,16 +67,40 @@ def comment_count(store: Store, paper_id: str) -> int:
         return feed_queries.comment_counts(conn, [paper_id]).get(paper_id, 0)
 
 
-def add_comment(store: Store, settings: Settings, user: dict[str, Any], paper_id: str, body: str) -> int:
-    """Post a comment on a visible paper; returns its id. Raises InvalidInput, NotFound, RateLimited."""
+def add_comment(
+    store: Store, settings: Settings, user: dict[str, Any], paper_id: str, body: str, *, reply_to: int | None = None
+) -> int:
+    """Post a comment on a visible paper, or a reply to one of its comments (a reply to a reply answers the
+    top-level comment); returns its id. Raises InvalidInput, NotFound, RateLimited."""
     text = clean_body(body)
     with store.read() as conn:
         hidden = repo.paper_hidden(conn, paper_id)
     if hidden is None or (hidden and not is_admin(user)):
         raise NotFound(f"no paper {paper_id}")
+    parent_id = None if reply_to is None else _thread_of(store, user, paper_id, reply_to)
     ratelimit.hit(store, ratelimit.comments_per_user(settings), user["id"])
     with store.write() as conn:
-        return repo.insert_comment(conn, paper_id, user["id"], text, datetime.now(UTC))
+        return repo.insert_comment(conn, paper_id, user["id"], text, datetime.now(UTC), parent_id=parent_id)
+
+
+def _thread_of(store: Store, user: dict[str, Any], paper_id: str, comment_id: int) -> int:
+    """The top-level comment a reply to `comment_id` hangs from; NotFound for a comment (or thread) the user
+    cannot see, InvalidInput for another paper's."""
+    parent = _visible_comment(store, user, comment_id)
+    if parent["paper_id"] != paper_id:
+        raise InvalidInput(
+            f"comment {comment_id} is on another paper ({parent['paper_id']}): reply to it there", field="reply_to"
+        )
+    if parent["parent_id"] is None:
+        return int(parent["id"])
+    return int(_visible_comment(store, user, parent["parent_id"])["id"])
+
+
+def _visible_comment(store: Store, user: dict[str, Any], comment_id: int) -> dict[str, Any]:
+    comment = _comment(store, comment_id)
+    if comment["hidden_at"] is not None and not is_admin(user):
+        raise NotFound(f"no comment {comment_id}")
+    return comment
 
 
 def editable_comment(store: Store, user: dict[str, Any], comment_id: int) -> dict[str, Any]:

@@ -208,8 +208,11 @@ _COMMENT_COLUMNS = (
 )
 
 
-def insert_comment(conn: Connection, paper_id: str, user_id: int, body: str, now: datetime) -> int:
-    result = conn.execute(comments.insert().values(paper_id=paper_id, user_id=user_id, body=body, created_at=now))
+def insert_comment(
+    conn: Connection, paper_id: str, user_id: int, body: str, now: datetime, *, parent_id: int | None = None
+) -> int:
+    values = {"paper_id": paper_id, "user_id": user_id, "body": body, "created_at": now, "parent_id": parent_id}
+    result = conn.execute(comments.insert().values(**values))
     key = result.inserted_primary_key
     assert key is not None
     return int(key[0])

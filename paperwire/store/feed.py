@@ -158,17 +158,26 @@ def display_rows(conn: Connection, ids: Sequence[str]) -> dict[str, dict[str, An
 
 
 def comment_counts(conn: Connection, ids: Sequence[str]) -> dict[str, int]:
-    """Visible comments per paper: not hidden by an admin, not deleted, not by a blocked user (as the page shows)."""
+    """Visible comments per paper, replies included: not hidden by an admin, not deleted, not by a blocked user,
+    and a reply only under a visible comment (as the page shows)."""
+    parent = comments.alias("parent")
+    parent_author = users.alias("parent_author")
+    parent_visible = sa.and_(
+        parent.c.hidden_at.is_(None), parent.c.deleted_at.is_(None), parent_author.c.blocked_at.is_(None)
+    )
     counts: dict[str, int] = {}
     for chunk in _chunks(list(ids)):
         query = (
             sa.select(comments.c.paper_id, sa.func.count())
             .join(users, users.c.id == comments.c.user_id)
+            .outerjoin(parent, parent.c.id == comments.c.parent_id)
+            .outerjoin(parent_author, parent_author.c.id == parent.c.user_id)
             .where(
                 comments.c.paper_id.in_(chunk),
                 comments.c.hidden_at.is_(None),
                 comments.c.deleted_at.is_(None),
                 users.c.blocked_at.is_(None),
+                sa.or_(comments.c.parent_id.is_(None), parent_visible),
             )
             .group_by(comments.c.paper_id)
         )

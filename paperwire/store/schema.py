@@ -135,6 +135,7 @@ comments = sa.Table(
     sa.Column("hidden_at", Moment, nullable=True, comment="hidden by an admin"),
     sa.Column("deleted_at", Moment, nullable=True, comment="deleted by its author"),
     sa.Index("ix_comments_paper_created", "paper_id", "created_at"),
+    sa.Index("ix_comments_parent_id", "parent_id"),
 )
 
 subscriptions = sa.Table(

@@ -100,7 +100,7 @@ _EM_PER_UNIT = {"em": 1.0, "ex": 0.5, "pt": 0.1, "px": 1 / 16, "mu": 1 / 18, "%"
 _MIN_EM, _MAX_EM = -3.0, 20.0
 
 
-def _bounded(tag: str, attribute: str, value: str) -> str | None:
+def bounded_length(tag: str, attribute: str, value: str) -> str | None:
     """nh3's attribute filter: lengths outside [-3em, 20em] are dropped; named lengths ("thinmathspace") kept."""
     if attribute not in _LENGTHS or re.fullmatch(r"[a-z]+", value):
         return value
@@ -114,7 +114,7 @@ def _bounded(tag: str, attribute: str, value: str) -> str | None:
 _CLEANER = nh3.Cleaner(
     tags=set(MATHML_TAGS),
     attributes={"*": set(MATHML_ATTRIBUTES)},
-    attribute_filter=_bounded,
+    attribute_filter=bounded_length,
     clean_content_tags={"script", "style", "template", "noscript", "annotation-xml", "title", "textarea", "xmp"},
     url_schemes=set(),
     link_rel=None,
@@ -127,11 +127,12 @@ def sanitise(markup: str) -> str:
     return _CLEANER.clean(markup)
 
 
-def latex_to_mathml(latex: str) -> str:
-    """One LaTeX formula (without its `$`) as inert MathML; raises whatever latex2mathml raises on bad LaTeX."""
+def latex_to_mathml(latex: str, *, display: str = "inline") -> str:
+    """One LaTeX formula (without its `$`) as inert MathML, inline or `display="block"`; raises whatever
+    latex2mathml raises on bad LaTeX."""
     from latex2mathml.converter import convert_to_element
 
-    root = convert_to_element(latex)
+    root = convert_to_element(latex, display=display)
     for element in root.iter():
         # latex2mathml writes characters as entity references into its text ("&#x003B1;") and copies the
         # LaTeX's own text as is: decode both into plain characters, which serialising escapes again.

@@ -1,4 +1,4 @@
-"""Jinja2 templates with Paperwire's filters (dates, LaTeX to MathML, plain-text links)."""
+"""Jinja2 templates with Paperwire's filters (dates, LaTeX to MathML, comment Markdown)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from pathlib import Path
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from paperwire.web.comment_markdown import render_comment
 from paperwire.web.mathml import latex_to_mathml
 
 TEMPLATES = Path(__file__).parent / "templates"
 _MATH = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$", re.S)
-_URL = re.compile(r"https?://[^\s<>\"')\]]+")
 
 
 def render_math(text: str) -> Markup:
@@ -32,19 +32,6 @@ def render_math(text: str) -> Markup:
     return Markup("".join(parts))
 
 
-def linkify(text: str) -> Markup:
-    """Escape plain text and turn bare http(s) URLs into links that do not pass referrer or rank."""
-    out: list[str] = []
-    last = 0
-    for match in _URL.finditer(text or ""):
-        out.append(str(escape(text[last : match.start()])))
-        url = escape(match.group(0))
-        out.append(f'<a href="{url}" rel="nofollow noopener noreferrer ugc">{url}</a>')
-        last = match.end()
-    out.append(str(escape((text or "")[last:])))
-    return Markup("".join(out).replace("\n", "<br>\n"))
-
-
 def nice_date(value: date | datetime | None) -> str:
     if value is None:
         return ""
@@ -55,5 +42,5 @@ def nice_date(value: date | datetime | None) -> str:
 def templates() -> Jinja2Templates:
     """The site's templates with their filters, made on first use, one set per process."""
     made = Jinja2Templates(directory=str(TEMPLATES))
-    made.env.filters.update(math=render_math, linkify=linkify, nice_date=nice_date)
+    made.env.filters.update(math=render_math, nice_date=nice_date, comment_markdown=render_comment)
     return made

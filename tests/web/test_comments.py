@@ -1,4 +1,5 @@
-"""Comments: post, edit, delete by the author; hide by admins; plain text with safe links; clear errors."""
+"""Comments: post, edit, delete by the author; hide by admins; safe links; clear errors (Markdown, math and
+replies: test_comment_markdown.py, test_comment_replies.py)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ def test_post_and_list_with_links_escaped(app, client, smtp, site_store) -> None
     assert c["author"] == "Ada" and c["can_edit"] and c["can_delete"] and not c["can_hide"] and not c["edited"]
     html = _render(app, PAPER, author)
     assert "<script>" not in html and "&lt;script&gt;" in html
-    assert '<a href="https://example.org/x?a=1&amp;b=2" rel="nofollow noopener noreferrer ugc">' in html
+    assert '<a href="https://example.org/x?a=1&amp;b=2" rel="nofollow ugc noopener noreferrer">' in html
+    assert "<br>\nsecond line" in html  # a newline in a comment stays a line break
     assert "author@example.org" not in html  # the address is never shown
     assert f'action="/comments/{c["id"]}/delete"' in html and f'href="/comments/{c["id"]}/edit"' in html
     page = client.get(f"/papers/{PAPER}")  # the paper page includes the section

@@ -1,6 +1,8 @@
-"""The comment forms of the paper page: post, edit, delete (author or admin), hide and show (admins)."""
+"""The comment forms of the paper page: post or reply, edit, delete (author or admin), hide and show (admins)."""
 
 from __future__ import annotations
+
+import re
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -22,13 +24,16 @@ def _paper_url(paper_id: str, anchor: str = "comments") -> str:
 
 
 @router.post("/papers/{paper_id:path}/comments", dependencies=[Depends(check_csrf)])
-def post_comment(request: Request, app: AppDep, user: UserDep, paper_id: str, body: str = Form("")) -> Response:
-    """Add a comment; a bad one comes back in a form with its message."""
+def post_comment(
+    request: Request, app: AppDep, user: UserDep, paper_id: str, body: str = Form(""), reply_to: str = Form("")
+) -> Response:
+    """Add a comment, or a reply to comment `reply_to`; a bad one comes back in a form with its message."""
     arxiv_id, _ = parse_arxiv_id(paper_id)
     if user is None:
         return signin_redirect(request, _paper_url(arxiv_id))
     try:
-        comment_id = domain.add_comment(app.store, app.settings, user, arxiv_id, body)
+        parent = _comment_id(reply_to)
+        comment_id = domain.add_comment(app.store, app.settings, user, arxiv_id, body, reply_to=parent)
     except InvalidInput as exc:
         return render(
             request,
@@ -37,10 +42,21 @@ def post_comment(request: Request, app: AppDep, user: UserDep, paper_id: str, bo
             action=f"/papers/{arxiv_id}/comments",
             paper_id=arxiv_id,
             body=body,
+            reply_to=reply_to.strip() if re.fullmatch(r"[0-9]{1,18}", reply_to.strip()) else "",
             error=exc.message,
-            heading="Your comment",
+            heading="Your reply" if reply_to.strip() else "Your comment",
         )
     return RedirectResponse(_paper_url(arxiv_id, f"comment-{comment_id}"), status_code=303)
+
+
+def _comment_id(text: str) -> int | None:
+    """The comment a form replies to: none when blank, InvalidInput when not a comment number."""
+    text = text.strip()
+    if not text:
+        return None
+    if not re.fullmatch(r"[0-9]{1,18}", text):
+        raise InvalidInput(f"cannot reply to {text[:40]!r}: not a comment number", field="reply_to")
+    return int(text)
 
 
 @router.get("/comments/{comment_id}/edit", response_class=HTMLResponse)
