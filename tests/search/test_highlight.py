@@ -76,3 +76,11 @@ def test_math_spans_split_text_and_formulas() -> None:
     assert list(math_spans("a $x^2$ b")) == [(False, "a "), (True, "x^2"), (False, " b")]
     assert list(math_spans("no math")) == [(False, "no math")]
     assert list(math_spans("")) == []
+
+
+def test_free_stop_words_are_not_marked_but_words_of_a_phrase_are() -> None:
+    """The keyword index ignores stop words, so marking "for" in every title would show a match that is not one."""
+    out = highlight("A Model for Efficient Video Diffusion", parse_query("diffusion models for video"))
+    assert "<mark>for</mark>" not in out and "<mark>Video</mark>" in out and "<mark>Model</mark>" in out
+    quoted = highlight("A Model for Efficient Video", parse_query('"model for efficient"'))
+    assert "<mark>for</mark>" in quoted
