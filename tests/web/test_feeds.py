@@ -48,8 +48,16 @@ def test_daily_rss_defaults_to_the_latest_day_in_trending_order(client) -> None:
     assert first.findtext("description").strip()
 
 
-def test_daily_atom_for_a_given_day_and_category(client) -> None:
-    entries = atom_entries(client.get("/feeds/daily.atom?date=2025-03-18&category=cs.CL"))
+def test_daily_atom_for_a_given_day_and_category(client, site_store) -> None:
+    add_paper(site_store, "2602.99998", "Listed, in cs.CL", day=date(2026, 2, 3), categories=("cs.CL",))
+    entries = atom_entries(client.get("/feeds/daily.atom?date=2026-02-03&category=cs.CL"))
+    assert [entry.findtext(f"{A}id") for entry in entries] == ["http://testserver/papers/2602.99998"]
+    assert atom_entries(client.get("/feeds/daily.atom?date=2025-03-18")) == []  # new on arXiv, but nobody's pick
+    assert len(atom_entries(client.get("/feeds/daily.atom?week=2026-W06"))) == 74
+
+
+def test_new_atom_for_a_given_day_and_category(client) -> None:
+    entries = atom_entries(client.get("/feeds/new.atom?date=2025-03-18&category=cs.CL"))
     assert entries
     for entry in entries:
         assert entry.find(f"{A}link").get("href").startswith("http://testserver/papers/2503.")
@@ -57,8 +65,8 @@ def test_daily_atom_for_a_given_day_and_category(client) -> None:
         assert datetime.fromisoformat(entry.findtext(f"{A}updated")).date() == date(2025, 3, 18)
         assert entry.findtext(f"{A}updated").endswith("Z")
         assert entry.find(f"{A}author/{A}name").text
-    assert atom_entries(client.get("/feeds/daily.atom?date=2026-02-07")) == []
-    assert len(atom_entries(client.get("/feeds/daily.atom?week=2026-W06"))) == 73
+    assert atom_entries(client.get("/feeds/new.atom?date=2026-02-07")) == []
+    assert atom_entries(client.get("/feeds/new.atom?date=2026-02-03")) == []  # Daily papers, not new on arXiv
 
 
 def test_search_feed(client) -> None:
