@@ -199,7 +199,9 @@ def test_the_source_decides_what_fills_a_day(loaded, settings) -> None:
     new = build_list(loaded, settings, Period.day(ARXIV_DAY), source="arxiv")
     assert {i.id for i in new.items} == expected and len(expected) > 250
     only_cl = settings.model_copy(update={"followed_categories": "cs.CL"})
-    assert all("cs.CL" in i.categories for i in build_list(loaded, only_cl, Period.day(ARXIV_DAY), source="arxiv").items)
+    assert all(
+        "cs.CL" in i.categories for i in build_list(loaded, only_cl, Period.day(ARXIV_DAY), source="arxiv").items
+    )
     assert latest_day(loaded, settings) == HF_DAY and latest_day(loaded, settings, source="arxiv") == ARXIV_DAY
     assert latest_day(loaded, settings, before=HF_DAY) is None
     assert next_day(loaded, settings, after=ARXIV_DAY) == HF_DAY

@@ -187,6 +187,8 @@ def test_feeds_link_to_themselves_without_unknown_parameters(client, site_store,
         f"/feeds/daily.{fmt}": {},
         f"/feeds/daily.{fmt}?date=2026-02-03": {"date": "2026-02-03"},
         f"/feeds/daily.{fmt}?week=2026-W06&category=cs.CL": {"week": "2026-W06", "category": "cs.CL"},
+        f"/feeds/new.{fmt}": {},
+        f"/feeds/new.{fmt}?month=2025-03&category=cs.CL": {"month": "2025-03", "category": "cs.CL"},
         f"/feeds/search.{fmt}?q=model": {"q": "model"},
         f"/feeds/category/cs.RO.{fmt}": {},
         f"/feeds/author/Ada%20Lovelace.{fmt}": {},
@@ -203,7 +205,14 @@ def test_feeds_link_to_themselves_without_unknown_parameters(client, site_store,
 
 
 @pytest.mark.parametrize(
-    "path", ["/feeds/daily.atom?date=2026-02-03", "/feeds/category/cs.CV.rss", "/feeds/search.rss?q=robot"]
+    "path",
+    [
+        "/feeds/daily.atom?date=2026-02-03",
+        "/feeds/new.atom?date=2025-03-18",
+        "/feeds/new.rss",
+        "/feeds/category/cs.CV.rss",
+        "/feeds/search.rss?q=robot",
+    ],
 )
 def test_feeds_answer_304_to_a_reader_that_has_them(client, path: str) -> None:
     first = client.get(path)
