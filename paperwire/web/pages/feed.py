@@ -3,14 +3,15 @@ the followed categories), each for a day, an ISO week or a month, with the navig
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from functools import partial
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from paperwire.application import Paperwire
 from paperwire.feed import lists, new_papers
 from paperwire.feed.lists import Period
 from paperwire.search.similar import nearest_ids
@@ -96,14 +97,14 @@ def new_on_arxiv(
         sort=asked,
         category=category,
         viewer_id=user["id"] if user else None,
-        recommend=partial(nearest_ids, app.engine),
+        recommend=_recommender(app),
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
     )
     sort_links = [(name, list_url(NEW, period, sort=name, category=category)) for name in NEW.sorts(period.kind)]
     if user is None:  # relevance ranks by the reader's votes: signing in comes first
         sort_links = [
-            (name, "/signin?next=" + _quoted(url) if name == "relevance" else url) for name, url in sort_links
+            (name, "/signin?next=" + quote(url, safe="/") if name == "relevance" else url) for name, url in sort_links
         ]
     return render(
         request,
@@ -118,8 +119,13 @@ def new_on_arxiv(
     )
 
 
-def _quoted(url: str) -> str:
-    return quote(url, safe="/")
+def _recommender(app: Paperwire) -> new_papers.Recommend:
+    """Relevance through the application's search engine, opened only when a reader ranks by it."""
+
+    def recommend(liked: Sequence[str], since: date, until: date, categories: Sequence[str], limit: int) -> list[str]:
+        return nearest_ids(app.engine, liked, since, until, categories, limit)
+
+    return recommend
 
 
 def _pager(tab: Tab, period: Period, sort: str, category: str | None, page: int, more: bool) -> dict[str, Any]:
