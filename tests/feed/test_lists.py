@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from paperwire.accounts.users import add_user
+from paperwire.config import Settings
 from paperwire.errors import InvalidInput
 from paperwire.feed.lists import (
     ROLLING_DAYS,
@@ -209,8 +210,6 @@ def test_the_source_decides_what_fills_a_day(loaded, settings) -> None:
 
 
 def test_an_old_environment_with_the_removed_list_source_still_loads(monkeypatch) -> None:
-    from paperwire.config import Settings
-
     monkeypatch.setenv("PAPERWIRE_DAILY_LIST_SOURCE", "both")
     assert not hasattr(Settings(), "daily_list_source")
 

@@ -14,6 +14,7 @@ from paperwire.store import accounts as accounts_repo
 from tests.web.accounts_helpers import sign_in
 from tests.web.conftest import PAPERS, VECTORS
 from tests.web.feed_helpers import HF_DAY, TOP, add_paper, listed_ids
+from tests.web.test_feeds import atom_entries, rss_items
 
 ARXIV_DAY = "2025-03-18"
 FOLLOWED = {"cs.CL", "cs.CV", "cs.AI", "cs.LG"}
@@ -148,8 +149,6 @@ def test_bad_input_gets_a_400_page(client, query: str, message: str) -> None:
 
 
 def test_the_new_feed_is_newest_first_and_holds_no_picks(client) -> None:
-    from tests.web.test_feeds import atom_entries, rss_items
-
     entries = atom_entries(client.get(f"/feeds/new.atom?date={ARXIV_DAY}"))
     ids = [entry.findtext("{http://www.w3.org/2005/Atom}id").rsplit("/", 1)[1] for entry in entries]
     assert len(ids) == 100 and ids == sorted(_new_of_the_day(), reverse=True)[:100]
