@@ -7,9 +7,9 @@ asserts nothing; the last line is the same figures as one JSON object):
     .venv/bin/python bench/web.py --limit 20000 --requests 50 --duration 5     # quick look
 
 Corpus: the 74,728 papers of ../shared/data/arxiv-daily-2025-2026/papers.jsonl.xz ingested into a
-fresh SQLite home (--limit N takes the first N). With the default daily_list_source "both", a day's
-list is the papers first published that day in the followed categories (cs.CL cs.CV cs.AI cs.LG),
-so the home page shows the latest day (2026-07-01) sorted by trending, 50 papers a page.
+fresh SQLite home (--limit N takes the first N). The corpus has no community picks, so the list measured
+is New on arXiv (/new): the papers first published on the latest day (2026-07-01) in the followed
+categories (cs.CL cs.CV cs.AI cs.LG), newest first, 50 papers a page.
 Vectors: none are computed. The bundled demo vectors (February 2026 papers, all-MiniLM-L6-v2) are
 imported for the ids that match (with unchanged text); every other paper has no vector. So the
 semantic half of hybrid search and the paper page's similar papers see only those papers: the
@@ -19,7 +19,7 @@ a small vector index, not a 75k one. Keyword search covers all papers.
 1. Server-side latency (in-process, one request at a time, after a warm-up of each kind): the app
    from create_app() called through Starlette's TestClient, so the time is routing, database,
    search and rendering, without sockets. Kinds:
-   - home: GET / (latest day, trending, first 50), --requests times;
+   - home: GET /new (New on arXiv: latest day, newest, first 50), --requests times;
    - paper: GET /papers/{id} for up to --requests random (seeded) papers that have a vector (the
      page's similar papers are then one vector search);
    - paper_no_vector: the same for 20 random papers without one: the paper page then embeds the
@@ -64,7 +64,7 @@ from paperwire.config import load_settings
 
 DATA = REPO.parent / "shared" / "data" / "arxiv-daily-2025-2026" / "papers.jsonl.xz"
 NO_VECTOR_REQUESTS = 20  # each embeds the paper's text on the CPU to find similar papers: slow, so fewer
-WRK_PATHS = ("/", "/api/daily_papers", "/static/site.css")
+WRK_PATHS = ("/new", "/api/daily_papers", "/static/site.css")
 _STOP = set(
     [
         "with",
@@ -188,7 +188,7 @@ def server_side(settings: Any, args: argparse.Namespace, work: Path) -> tuple[di
     setup["paper_ids_with_vector"] = len(with_vector)
     queries = make_queries([t for _, t in records], args.requests, rng)
     kinds = {
-        "home": ["/"] * args.requests,
+        "home": ["/new"] * args.requests,
         "paper": [f"/papers/{pid}" for pid in with_vector],
         "paper_no_vector": [f"/papers/{pid}" for pid in without],
         "search_keyword": ["/search?" + urlencode({"q": q, "mode": "keyword"}) for q in queries],

@@ -14,6 +14,7 @@ from paperwire.errors import ConfigError
 class Settings(BaseSettings):
     """All of Paperwire's configuration. Build it with `load_settings()` and pass it down."""
 
+    # extra="ignore": an environment that still sets a removed option (PAPERWIRE_DAILY_LIST_SOURCE) keeps loading
     model_config = SettingsConfigDict(env_prefix="PAPERWIRE_", extra="ignore", frozen=True)
 
     home: Path = Field(
@@ -97,14 +98,9 @@ class Settings(BaseSettings):
     secure_cookies: bool | None = Field(
         None, description="Mark cookies Secure (HTTPS only). Empty: on when site_url starts with https://."
     )
-    daily_list_source: str = Field(
-        "both",
-        pattern="^(community|arxiv|both)$",
-        description="What fills a daily list: community submissions (and imported HF lists), new arXiv papers "
-        "in the followed categories, or both.",
-    )
     followed_categories: str = Field(
-        "cs.CL cs.CV cs.AI cs.LG", description="Space-separated arXiv categories this instance follows."
+        "cs.CL cs.CV cs.AI cs.LG",
+        description="Space-separated arXiv categories this instance follows: their new papers fill New on arXiv.",
     )
     trending_gravity: float = Field(
         1.8, ge=0, description="Time decay of the trending score: votes / (hours since listed + 2) ** gravity."

@@ -1,9 +1,9 @@
 """What one subscriber's digest of one period holds: the ONE function behind the sender, the web preview and the CLI.
 
-A digest is the period's trending papers (paperwire.feed.lists.build_list, the site's ranking) plus
-personal picks restricted to the period: each topic as a saved search, each category and followed
-author as a filter (paperwire.search.engine.SearchEngine.search), and papers like the ones the user
-upvoted (paperwire.search.similar.recommend). No paper appears twice in a mail, and no paper (any
+A digest is the period's trending Daily papers (paperwire.feed.lists.build_list, the site's ranking of the
+community's picks) plus personal picks among all the period's papers, New on arXiv included: each topic as
+a saved search, each category and followed author as a filter (paperwire.search.engine.SearchEngine.search),
+and papers like the ones the user upvoted (paperwire.search.similar.recommend). No paper appears twice in a mail, and no paper (any
 version: ids are version-less) that this subscriber was already sent appears again.
 """
 
@@ -14,13 +14,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from paperwire.config import Settings
 from paperwire.digest.periods import period_key
 from paperwire.errors import PaperwireError
-from paperwire.feed.lists import ListItem, Period, build_list
+from paperwire.feed.lists import ListItem, Period, build_list, latest_day
 from paperwire.search.engine import Hit, PaperRows, SearchEngine
 from paperwire.search.query import Filters, parse_query
 from paperwire.search.similar import recommend
@@ -190,7 +190,7 @@ class Composer:
         for hit in _round_robin([found[s] for s in sources], used, int(subscription["top_n"])):
             digest.picks.append(_pick(hit, " · ".join(reasons[hit.id])))
         if not digest.trending and not digest.picks:
-            announced = total > 0 or any(found.values())
+            announced = total > 0 or any(found.values()) or self._new_on_arxiv(period)
             digest.skipped_reason = "nothing new since your last digest" if announced else _quiet(period)
         return digest
 
@@ -201,6 +201,11 @@ class Composer:
             page = build_list(self.store, self.settings, period, limit=TRENDING_DEPTH, now=self.now)
             self._trending = {key: (page.items, page.total)}  # one period per run, usually: keep only the latest
         return self._trending[key]
+
+    def _new_on_arxiv(self, period: Period) -> bool:
+        """Whether the period has new papers in the followed categories (New on arXiv), picked or not."""
+        latest = latest_day(self.store, self.settings, before=period.end + timedelta(days=1), source="arxiv")
+        return latest is not None and latest >= period.start
 
     def _sources(self, subscription: dict[str, Any]) -> list[_Source]:
         sources = [_Source("author", name, f"by {name}") for name in subscription["authors"]]

@@ -84,7 +84,8 @@ def due_period(subscription: dict[str, Any], now: datetime, latest_day: LatestDa
 
 
 class LatestDays:
-    """`latest_day(before)` answered from the store once per date (one sender run asks it for every subscriber)."""
+    """`latest_day(before)` answered from the store once per date (one sender run asks it for every subscriber):
+    the latest day with papers on either list, Daily papers or New on arXiv, since a digest draws on both."""
 
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store, self.settings = store, settings
@@ -92,7 +93,11 @@ class LatestDays:
 
     def __call__(self, before: date) -> date | None:
         if before not in self._seen:
-            self._seen[before] = lists.latest_day(self.store, self.settings, before=before)
+            days = [
+                lists.latest_day(self.store, self.settings, before=before, source=source)
+                for source in ("community", "arxiv")
+            ]
+            self._seen[before] = max((day for day in days if day is not None), default=None)
         return self._seen[before]
 
 

@@ -1,8 +1,8 @@
 """Lists of papers for a day, an ISO week or a month: the one function behind the home page, the API and the feeds.
 
-What fills a day follows `settings.daily_list_source`: "community" (the `listings` table: Hugging Face
-imports and submissions), "arxiv" (papers first published that day in the followed categories) or
-"both" (their union, each paper once). A paper's upvotes are its imported upvotes plus local votes.
+Two sources fill a day: "community", the Daily papers (the `listings` table: Hugging Face imports and
+submissions), and "arxiv", New on arXiv (papers first published that day in the followed categories; see
+feed.new_papers). A paper's upvotes are its imported upvotes plus local votes.
 
 The candidates of a period are few (a month of four busy categories is ~12k rows of three columns),
 so they are ranked here in Python: the trending score needs pow(), which SQLite lacks.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -37,6 +38,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _YEARS = range(1990, 3000)
 
 Kind = Literal["day", "week", "month", "rolling"]
+Source = Literal["community", "arxiv"]
 VIEWS: tuple[Kind, ...] = ("day", "week", "month")  # the kinds a reader picks in the navigation
 
 
@@ -266,10 +268,9 @@ def followed(settings: Settings) -> list[str]:
     return settings.followed_categories.split()
 
 
-def _sources(settings: Settings) -> tuple[bool, list[str]]:
-    """(whether listings count, the followed categories whose new papers count) for this instance."""
-    source = settings.daily_list_source
-    return source in ("community", "both"), followed(settings) if source in ("arxiv", "both") else []
+def _sources(settings: Settings, source: Source) -> tuple[bool, list[str]]:
+    """(whether listings count, the followed categories whose new papers count) for a list of this source."""
+    return source == "community", followed(settings) if source == "arxiv" else []
 
 
 def build_list(
@@ -278,6 +279,8 @@ def build_list(
     period: Period,
     *,
     sort: str = "trending",
+    source: Source = "community",
+    first: Sequence[str] = (),
     category: str | None = None,
     submitter: str | None = None,
     viewer_id: int | None = None,
@@ -285,8 +288,9 @@ def build_list(
     offset: int = 0,
     now: datetime | None = None,
 ) -> PaperList:
-    """The papers of a period, each once, sorted by trending score, votes or newest, optionally in one category
-    or only those a submitter (a user's display name or the source's name, case ignored) put on the list.
+    """The papers of a period from one source (Daily papers or New on arXiv), each once, sorted by trending score,
+    votes or newest, optionally in one category or only those a submitter (a user's display name or the source's
+    name, case ignored) put on the list. Papers named in `first` come before the rest, in that order.
 
     On the first page of a whole period's list sorted by votes, the top three papers with votes get their `rank`.
     A paper listed on several days of the period counts from its first day. Its upvotes are counted
@@ -299,7 +303,7 @@ def build_list(
         raise InvalidInput("limit must be at least 1 and offset at least 0")
     now = now or datetime.now(UTC)
     submitter = submitter.strip() if submitter and submitter.strip() else None
-    community, arxiv_categories = _sources(settings)
+    community, arxiv_categories = _sources(settings, source)
     if submitter is not None:
         arxiv_categories = []  # papers listed by their arXiv date have no submitter
     with store.read() as conn:
@@ -312,7 +316,7 @@ def build_list(
         for entry in merged.values():
             entry["upvotes"] = upvotes[entry["paper_id"]]
             entry["score"] = trending_score(entry["upvotes"], entry["list_date"], now, settings.trending_gravity)
-        ranked = _sorted(list(merged.values()), sort)
+        ranked = _sorted(list(merged.values()), sort, first)
         page = ranked[offset : offset + limit] if limit is not None else ranked[offset:]
         ids = [entry["paper_id"] for entry in page]
         papers = queries.display_rows(conn, ids)
@@ -342,8 +346,9 @@ def _merge(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return merged
 
 
-def _sorted(entries: list[dict[str, Any]], sort: str) -> list[dict[str, Any]]:
-    """Order entries; ties fall back to the newer list day, then the higher (newer) arXiv id."""
+def _sorted(entries: list[dict[str, Any]], sort: str, first: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Order entries, those named in `first` before the rest in that order; ties fall back to the newer list day,
+    then the higher (newer) arXiv id."""
     entries.sort(key=lambda e: e["paper_id"], reverse=True)
     if sort == "trending":
         entries.sort(key=lambda e: (-e["score"], -e["upvotes"], -e["list_date"].toordinal()))
@@ -351,6 +356,9 @@ def _sorted(entries: list[dict[str, Any]], sort: str) -> list[dict[str, Any]]:
         entries.sort(key=lambda e: (-e["upvotes"], -e["list_date"].toordinal()))
     else:
         entries.sort(key=lambda e: -e["list_date"].toordinal())
+    if first:
+        place = {paper_id: n for n, paper_id in enumerate(first)}
+        entries.sort(key=lambda e: place.get(e["paper_id"], len(place)))
     return entries
 
 
@@ -385,10 +393,11 @@ def latest_day(
     before: date | None = None,
     category: str | None = None,
     submitter: str | None = None,
+    source: Source = "community",
 ) -> date | None:
     """The latest day with papers on its list (before `before` when given; listed by `submitter` when given),
     or None if there is none."""
-    community, arxiv_categories = _sources(settings)
+    community, arxiv_categories = _sources(settings, source)
     with store.read() as conn:
         return queries.nearest_day(
             conn,
@@ -400,24 +409,28 @@ def latest_day(
         )
 
 
-def next_day(store: Store, settings: Settings, *, after: date, category: str | None = None) -> date | None:
+def next_day(
+    store: Store, settings: Settings, *, after: date, category: str | None = None, source: Source = "community"
+) -> date | None:
     """The earliest day after `after` with papers on its list, or None."""
-    community, arxiv_categories = _sources(settings)
+    community, arxiv_categories = _sources(settings, source)
     with store.read() as conn:
         return queries.nearest_day(
             conn, community=community, followed=arxiv_categories, after=after, category=check_category(category)
         )
 
 
-def latest_period(store: Store, settings: Settings, kind: Kind, *, category: str | None = None) -> Period | None:
+def latest_period(
+    store: Store, settings: Settings, kind: Kind, *, category: str | None = None, source: Source = "community"
+) -> Period | None:
     """The day, week or month that holds the latest day with papers, or None if there is none."""
-    latest = latest_day(store, settings, category=category)
+    latest = latest_day(store, settings, category=category, source=source)
     return Period.of(kind, latest) if latest is not None else None
 
 
-def first_day(store: Store, settings: Settings) -> date | None:
+def first_day(store: Store, settings: Settings, *, source: Source = "community") -> date | None:
     """The earliest day with papers on its list, or None."""
-    return next_day(store, settings, after=date(_YEARS.start - 1, 12, 31))
+    return next_day(store, settings, after=date(_YEARS.start - 1, 12, 31), source=source)
 
 
 def trending_list(
@@ -430,7 +443,7 @@ def trending_list(
     offset: int = 0,
     now: datetime | None = None,
 ) -> PaperList:
-    """The rolling trending list: papers of the last ROLLING_DAYS days, ranked by trending score.
+    """The rolling trending list: Daily papers of the last ROLLING_DAYS days, ranked by trending score.
 
     The window ends today, or on the latest day with papers when today has none (in any category, so the
     window is the same with a filter); then the scores are taken as at the end of that day, as they stood then.

@@ -1,4 +1,4 @@
-"""RSS 2.0 and Atom feeds of a daily (weekly, monthly) list, a search, a category and an author.
+"""RSS 2.0 and Atom feeds of Daily papers and New on arXiv (a day, week or month), a search, a category and an author.
 
 Readers render RSS titles and descriptions as HTML, so those hold the text escaped as HTML (and xml.etree
 escapes that again for XML); Atom says so with type="html". A title `<script>` reaches the reader as text.
@@ -24,6 +24,7 @@ from paperwire.config import Settings
 from paperwire.errors import NotFound
 from paperwire.feed import lists
 from paperwire.feed.lists import Period
+from paperwire.feed.new_papers import new_papers
 from paperwire.papers import catalog
 from paperwire.web.conditional import conditional_response
 from paperwire.web.deps import AppDep, EngineDep, SettingsDep, StoreDep
@@ -196,7 +197,7 @@ def daily_feed(
     month: str | None = None,
     category: str | None = None,
 ) -> Response:
-    """The trending papers of a day (the latest day with papers by default), a week or a month."""
+    """Daily papers, trending first: a day (the latest day with papers by default), a week or a month."""
     _check_format(fmt)
     store, settings = app.store, app.settings
     period = lists.parse_period(day=day, week=week, month=month)
@@ -218,6 +219,43 @@ def daily_feed(
         f"Paperwire: papers of {period.label}{where}",
         page,
         f"Trending papers of {period.label}{where}",
+        entries,
+    )
+
+
+@router.get("/feeds/new.{fmt}", include_in_schema=False)
+def new_feed(
+    request: Request,
+    app: AppDep,
+    fmt: str,
+    day: str | None = Query(None, alias="date"),
+    week: str | None = None,
+    month: str | None = None,
+    category: str | None = None,
+) -> Response:
+    """New on arXiv, newest first: a day (the latest day with new papers by default), a week or a month."""
+    _check_format(fmt)
+    store, settings = app.store, app.settings
+    period = lists.parse_period(day=day, week=week, month=month)
+    category = lists.check_category(category)
+    if period is None:
+        latest = lists.latest_day(store, settings, category=category, source="arxiv")
+        period = Period.day(latest or datetime.now(UTC).date())
+    plist = new_papers(store, settings, period, category=category, limit=DAILY_SIZE).plist
+    entries = [_entry(vars(item), item.list_date) for item in plist.items]
+    where = f" in {category}" if category else ""
+    chosen = [f"category={quote(category)}"] if category else []
+    page = "/new?" + "&".join([f"{period.param}={period.key}", *chosen])
+    known = ([f"{period.param}={period.key}"] if day or week or month else []) + chosen  # no period: latest day
+    feed = f"/feeds/new.{fmt}" + ("?" + "&".join(known) if known else "")
+    return _respond(
+        request,
+        settings,
+        fmt,
+        feed,
+        f"Paperwire: new on arXiv, {period.label}{where}",
+        page,
+        f"New papers of {period.label}{where} in the followed categories, newest first",
         entries,
     )
 

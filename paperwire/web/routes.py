@@ -7,7 +7,7 @@ import importlib
 from fastapi import APIRouter
 
 ROUTER_MODULES = (
-    "paperwire.web.pages.feed",  # home: daily / weekly / monthly lists
+    "paperwire.web.pages.feed",  # home (Daily papers) and New on arXiv: daily / weekly / monthly lists
     "paperwire.web.pages.trending",  # the last seven days by trending score
     "paperwire.web.pages.paper",  # paper page, author page
     "paperwire.web.pages.search",  # search page

@@ -7,16 +7,19 @@ import email
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from email import policy
 from typing import Any
 
 import pytest
 
 from paperwire.config import Settings
+from paperwire.feed.lists import Period, build_list
 from paperwire.papers.load import ingest_paths
 from paperwire.search.engine import SearchEngine
 from paperwire.search.indexer import import_vectors
 from paperwire.store import Store
+from paperwire.store import papers as papers_repo
 from tests.conftest import FIXTURES, start_smtp
 
 PAPERS = FIXTURES / "papers-300.jsonl"  # 300 papers first published 2025-03-18 (cs.CV mostly)
@@ -130,8 +133,24 @@ def dsettings(settings: Settings, sink: Sink) -> Settings:
 def dstore(dsettings: Settings) -> Iterator[Store]:
     store = Store.open(dsettings)
     ingest_paths(store, [PAPERS, HF_DAY])
+    list_the_arxiv_day(store, dsettings)
     yield store
     store.close()
+
+
+def list_the_arxiv_day(store: Store, settings: Settings) -> None:
+    """Put every followed paper of 2025-03-18 on that day's Daily papers (0 upvotes), as if the community had
+    picked them all: a digest's trending section draws on Daily papers only, and these tests need one."""
+    day = date(2025, 3, 18)
+    new = build_list(store, settings, Period.day(day), sort="newest", source="arxiv").items
+    now = datetime.now(UTC)
+    rows = [
+        {"list_date": day, "paper_id": item.id, "source": "huggingface", "submitter": None, "submitted_by": None}
+        | {"source_upvotes": 0, "created_at": now}
+        for item in new
+    ]
+    with store.write() as conn:
+        papers_repo.insert_listings(conn, rows)
 
 
 @pytest.fixture

@@ -9,7 +9,9 @@ from paperwire.accounts.users import add_user
 from paperwire.digest.compose import compose
 from paperwire.digest.subscriptions import Preferences, add_subscriber
 from paperwire.feed.lists import Period, build_list
+from paperwire.papers.ingest import ingest_items
 from paperwire.papers.load import ingest_paths
+from paperwire.papers.record import PaperRecord, ParsedItem
 from paperwire.store import accounts as accounts_repo
 from paperwire.store import digests as repo
 
@@ -118,3 +120,29 @@ def test_searching_ahead_gives_the_digests_of_searching_in_turn(dsettings, dstor
         ahead.close()
     assert composed == in_turn
     assert any(d.picks for d in composed)
+
+
+def test_trending_holds_daily_papers_and_picks_draw_on_new_on_arxiv_too(dsettings, dstore, engine) -> None:
+    """A day with new arXiv papers but no community picks: nothing trends, a topic still finds its papers, and
+    once they were sent the digest says nothing new (not that arXiv announced nothing)."""
+    day = date(2025, 3, 19)
+    record = PaperRecord(
+        "2503.99001",
+        "Diffusion models for segmentation",
+        "Diffusion for segmentation.",
+        ("A B",),
+        ("cs.CV",),
+        version=1,
+        published=day,
+    )
+    assert not ingest_items(dstore, [ParsedItem(record, "test", 1)], source="test").errors
+    engine.sync()
+    sub = add_subscriber(dstore, "reader@example.org", Preferences(topics=("diffusion",)), confirmed=True)
+    digest = compose(dstore, dsettings, engine, sub, Period.day(day))
+    assert not digest.trending and [p.id for p in digest.picks] == ["2503.99001"]
+    _record_sent(dstore, sub, ["2503.99001"])
+    again = compose(dstore, dsettings, engine, sub, Period.day(day))
+    assert again.skipped_reason == "nothing new since your last digest"
+    other = add_subscriber(dstore, "theorist@example.org", Preferences(categories=("hep-th",)), confirmed=True)
+    quiet = compose(dstore, dsettings, engine, other, Period.day(day))
+    assert quiet.skipped_reason == "nothing new since your last digest"  # arXiv did announce papers that day

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from paperwire.accounts.users import add_user
+from paperwire.config import Settings
 from paperwire.errors import InvalidInput
 from paperwire.feed.lists import (
     ROLLING_DAYS,
@@ -170,7 +171,8 @@ def test_week_and_month_lists_gather_their_days(loaded, settings) -> None:
     assert week.total == month.total == 73
     assert build_list(loaded, settings, parse_period(week="2026-W05")).total == 0
     expected = sum(1 for cats in _fixture_categories().values() if FOLLOWED & set(cats))
-    march = build_list(loaded, settings, parse_period(month="2025-03"), sort="newest")
+    assert build_list(loaded, settings, parse_period(month="2025-03")).total == 0  # no picks that month
+    march = build_list(loaded, settings, parse_period(month="2025-03"), sort="newest", source="arxiv")
     assert march.total == expected > 250
     assert {item.list_date for item in march.items} == {ARXIV_DAY}
 
@@ -190,22 +192,30 @@ def test_trending_across_a_week_favours_fresh_papers(store, settings) -> None:
     assert order("newest") == ["2603.00002", "2603.00001"]
 
 
-def test_the_list_source_setting_decides_what_fills_a_day(loaded, settings) -> None:
-    community = settings.model_copy(update={"daily_list_source": "community"})
-    arxiv = settings.model_copy(update={"daily_list_source": "arxiv"})
-    assert build_list(loaded, community, Period.day(ARXIV_DAY)).total == 0
-    assert build_list(loaded, arxiv, Period.day(HF_DAY)).total == 0
-    arxiv_count = build_list(loaded, arxiv, Period.day(ARXIV_DAY)).total
-    assert arxiv_count > 250 and build_list(loaded, settings, Period.day(ARXIV_DAY)).total == arxiv_count
+def test_the_source_decides_what_fills_a_day(loaded, settings) -> None:
+    """Daily papers are the listings only; New on arXiv the followed categories' papers first published that day."""
+    assert build_list(loaded, settings, Period.day(ARXIV_DAY)).total == 0
+    assert build_list(loaded, settings, Period.day(HF_DAY), source="arxiv").total == 0
+    expected = {pid for pid, cats in _fixture_categories().items() if FOLLOWED & set(cats)}
+    new = build_list(loaded, settings, Period.day(ARXIV_DAY), source="arxiv")
+    assert {i.id for i in new.items} == expected and len(expected) > 250
     only_cl = settings.model_copy(update={"followed_categories": "cs.CL"})
-    assert all("cs.CL" in i.categories for i in build_list(loaded, only_cl, Period.day(ARXIV_DAY)).items)
-    assert latest_day(loaded, community) == HF_DAY and latest_day(loaded, arxiv) == ARXIV_DAY
-    assert latest_day(loaded, settings, before=HF_DAY) == ARXIV_DAY
-    assert next_day(loaded, settings, after=ARXIV_DAY) == HF_DAY and next_day(loaded, settings, after=HF_DAY) is None
+    assert all(
+        "cs.CL" in i.categories for i in build_list(loaded, only_cl, Period.day(ARXIV_DAY), source="arxiv").items
+    )
+    assert latest_day(loaded, settings) == HF_DAY and latest_day(loaded, settings, source="arxiv") == ARXIV_DAY
+    assert latest_day(loaded, settings, before=HF_DAY) is None
+    assert next_day(loaded, settings, after=ARXIV_DAY) == HF_DAY
+    assert next_day(loaded, settings, after=ARXIV_DAY, source="arxiv") is None
 
 
-def test_a_paper_both_listed_and_new_on_arxiv_appears_once(loaded, settings) -> None:
-    first = build_list(loaded, settings, Period.day(ARXIV_DAY))
+def test_an_old_environment_with_the_removed_list_source_still_loads(monkeypatch) -> None:
+    monkeypatch.setenv("PAPERWIRE_DAILY_LIST_SOURCE", "both")
+    assert not hasattr(Settings(), "daily_list_source")
+
+
+def test_a_paper_both_listed_and_new_on_arxiv_is_on_both_lists_once(loaded, settings) -> None:
+    first = build_list(loaded, settings, Period.day(ARXIV_DAY), source="arxiv")
     pid = first.items[-1].id
     ingest_items(
         loaded,
@@ -219,17 +229,18 @@ def test_a_paper_both_listed_and_new_on_arxiv_appears_once(loaded, settings) -> 
         ],
         source="huggingface",
     )
-    again = build_list(loaded, settings, Period.day(ARXIV_DAY))
+    again = build_list(loaded, settings, Period.day(ARXIV_DAY), source="arxiv")
     assert again.total == first.total
     assert [i.id for i in again.items].count(pid) == 1
-    assert again.items[0].id == pid and again.items[0].upvotes == 7
+    daily = build_list(loaded, settings, Period.day(ARXIV_DAY))
+    assert [i.id for i in daily.items] == [pid] and daily.items[0].upvotes == 7
 
 
 @pytest.mark.parametrize("period", [Period.day(ARXIV_DAY), Period.week_of(ARXIV_DAY), Period.month_of(ARXIV_DAY)])
 def test_the_category_filter_never_leaks(loaded, settings, period: Period) -> None:
     categories = _fixture_categories()
     for category in ("cs.CL", "cs.RO", "eess.IV"):
-        plist = build_list(loaded, settings, period, category=category)
+        plist = build_list(loaded, settings, period, category=category, source="arxiv")
         expected = {pid for pid, cats in categories.items() if category in cats and FOLLOWED & set(cats)}
         assert {item.id for item in plist.items} == expected
         assert all(category in item.categories for item in plist.items)
@@ -238,14 +249,15 @@ def test_the_category_filter_never_leaks(loaded, settings, period: Period) -> No
 
 def test_hidden_papers_never_appear(loaded, settings) -> None:
     top = build_list(loaded, settings, Period.day(HF_DAY)).items[0].id
-    arxiv_paper = build_list(loaded, settings, Period.day(ARXIV_DAY)).items[0].id
+    arxiv_paper = build_list(loaded, settings, Period.day(ARXIV_DAY), source="arxiv").items[0].id
     with loaded.write() as conn:
         for pid in (top, arxiv_paper):
             accounts_repo.set_paper_hidden(conn, pid, True, datetime.now(UTC))
     for period in (Period.day(HF_DAY), Period.month_of(HF_DAY), Period.day(ARXIV_DAY), Period.week_of(ARXIV_DAY)):
         for sort in ("trending", "votes", "newest"):
-            ids = [i.id for i in build_list(loaded, settings, period, sort=sort).items]
-            assert top not in ids and arxiv_paper not in ids
+            for source in ("community", "arxiv"):
+                ids = [i.id for i in build_list(loaded, settings, period, sort=sort, source=source).items]
+                assert top not in ids and arxiv_paper not in ids
 
 
 def test_a_day_of_only_hidden_papers_is_not_the_latest_day(store, settings) -> None:
@@ -347,7 +359,8 @@ def test_the_latest_period_holds_the_latest_day_with_papers(loaded, settings) ->
     assert latest_period(loaded, settings, "day") == Period.day(HF_DAY)
     assert latest_period(loaded, settings, "week").key == "2026-W06"
     assert latest_period(loaded, settings, "month").key == "2026-02"
-    assert first_day(loaded, settings) == ARXIV_DAY
+    assert first_day(loaded, settings) == HF_DAY and first_day(loaded, settings, source="arxiv") == ARXIV_DAY
+    assert latest_period(loaded, settings, "month", source="arxiv").key == "2025-03"
 
 
 def test_empty_store_has_no_latest_period(store, settings) -> None:

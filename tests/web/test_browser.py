@@ -181,8 +181,8 @@ def test_visitor_journey(page: Any, live_url: str, smtp: Any, arxiv: ReplayServe
     assert page.locator("ol.papers > li").count() > 20
     shot(page, "01-home-latest-day")
 
-    # A past week: ISO week 12 of 2025 holds the arXiv listing of 2025-03-18.
-    _expect_ok(page.goto(live_url + "/?week=2025-W12"))
+    # A past week of New on arXiv: ISO week 12 of 2025 holds the arXiv listing of 2025-03-18.
+    _expect_ok(page.goto(live_url + "/new?week=2025-W12"))
     assert page.locator("ol.papers > li").count() > 20
     shot(page, "02-past-week")
 

@@ -1,4 +1,5 @@
-"""The home page: day, week and month lists, sorts, category filter, navigation, votes, escaping, bad input."""
+"""The home page (Daily papers): day, week and month lists, sorts, category filter, navigation, votes, escaping,
+bad input. New on arXiv has its own tests in test_new.py."""
 
 from __future__ import annotations
 
@@ -51,14 +52,16 @@ def test_week_and_month_lists(client) -> None:
     assert len(listed_ids(week.text)) == 50 and listed_ids(week.text)[0] == TOP
     assert "listed 3 Feb 2026" in week.text
     assert 'href="/?week=2026-W05"' in week.text and 'href="/?week=2026-W07"' in week.text
-    month = client.get("/?month=2025-03&sort=newest")
-    assert month.status_code == 200 and "March 2025" in month.text and len(listed_ids(month.text)) == 50
-    empty = client.get("/?week=2026-W05")
-    assert "No papers in Week 5 of 2026" in empty.text and "/?date=2025-03-18" in empty.text
+    month = client.get("/?month=2026-02&sort=newest")
+    assert month.status_code == 200 and "February 2026" in month.text and len(listed_ids(month.text)) == 50
+    empty = client.get("/?week=2026-W07")
+    assert "No papers in Week 7 of 2026" in empty.text and 'href="/?date=2026-02-03"' in empty.text
 
 
 def test_the_category_filter_never_leaks(client, site_store) -> None:
-    page = client.get("/", params={"date": "2025-03-18", "category": "cs.CL"})
+    add_paper(site_store, "2602.99998", "Listed, in cs.CL", day=date(2026, 2, 3), categories=("cs.CL",))
+    add_paper(site_store, "2602.99997", "Listed, in cs.RO", day=date(2026, 2, 3), categories=("cs.RO",))
+    page = client.get("/", params={"date": HF_DAY, "category": "cs.CL"})
     ids = listed_ids(page.text)
     assert ids and "in cs.CL" in page.text
     with site_store.read() as conn:
@@ -66,8 +69,8 @@ def test_the_category_filter_never_leaks(client, site_store) -> None:
 
         rows = display_rows(conn, ids)
     assert all("cs.CL" in rows[pid]["categories"] for pid in ids)
-    assert 'href="/?date=2025-03-18">All categories</a>' in page.text
-    assert listed_ids(client.get("/", params={"date": HF_DAY, "category": "cs.CL"}).text) == []
+    assert ids == ["2602.99998"] and 'href="/?date=2026-02-03">All categories</a>' in page.text
+    assert listed_ids(client.get("/", params={"date": HF_DAY, "category": "hep-th"}).text) == []
 
 
 def test_hidden_papers_never_appear(client, site_store) -> None:
@@ -84,10 +87,12 @@ def test_a_script_title_renders_as_text(client, site_store) -> None:
     assert "&lt;b&gt;Eve&lt;/b&gt;" in page and "<b>Eve</b>" not in page
 
 
-def test_navigation_between_days_skips_days_without_papers(client) -> None:
-    page = client.get("/?date=2025-03-18").text
+def test_navigation_between_days_skips_days_without_papers(client, site_store) -> None:
+    add_paper(site_store, "2601.99999", "Listed earlier", day=date(2026, 1, 27), upvotes=1)
+    page = client.get("/?date=2026-01-27").text
     assert 'href="/?date=2026-02-03" rel="next"' in page and 'rel="prev"' not in page
-    assert 'href="/?date=2025-03-18" rel="prev"' in client.get(f"/?date={HF_DAY}").text
+    assert 'href="/?date=2026-01-27" rel="prev"' in client.get(f"/?date={HF_DAY}").text
+    assert "2025-03-18" not in page  # the arXiv-only day is New on arXiv's, not a Daily papers day
 
 
 @pytest.mark.parametrize(
@@ -160,8 +165,9 @@ def test_weeks_and_months_offer_trending_votes_and_newest(client, query: str) ->
 
 def test_the_nav_links_the_current_day_week_month_and_trending(client) -> None:
     nav = re.search(r'<nav aria-label="Main">.*?</nav>', client.get("/").text, re.S).group(0)
-    assert re.findall(r'<a href="([^"]+)">(Daily|Week|Month|Trending)</a>', nav) == [
+    assert re.findall(r'<a href="([^"]+)">(Daily|New on arXiv|Week|Month|Trending)</a>', nav) == [
         ("/", "Daily"),
+        ("/new", "New on arXiv"),
         ("/?view=week", "Week"),
         ("/?view=month", "Month"),
         ("/trending", "Trending"),
@@ -193,11 +199,12 @@ def test_the_current_week_with_papers_says_so(client, site_store) -> None:
     assert "This week&#39;s papers." in page and listed_ids(page) == ["2612.00001"]
 
 
-def test_arrows_either_side_of_the_heading(client) -> None:
+def test_arrows_either_side_of_the_heading(client, site_store) -> None:
+    add_paper(site_store, "2601.99999", "Listed earlier", day=date(2026, 1, 27), upvotes=1)
     head = re.search(r'<div class="period-head">.*?</div>', client.get("/", params={"date": HF_DAY}).text, re.S)
     arrows = re.findall(r'<(a|span) class="arrow"(?: href="([^"]*)" rel="(\w+)")?[^>]*>(.)</', head.group(0))
-    assert arrows == [("a", "/?date=2025-03-18", "prev", "←"), ("span", "", "", "→")]
-    assert 'aria-label="Previous: 18 Mar 2025"' in head.group(0)
+    assert arrows == [("a", "/?date=2026-01-27", "prev", "←"), ("span", "", "", "→")]
+    assert 'aria-label="Previous: 27 Jan 2026"' in head.group(0)
     assert head.group(0).index("←") < head.group(0).index("<h1>") < head.group(0).index("→")
     week = client.get("/", params={"week": "2026-W06", "sort": "votes"}).text
     assert 'href="/?week=2026-W05&amp;sort=votes" rel="prev"' in week
@@ -210,7 +217,7 @@ def _picker(html: str) -> str:
 def test_the_date_picker_has_bounds_and_carries_view_sort_and_category(client) -> None:
     day = _picker(client.get("/", params={"date": HF_DAY}).text)
     assert 'action="/" method="get"' in day and "Go to day" in day and ">Go</button>" in day
-    assert re.search(r'<input id="pick-date" type="date" name="date" value="2026-02-03" min="2025-03-18" max="', day)
+    assert re.search(r'<input id="pick-date" type="date" name="date" value="2026-02-03" min="2026-02-03" max="', day)
     assert 'type="hidden"' not in day
     week = _picker(client.get("/", params={"week": "2026-W06", "sort": "votes", "category": "cs.CL"}).text)
     assert 'name="view" value="week"' in week and 'name="sort" value="votes"' in week

@@ -97,7 +97,7 @@ def test_an_item_has_snippet_full_abstract_submitter_and_links(client, rich_stor
 
 
 def test_an_item_without_links_or_submitter_shows_neither(client) -> None:
-    item = _items(client.get("/", params={"date": "2025-03-18"}).text)
+    item = _items(client.get("/new", params={"date": "2025-03-18"}).text)
     first = next(iter(item.values()))
     assert "submitted by" not in _text(first)
     assert set(_links(_by_class(first, "item-links")[0])) <= {"arXiv", "PDF", "code", "project"}

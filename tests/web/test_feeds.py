@@ -48,8 +48,16 @@ def test_daily_rss_defaults_to_the_latest_day_in_trending_order(client) -> None:
     assert first.findtext("description").strip()
 
 
-def test_daily_atom_for_a_given_day_and_category(client) -> None:
-    entries = atom_entries(client.get("/feeds/daily.atom?date=2025-03-18&category=cs.CL"))
+def test_daily_atom_for_a_given_day_and_category(client, site_store) -> None:
+    add_paper(site_store, "2602.99998", "Listed, in cs.CL", day=date(2026, 2, 3), categories=("cs.CL",))
+    entries = atom_entries(client.get("/feeds/daily.atom?date=2026-02-03&category=cs.CL"))
+    assert [entry.findtext(f"{A}id") for entry in entries] == ["http://testserver/papers/2602.99998"]
+    assert atom_entries(client.get("/feeds/daily.atom?date=2025-03-18")) == []  # new on arXiv, but nobody's pick
+    assert len(atom_entries(client.get("/feeds/daily.atom?week=2026-W06"))) == 74
+
+
+def test_new_atom_for_a_given_day_and_category(client) -> None:
+    entries = atom_entries(client.get("/feeds/new.atom?date=2025-03-18&category=cs.CL"))
     assert entries
     for entry in entries:
         assert entry.find(f"{A}link").get("href").startswith("http://testserver/papers/2503.")
@@ -57,8 +65,8 @@ def test_daily_atom_for_a_given_day_and_category(client) -> None:
         assert datetime.fromisoformat(entry.findtext(f"{A}updated")).date() == date(2025, 3, 18)
         assert entry.findtext(f"{A}updated").endswith("Z")
         assert entry.find(f"{A}author/{A}name").text
-    assert atom_entries(client.get("/feeds/daily.atom?date=2026-02-07")) == []
-    assert len(atom_entries(client.get("/feeds/daily.atom?week=2026-W06"))) == 73
+    assert atom_entries(client.get("/feeds/new.atom?date=2026-02-07")) == []
+    assert atom_entries(client.get("/feeds/new.atom?date=2026-02-03")) == []  # Daily papers, not new on arXiv
 
 
 def test_search_feed(client) -> None:
@@ -179,6 +187,8 @@ def test_feeds_link_to_themselves_without_unknown_parameters(client, site_store,
         f"/feeds/daily.{fmt}": {},
         f"/feeds/daily.{fmt}?date=2026-02-03": {"date": "2026-02-03"},
         f"/feeds/daily.{fmt}?week=2026-W06&category=cs.CL": {"week": "2026-W06", "category": "cs.CL"},
+        f"/feeds/new.{fmt}": {},
+        f"/feeds/new.{fmt}?month=2025-03&category=cs.CL": {"month": "2025-03", "category": "cs.CL"},
         f"/feeds/search.{fmt}?q=model": {"q": "model"},
         f"/feeds/category/cs.RO.{fmt}": {},
         f"/feeds/author/Ada%20Lovelace.{fmt}": {},
@@ -195,7 +205,14 @@ def test_feeds_link_to_themselves_without_unknown_parameters(client, site_store,
 
 
 @pytest.mark.parametrize(
-    "path", ["/feeds/daily.atom?date=2026-02-03", "/feeds/category/cs.CV.rss", "/feeds/search.rss?q=robot"]
+    "path",
+    [
+        "/feeds/daily.atom?date=2026-02-03",
+        "/feeds/new.atom?date=2025-03-18",
+        "/feeds/new.rss",
+        "/feeds/category/cs.CV.rss",
+        "/feeds/search.rss?q=robot",
+    ],
 )
 def test_feeds_answer_304_to_a_reader_that_has_them(client, path: str) -> None:
     first = client.get(path)

@@ -122,7 +122,8 @@ def daily_papers(
     limit: int = Query(50, ge=1, le=100, description="items per page"),
     p: int = Query(0, ge=0, le=10_000, description="page number, from 0"),
 ) -> list[DailyItem]:
-    """The papers of a day, an ISO week or a month, each once, with their upvotes and comment counts.
+    """The Daily papers (imported or submitted picks) of a day, an ISO week or a month, each once, with their upvotes
+    and comment counts.
 
     Without date, week or month: the latest day with papers (with `submitter`, the latest they listed papers on).
     """
