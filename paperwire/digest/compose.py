@@ -3,8 +3,8 @@
 A digest is the period's trending Daily papers (paperwire.feed.lists.build_list, the site's ranking of the
 community's picks) plus personal picks among all the period's papers, New on arXiv included: each topic as
 a saved search, each category and followed author as a filter (paperwire.search.engine.SearchEngine.search),
-and papers like the ones the user upvoted (paperwire.search.similar.recommend). No paper appears twice in a mail, and no paper (any
-version: ids are version-less) that this subscriber was already sent appears again.
+and papers like the ones the user upvoted (paperwire.search.similar.recommend). No paper appears twice in a
+mail, and no paper (any version: ids are version-less) that this subscriber was already sent appears again.
 """
 
 from __future__ import annotations
@@ -118,6 +118,7 @@ class Composer:
         self.store, self.settings, self.engine = store, settings, engine
         self.now = now or datetime.now(UTC)
         self._trending: dict[str, tuple[list[ListItem], int]] = {}
+        self._announced: dict[str, bool] = {}  # period key -> whether it has New on arXiv papers (one query each)
         self._results: OrderedDict[_Key, list[Hit]] = OrderedDict()
         self._ahead = ThreadPoolExecutor(1, thread_name_prefix="digest-search") if ahead else None
         self._coming: dict[_Key, Future[list[Hit]]] = {}
@@ -204,8 +205,11 @@ class Composer:
 
     def _new_on_arxiv(self, period: Period) -> bool:
         """Whether the period has new papers in the followed categories (New on arXiv), picked or not."""
-        latest = latest_day(self.store, self.settings, before=period.end + timedelta(days=1), source="arxiv")
-        return latest is not None and latest >= period.start
+        key = period_key(period)
+        if key not in self._announced:
+            latest = latest_day(self.store, self.settings, before=period.end + timedelta(days=1), source="arxiv")
+            self._announced[key] = latest is not None and latest >= period.start
+        return self._announced[key]
 
     def _sources(self, subscription: dict[str, Any]) -> list[_Source]:
         sources = [_Source("author", name, f"by {name}") for name in subscription["authors"]]

@@ -93,11 +93,7 @@ class LatestDays:
 
     def __call__(self, before: date) -> date | None:
         if before not in self._seen:
-            days = [
-                lists.latest_day(self.store, self.settings, before=before, source=source)
-                for source in ("community", "arxiv")
-            ]
-            self._seen[before] = max((day for day in days if day is not None), default=None)
+            self._seen[before] = lists.latest_day(self.store, self.settings, before=before, source="either")
         return self._seen[before]
 
 

@@ -39,6 +39,7 @@ _YEARS = range(1990, 3000)
 
 Kind = Literal["day", "week", "month", "rolling"]
 Source = Literal["community", "arxiv"]
+DaySource = Source | Literal["either"]  # "either": a day with papers on one list or the other
 VIEWS: tuple[Kind, ...] = ("day", "week", "month")  # the kinds a reader picks in the navigation
 
 
@@ -268,9 +269,9 @@ def followed(settings: Settings) -> list[str]:
     return settings.followed_categories.split()
 
 
-def _sources(settings: Settings, source: Source) -> tuple[bool, list[str]]:
+def _sources(settings: Settings, source: DaySource) -> tuple[bool, list[str]]:
     """(whether listings count, the followed categories whose new papers count) for a list of this source."""
-    return source == "community", followed(settings) if source == "arxiv" else []
+    return source != "arxiv", followed(settings) if source != "community" else []
 
 
 def build_list(
@@ -393,10 +394,10 @@ def latest_day(
     before: date | None = None,
     category: str | None = None,
     submitter: str | None = None,
-    source: Source = "community",
+    source: DaySource = "community",
 ) -> date | None:
-    """The latest day with papers on its list (before `before` when given; listed by `submitter` when given),
-    or None if there is none."""
+    """The latest day with papers on its list (before `before` when given; listed by `submitter` when given;
+    on either list with `source="either"`), or None if there is none."""
     community, arxiv_categories = _sources(settings, source)
     with store.read() as conn:
         return queries.nearest_day(

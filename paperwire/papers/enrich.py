@@ -16,7 +16,6 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 from paperwire.papers.fetch import Services, ingest_fetched
-from paperwire.papers.ingest import IngestReport
 from paperwire.papers.record import ParsedItem
 from paperwire.store import papers as papers_repo
 from paperwire.store.state import get_state, set_state
@@ -64,26 +63,25 @@ def enrich_listed(
         pending = [i for i in papers_repo.listed_without_metadata(conn) if i not in missing]
     todo = pending[:limit] if limit is not None else pending
     report = EnrichReport(left=len(pending) - len(todo))
+    if not todo:
+        return report
     size = settings.arxiv_page_size
     with ExitStack() as resources:
-        if lookup is None and todo:
+        if lookup is None:
             client = resources.enter_context(app.http_client())
             lookup = lambda ids: fetch_ids(client, settings, ids)  # noqa: E731
         for start in range(0, len(todo), size):
             chunk = todo[start : start + size]
             asked = set(chunk)
-            found = [item for item in (lookup or _nothing)(chunk) if item.paper.arxiv_id in asked]
-            ingested: IngestReport = ingest_fetched(app, found, source="arxiv-api")
+            found = [item for item in lookup(chunk) if item.paper.arxiv_id in asked]
+            ingested = ingest_fetched(app, found, source="arxiv-api")
             returned = {item.paper.arxiv_id for item in found}
+            unknown = [i for i in chunk if i not in returned]
             report.asked += len(chunk)
             report.completed += ingested.updated + ingested.added
-            report.not_found += [i for i in chunk if i not in returned]
-            missing |= {i for i in chunk if i not in returned}
+            report.not_found += unknown
+            missing.update(unknown)
             set_state(store, MISSING_KEY, json.dumps(sorted(missing)))  # after each page: a crash loses one page
             if on_progress:
                 on_progress(report.asked, len(todo))
     return report
-
-
-def _nothing(ids: list[str]) -> list[ParsedItem]:
-    return []

@@ -6,8 +6,8 @@ here, from its own weights, with the `onnx` helper API: embeddings, N encoder la
 normalisation, the same arithmetic as PyTorch's in float32 (tests check cosine >= 0.999 against
 sentence-transformers). The graph is written once to a cache file beside the model's name and loaded from
 there afterwards. On request (`model@int8`) the cached graph has int8 weights instead: about twice the
-papers/s, vectors that move a little (stored as another model's). ONNX Runtime then runs it with its own thread pool, sized by `paperwire.threads` and told
-not to spin, so it does not fight faiss or BLAS for the cores.
+papers/s, vectors that move a little (stored as another model's). ONNX Runtime then runs it with its own
+thread pool, sized by `paperwire.threads` and told not to spin, so it does not fight faiss or BLAS for the cores.
 """
 
 from __future__ import annotations

@@ -7,13 +7,12 @@ from collections.abc import Iterable
 
 from markupsafe import Markup, escape
 
-from paperwire.search.keyword_tantivy import STOP_WORDS
+from paperwire.search.keyword_tantivy import STOP_SET
 from paperwire.search.query import Query
 
 _WORD = re.compile(r"\w+")
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ers", "er", "ies", "es", "ed", "s")
 _MIN_STEM = 4  # shorter query words match whole words only ("GAN" must not light up "gang")
-_STOP = frozenset(STOP_WORDS)
 _MATH = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$", re.S)
 
 
@@ -31,11 +30,12 @@ def query_words(query: Query) -> tuple[set[str], tuple[str, ...]]:
     exact: set[str] = set()
     stems: set[str] = set()
     excluded = {w.lower() for w in query.excluded}
-    phrase_words = {w.lower() for w in _WORD.findall(" ".join(query.phrases))}
-    for word in _WORD.findall(" ".join((*query.terms, *query.phrases))):
+    # A free stop word matched nothing in the keyword index either ("models for video"); in a phrase it did.
+    free = [w for w in _WORD.findall(" ".join(query.terms)) if w.lower() not in STOP_SET]
+    for word in free + _WORD.findall(" ".join(query.phrases)):
         word = word.lower()
-        if word in excluded or (word in _STOP and word not in phrase_words):
-            continue  # a free stop word matched nothing in the keyword index either ("models for video")
+        if word in excluded:
+            continue
         if len(word) >= _MIN_STEM:
             stems.add(stem(word))
         else:

@@ -95,7 +95,7 @@ def _analyzer(stem: bool) -> tantivy.TextAnalyzer:
 
 
 _ANALYZERS = {"pw_en": _analyzer(stem=True), "pw_name": _analyzer(stem=False)}
-_STOP = frozenset(STOP_WORDS)
+STOP_SET = frozenset(STOP_WORDS)
 TEXT_FIELDS = (("text", "pw_en", 1.0), ("authors", "pw_name", AUTHOR_WEIGHT))
 
 
@@ -383,7 +383,7 @@ def _positioned(text: str) -> list[tuple[int, str]]:
     words = _ANALYZERS["pw_name"].analyze(text)  # lower-cased, folded, every word: positions as indexed
     found = []
     for at, word in enumerate(words):
-        if word not in _STOP:
+        if word not in STOP_SET:
             stemmed = _ANALYZERS["pw_en"].analyze(word)
             if stemmed:
                 found.append((at, stemmed[0]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy import Connection
 
 from paperwire.store.database import Store
 from paperwire.store.schema import source_state
@@ -12,17 +13,24 @@ from paperwire.store.schema import source_state
 
 def get_state(store: Store, key: str) -> str | None:
     with store.read() as conn:
-        return conn.execute(sa.select(source_state.c.value).where(source_state.c.key == key)).scalar_one_or_none()
+        return read_state(conn, key)
 
 
 def set_state(store: Store, key: str, value: str) -> None:
-    now = datetime.now(UTC)
     with store.write() as conn:
-        done = conn.execute(
-            source_state.update().where(source_state.c.key == key).values(value=value, updated_at=now)
-        ).rowcount
-        if not done:
-            conn.execute(source_state.insert().values(key=key, value=value, updated_at=now))
+        write_state(conn, key, value, datetime.now(UTC))
+
+
+def read_state(conn: Connection, key: str) -> str | None:
+    """A value inside the caller's transaction (get_state opens its own)."""
+    return conn.execute(sa.select(source_state.c.value).where(source_state.c.key == key)).scalar_one_or_none()
+
+
+def write_state(conn: Connection, key: str, value: str, now: datetime) -> None:
+    """Set a value inside the caller's transaction (set_state opens its own)."""
+    done = conn.execute(source_state.update().where(source_state.c.key == key).values(value=value, updated_at=now))
+    if not done.rowcount:
+        conn.execute(source_state.insert().values(key=key, value=value, updated_at=now))
 
 
 def delete_state(store: Store, key: str, value: str | None = None) -> bool:

@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 
 from paperwire.config import Settings
 from paperwire.store.schema import listings, papers, source_state
+from paperwire.store.state import read_state, write_state
 
 FOLDER = "thumbnails"
 SUFFIX = ".webp"
@@ -105,13 +106,9 @@ def failures(conn: Connection) -> dict[str, Failure]:
 def record_failure(conn: Connection, arxiv_id: str, reason: str, now: datetime) -> Failure:
     """Note that a paper's thumbnail failed again (its attempts counted up); the failure as recorded."""
     key = _FAILED + arxiv_id
-    value = conn.execute(sa.select(source_state.c.value).where(source_state.c.key == key)).scalar_one_or_none()
+    value = read_state(conn, key)
     attempts = (int(json.loads(value)["attempts"]) if value else 0) + 1
-    text = json.dumps({"reason": reason, "attempts": attempts, "at": now.isoformat()})
-    if value is None:
-        conn.execute(source_state.insert().values(key=key, value=text, updated_at=now))
-    else:
-        conn.execute(source_state.update().where(source_state.c.key == key).values(value=text, updated_at=now))
+    write_state(conn, key, json.dumps({"reason": reason, "attempts": attempts, "at": now.isoformat()}), now)
     return Failure(arxiv_id, reason, attempts, now)
 
 

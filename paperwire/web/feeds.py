@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from email.utils import format_datetime
@@ -20,6 +21,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from paperwire.application import Paperwire
 from paperwire.config import Settings
 from paperwire.errors import NotFound
 from paperwire.feed import lists
@@ -198,29 +200,15 @@ def daily_feed(
     category: str | None = None,
 ) -> Response:
     """Daily papers, trending first: a day (the latest day with papers by default), a week or a month."""
-    _check_format(fmt)
     store, settings = app.store, app.settings
-    period = lists.parse_period(day=day, week=week, month=month)
-    if period is None:
-        latest = lists.latest_day(store, settings, category=category)
-        period = Period.day(latest or datetime.now(UTC).date())
-    plist = lists.build_list(store, settings, period, category=category, limit=DAILY_SIZE)
-    entries = [_entry(vars(item), item.list_date) for item in plist.items]
-    where = f" in {plist.category}" if plist.category else ""
-    chosen = [f"category={quote(plist.category)}"] if plist.category else []
-    page = "/?" + "&".join([f"{period.param}={period.key}", *chosen])
-    known = ([f"{period.param}={period.key}"] if day or week or month else []) + chosen  # no period: latest day
-    feed = f"/feeds/daily.{fmt}" + ("?" + "&".join(known) if known else "")
-    return _respond(
-        request,
-        settings,
-        fmt,
-        feed,
-        f"Paperwire: papers of {period.label}{where}",
-        page,
-        f"Trending papers of {period.label}{where}",
-        entries,
-    )
+
+    def ranked(period: Period, category: str | None) -> lists.PaperList:
+        return lists.build_list(store, settings, period, category=category, limit=DAILY_SIZE)
+
+    def titles(label: str) -> tuple[str, str]:
+        return f"Paperwire: papers of {label}", f"Trending papers of {label}"
+
+    return _period_feed(request, app, fmt, "daily", "/", "community", (day, week, month), category, ranked, titles)
 
 
 @router.get("/feeds/new.{fmt}", include_in_schema=False)
@@ -234,30 +222,46 @@ def new_feed(
     category: str | None = None,
 ) -> Response:
     """New on arXiv, newest first: a day (the latest day with new papers by default), a week or a month."""
-    _check_format(fmt)
     store, settings = app.store, app.settings
+
+    def ranked(period: Period, category: str | None) -> lists.PaperList:
+        return new_papers(store, settings, period, category=category, limit=DAILY_SIZE).plist
+
+    def titles(label: str) -> tuple[str, str]:
+        return f"Paperwire: new on arXiv, {label}", f"New papers of {label} in the followed categories, newest first"
+
+    return _period_feed(request, app, fmt, "new", "/new", "arxiv", (day, week, month), category, ranked, titles)
+
+
+def _period_feed(
+    request: Request,
+    app: Paperwire,
+    fmt: str,
+    name: str,
+    page_path: str,
+    source: lists.Source,
+    given: tuple[str | None, str | None, str | None],
+    category: str | None,
+    ranked: Callable[[Period, str | None], lists.PaperList],
+    titles: Callable[[str], tuple[str, str]],
+) -> Response:
+    """A feed of one of the two period lists: the period asked for (`given`: date, week, month) or the latest day
+    with papers, its list as `ranked` orders it, the page and feed addresses, and `titles` of the period's label."""
+    _check_format(fmt)
+    day, week, month = given
     period = lists.parse_period(day=day, week=week, month=month)
     category = lists.check_category(category)
     if period is None:
-        latest = lists.latest_day(store, settings, category=category, source="arxiv")
+        latest = lists.latest_day(app.store, app.settings, category=category, source=source)
         period = Period.day(latest or datetime.now(UTC).date())
-    plist = new_papers(store, settings, period, category=category, limit=DAILY_SIZE).plist
-    entries = [_entry(vars(item), item.list_date) for item in plist.items]
+    entries = [_entry(vars(item), item.list_date) for item in ranked(period, category).items]
     where = f" in {category}" if category else ""
     chosen = [f"category={quote(category)}"] if category else []
-    page = "/new?" + "&".join([f"{period.param}={period.key}", *chosen])
+    page = f"{page_path}?" + "&".join([f"{period.param}={period.key}", *chosen])
     known = ([f"{period.param}={period.key}"] if day or week or month else []) + chosen  # no period: latest day
-    feed = f"/feeds/new.{fmt}" + ("?" + "&".join(known) if known else "")
-    return _respond(
-        request,
-        settings,
-        fmt,
-        feed,
-        f"Paperwire: new on arXiv, {period.label}{where}",
-        page,
-        f"New papers of {period.label}{where} in the followed categories, newest first",
-        entries,
-    )
+    feed = f"/feeds/{name}.{fmt}" + ("?" + "&".join(known) if known else "")
+    title, description = titles(period.label + where)
+    return _respond(request, app.settings, fmt, feed, title, page, description, entries)
 
 
 @router.get("/feeds/search.{fmt}", include_in_schema=False)

@@ -42,11 +42,14 @@ def post_comment(
             action=f"/papers/{arxiv_id}/comments",
             paper_id=arxiv_id,
             body=body,
-            reply_to=reply_to.strip() if re.fullmatch(r"[0-9]{1,18}", reply_to.strip()) else "",
+            reply_to=reply_to.strip() if _COMMENT_NUMBER.fullmatch(reply_to.strip()) else "",
             error=exc.message,
             heading="Your reply" if reply_to.strip() else "Your comment",
         )
     return RedirectResponse(_paper_url(arxiv_id, f"comment-{comment_id}"), status_code=303)
+
+
+_COMMENT_NUMBER = re.compile(r"[0-9]{1,18}")
 
 
 def _comment_id(text: str) -> int | None:
@@ -54,7 +57,7 @@ def _comment_id(text: str) -> int | None:
     text = text.strip()
     if not text:
         return None
-    if not re.fullmatch(r"[0-9]{1,18}", text):
+    if not _COMMENT_NUMBER.fullmatch(text):
         raise InvalidInput(f"cannot reply to {text[:40]!r}: not a comment number", field="reply_to")
     return int(text)
 
