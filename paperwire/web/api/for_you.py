@@ -6,8 +6,8 @@ from fastapi import APIRouter, Query, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from paperwire.recommend import for_you as ranking
 from paperwire.feed import lists
+from paperwire.recommend import for_you as ranking
 from paperwire.web.api.daily import ERRORS, DailyItem, daily_item
 from paperwire.web.api.votes import BEARER, api_user
 from paperwire.web.deps import AppDep

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from paperwire.recommend import for_you as ranking
 from paperwire.feed import lists
+from paperwire.recommend import for_you as ranking
 from paperwire.web.app import render
 from paperwire.web.deps import AppDep, UserDep
 from paperwire.web.feeds import entry_of, respond
