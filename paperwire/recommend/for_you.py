@@ -208,10 +208,11 @@ def rank_candidates(
 
 
 def with_popularity(
-    ranked: list[tuple[str, float]], upvotes: dict[str, int], weight: float = POPULARITY_WEIGHT
+    ranked: list[tuple[str, float]], upvotes: dict[str, int], weight: float | None = None
 ) -> list[tuple[str, float]]:
     """Fuse the reader's ranking with the community's (most upvoted first; papers without votes unranked there)
     by reciprocal rank: a paper both close to the reader and popular comes first. Scores are the fused ones."""
+    weight = POPULARITY_WEIGHT if weight is None else weight
     popular = sorted((pid for pid, _ in ranked if upvotes.get(pid, 0) > 0), key=lambda pid: -upvotes[pid])
     place = {pid: i for i, pid in enumerate(popular, start=1)}
     fused = [
