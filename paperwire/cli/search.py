@@ -151,10 +151,14 @@ def eval_recs_command(
         ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the reader sample.")] = 7,
+    relevance: Annotated[
+        str,
+        typer.Option("--relevance", help="group: a reader's later papers and their co-authors'; own: theirs only."),
+    ] = "group",
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as one JSON object.")] = False,
 ) -> None:
     """Measure the For you rankings on the store's papers: authors as readers, nDCG@10 and Recall@50 per method."""
-    from paperwire.recommend.evaluation import BASELINES, evaluate_recs
+    from paperwire.recommend.evaluation import BASELINES, FUSED, evaluate_recs
     from paperwire.search.taste import METHODS
 
     pw = app_of(ctx)
@@ -174,7 +178,8 @@ def eval_recs_command(
             readers=readers,
             min_papers=min_papers,
             seed=seed,
-            methods=tuple(method) if method else (*BASELINES, *METHODS),
+            relevance=relevance,
+            methods=tuple(method) if method else (*BASELINES, *METHODS, *FUSED),
             on_progress=on_progress,
         )
     if as_json:
@@ -182,7 +187,8 @@ def eval_recs_command(
         return
     out.print(
         f"{run.readers} readers (library {run.library_mean:.1f} papers, {run.relevant_mean:.1f} relevant on average), "
-        f"{run.candidates} candidates from {run.cutoff} over {run.window_days} days; {run.embedded} papers embedded",
+        f"{run.candidates} candidates from {run.cutoff} over {run.window_days} days; relevant: {run.relevance}; "
+        f"{run.embedded} papers embedded",
         markup=False,
     )
     out.print(f"{'method':<12} {'nDCG@10':>8} {'R@50':>8} {'ms/reader':>10}", markup=False)

@@ -253,9 +253,9 @@ class Composer:
             results = self.engine.search(
                 source.value, mode=self.settings.digest_topic_mode, limit=PER_SOURCE, filters=within, rows=self._rows
             )
-            return results.hits if results.close else []  # a topic nothing matched this period picks nothing
+            return list(results.hits) if results.close else []  # a topic nothing matched this period picks nothing
         extra = Filters(authors=(source.value,)) if source.kind == "author" else Filters(categories=(source.value,))
-        return self.engine.search("", limit=PER_SOURCE, filters=within.merged(extra), rows=self._rows).hits
+        return list(self.engine.search("", limit=PER_SOURCE, filters=within.merged(extra), rows=self._rows).hits)
 
     def _recommended(self, user_id: int, period: Period) -> list[Found]:
         """The reader's For you picks of the period (their library and upvotes): the site's ranking, not a copy."""

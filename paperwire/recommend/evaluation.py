@@ -4,7 +4,7 @@ Readers are simulated by authors. An author with at least `min_papers` papers in
 their library is their papers published before the cut-off (at least `min_library` of them); the
 candidates are every visible paper published in the `window_days` from the cut-off on; the relevant
 ones are the reader's own later papers and later papers that share two or more authors with one of
-the library's papers (their group's work). Each method ranks all candidates for the reader:
+the library's papers (their group's work; `relevance="own"` counts only the former). Each method ranks all candidates for the reader:
   popularity  upvotes (imported and local), newest first among equals: the same list for everyone
   keyword     BM25 (the keyword index) of the library's titles, within the window
   centroid, nearest, logistic, svm   paperwire.search.taste over the paper vectors
@@ -38,6 +38,7 @@ from paperwire.store import accounts as accounts_repo
 from paperwire.store import papers as papers_repo
 
 BASELINES = ("popularity", "keyword")
+RELEVANCE = ("own", "group")  # relevant: the reader's own later papers; or also their co-authors' (two shared)
 FUSED = tuple(f"{method}+popularity" for method in METHODS)  # with_popularity over each vector ranking
 _WORD = re.compile(r"[^\W_]{2,}")
 
@@ -48,6 +49,7 @@ class RecsEval:
 
     cutoff: date
     window_days: int
+    relevance: str
     readers: int
     candidates: int
     library_mean: float
@@ -78,6 +80,7 @@ def evaluate_recs(
     min_library: int = 3,
     max_library: int = 50,
     seed: int = 7,
+    relevance: str = "group",
     methods: tuple[str, ...] = (*BASELINES, *METHODS, *FUSED),
     on_progress: Callable[[str, int, int], None] | None = None,
 ) -> RecsEval:
@@ -86,6 +89,8 @@ def evaluate_recs(
     unknown = [m for m in methods if m not in known]
     if unknown:
         raise InvalidInput(f"unknown method {unknown[0]!r}; expected some of {', '.join(known)}")
+    if relevance not in RELEVANCE:
+        raise InvalidInput(f"relevance: expected one of {', '.join(RELEVANCE)}, got {relevance!r}", field="relevance")
     if window_days < 1 or readers < 1:
         raise InvalidInput("the window and the number of readers must be at least 1")
     end = cutoff + timedelta(days=window_days - 1)
@@ -94,7 +99,7 @@ def evaluate_recs(
     candidates = [r["id"] for r in rows if cutoff <= r["published"] <= end]
     if not candidates:
         raise InvalidInput(f"no papers published from {cutoff} to {end}: choose another cut-off")
-    chosen = _readers(rows, cutoff, end, min_papers, min_library, max_library)
+    chosen = _readers(rows, cutoff, end, min_papers, min_library, max_library, group=relevance == "group")
     if not chosen:
         raise InvalidInput(f"no author has {min_papers} papers with {min_library} before {cutoff} and one after")
     chosen = random.Random(seed).sample(chosen, min(readers, len(chosen)))
@@ -114,6 +119,7 @@ def evaluate_recs(
     result = RecsEval(
         cutoff,
         window_days,
+        relevance,
         len(chosen),
         len(candidates),
         statistics.fmean(len(r.library) for r in chosen),
@@ -154,7 +160,14 @@ def evaluate_recs(
 
 
 def _readers(
-    rows: list[dict[str, Any]], cutoff: date, end: date, min_papers: int, min_library: int, max_library: int
+    rows: list[dict[str, Any]],
+    cutoff: date,
+    end: date,
+    min_papers: int,
+    min_library: int,
+    max_library: int,
+    *,
+    group: bool,
 ) -> list[_Reader]:
     by_author: dict[str, list[dict[str, Any]]] = defaultdict(list)
     later_by: dict[str, list[str]] = defaultdict(list)  # author -> their papers inside the window
@@ -171,7 +184,7 @@ def _readers(
         if len(before) < min_library:
             continue
         relevant = set(later_by.get(name, ()))
-        for paper in before:  # later papers with two or more of this library paper's authors
+        for paper in before if group else ():  # later papers with two or more of this library paper's authors
             shared: dict[str, int] = defaultdict(int)
             for author in dict.fromkeys(paper["authors"]):
                 for pid in later_by.get(author, ()):

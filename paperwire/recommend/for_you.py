@@ -10,7 +10,6 @@ call `for_you`.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from paperwire.accounts.secret import secret_key
 from paperwire.config import Settings
 from paperwire.errors import NotFound
-from paperwire.feed.lists import ListItem, Period, build_list, followed, latest_day
+from paperwire.feed.lists import ListItem, Period, followed, latest_day, new_items
 from paperwire.search.engine import SearchEngine
 from paperwire.search.taste import DEFAULT_METHOD, Method, Taste, fit_taste
 from paperwire.store import Store
@@ -138,12 +137,12 @@ class Tastes:
     """Fitted tastes of recent readers, keyed by what they were fitted on: a vote or a mark makes a new key."""
 
     def __init__(self, size: int = 256) -> None:
-        self._fitted: OrderedDict[str, Taste] = OrderedDict()
+        self._fitted: OrderedDict[int, Taste] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
 
     def get(
-        self, method: Method, positives: np.ndarray, background: np.ndarray, dismissed: np.ndarray | None, key: str
+        self, method: Method, positives: np.ndarray, background: np.ndarray, dismissed: np.ndarray | None, key: int
     ) -> Taste:
         with self._lock:
             if key in self._fitted:
@@ -162,12 +161,20 @@ TASTES = Tastes()
 
 @dataclass
 class Ranking:
-    """Candidates scored for a reader, best first; `taste.positives` row i is the vector of `mine[i]`."""
+    """Candidates scored for a reader: `ids` best first, `scores` aligned; `taste.positives` row i is `mine[i]`."""
 
-    ranked: list[tuple[str, float]]
+    ids: list[str]
+    scores: np.ndarray
     taste: Taste | None
     mine: list[str]
     unindexed: int
+
+    def page(self, offset: int, limit: int) -> list[tuple[str, float]]:
+        """(id, score) of the ranks offset+1 to offset+limit."""
+        return [
+            (pid, float(score))
+            for pid, score in zip(self.ids[offset : offset + limit], self.scores[offset : offset + limit], strict=True)
+        ]
 
 
 def rank_candidates(
@@ -185,26 +192,23 @@ def rank_candidates(
     positives = signals.positives
     excluded = {*positives, *signals.dismissed}
     pool = [pid for pid in dict.fromkeys(candidates) if pid not in excluded]
-    vectors = engine.vectors.vectors_of([*positives, *signals.dismissed, *pool])
-    mine = [pid for pid in positives if pid in vectors]
-    scored = [pid for pid in pool if pid in vectors]
+    scored, matrix = engine.vectors.matrix_of(pool)
+    known = engine.vectors.vectors_of([*positives, *signals.dismissed])
+    mine = [pid for pid in positives if pid in known]
     if not mine or not scored:
-        return Ranking([], None, mine, len(pool) - len(scored))
-    matrix = np.vstack([vectors[pid] for pid in scored]).astype(np.float32, copy=False)
-    away = [vectors[pid] for pid in signals.dismissed if pid in vectors]
-    key = hashlib.blake2b(
-        "\n".join([method, engine.model, *mine, "-", *signals.dismissed, "-", *scored]).encode(), digest_size=16
-    ).hexdigest()
+        return Ranking([], np.zeros(0, np.float32), None, mine, len(pool) - len(scored))
+    away = [known[pid] for pid in signals.dismissed if pid in known]
+    key = hash((method, engine.model, tuple(mine), signals.dismissed, tuple(scored)))  # string hashes are cached
     taste = tastes.get(
         method,
-        np.vstack([vectors[pid] for pid in mine]).astype(np.float32, copy=False),
+        np.vstack([known[pid] for pid in mine]).astype(np.float32, copy=False),
         matrix,
         np.vstack(away) if away else None,
         key,
     )
     scores = taste.score(matrix)
     order = np.argsort(-scores, kind="stable")
-    return Ranking([(scored[i], float(scores[i])) for i in order], taste, mine, len(pool) - len(scored))
+    return Ranking([scored[i] for i in order.tolist()], scores[order], taste, mine, len(pool) - len(scored))
 
 
 def with_popularity(
@@ -244,23 +248,12 @@ def for_you(
     with store.read() as conn:
         candidates = [row["paper_id"] for row in queries.arxiv_rows(conn, period.start, period.end, followed(settings))]
     ranking = rank_candidates(engine, signals, candidates, method=method)
-    total, unindexed = len(ranking.ranked), ranking.unindexed
-    page = ranking.ranked[offset : offset + limit]
+    total, unindexed = len(ranking.ids), ranking.unindexed
+    page = ranking.page(offset, limit)
     if ranking.taste is None or not page:
         note = "None of your papers is indexed yet." if not ranking.mine and candidates else "Nothing new to pick."
         return ForYou(period, [], total, offset, limit, method, unindexed, note=note)
-    listed = build_list(
-        store,
-        settings,
-        period,
-        sort="newest",
-        source="arxiv",
-        first=[pid for pid, _ in page],
-        viewer_id=user_id,
-        limit=len(page),
-        now=now,
-    )
-    items = {item.id: item for item in listed.items}
+    items = {item.id: item for item in new_items(store, settings, [pid for pid, _ in page], viewer_id=user_id)}
     picks = [Pick(items[pid], score) for pid, score in page if pid in items]
     _explain(engine, store, signals, ranking.taste, ranking.mine, picks)
     return ForYou(period, picks, total, offset, limit, method, unindexed)

@@ -59,5 +59,5 @@ def test_a_reader_without_papers_gets_a_note(settings, rstore, rengine) -> None:
 
 def test_ranking_skips_unindexed_candidates_and_the_readers_own_papers(rengine) -> None:
     ranking = rank_candidates(rengine, Signals(library=tuple(SPLATTING)), [*SPLATTING, "2503.12218", "9999.99999"])
-    assert [pid for pid, _ in ranking.ranked] == ["2503.12218"] and ranking.unindexed == 1
+    assert ranking.ids == ["2503.12218"] and ranking.unindexed == 1 and len(ranking.page(0, 10)) == 1
     assert ranking.mine == SPLATTING and ranking.taste is not None
