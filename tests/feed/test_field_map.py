@@ -3,37 +3,21 @@
 from __future__ import annotations
 
 import json
-import re
 
 import numpy as np
 import pytest
 
 from paperwire.feed import field_map
 from paperwire.feed.field_map import FieldMap
-from tests.conftest import FIXTURES
-
-SPLATTING = re.compile(r"gaussian splatting", re.I)
-VISION_LANGUAGE = re.compile(r"vision-language|multimodal (large language|llm)", re.I)
-
-
-def _papers() -> dict[str, dict]:
-    rows = [json.loads(line) for line in (FIXTURES / "papers-300.jsonl").read_text().splitlines()]
-    return {row["id"]: row for row in rows}
+from tests.feed import map_papers
 
 
 @pytest.fixture(scope="module")
 def two_topics() -> tuple[list[str], np.ndarray, list[str], set[str]]:
     """Papers of 2025-03-18 on two topics: Gaussian splatting (3-D scenes) and vision-language models; real vectors."""
-    papers = _papers()
-    splatting = [pid for pid, row in papers.items() if SPLATTING.search(row["title"])]
-    language = [pid for pid, row in papers.items() if VISION_LANGUAGE.search(row["title"])]
-    assert len(splatting) >= 12 and len(language) >= 12 and not set(splatting) & set(language)
-    ids = splatting + language
-    with np.load(FIXTURES / "papers-300.vectors.npz") as archive:
-        row_of = {str(pid): i for i, pid in enumerate(archive["ids"])}
-        vectors = archive["vectors"][[row_of[pid] for pid in ids]].astype(np.float32)
-    texts = [f"{papers[pid]['title']}. {papers[pid]['abstract']}" for pid in ids]
-    return ids, vectors, texts, set(splatting)
+    rows, splatting = map_papers.two_topics()
+    ids = [row["id"] for row in rows]
+    return ids, map_papers.fixture_vectors(ids), [f"{row['title']}. {row['abstract']}" for row in rows], splatting
 
 
 def test_two_topics_make_two_clusters_named_by_their_words(two_topics) -> None:
