@@ -33,8 +33,8 @@ class Dot:
 
     id: str
     title: str
-    x: float
-    y: float
+    x: int  # whole units of the viewBox: the page holds thousands of dots, and a unit is under a pixel wide
+    y: int
     r: float
     upvotes: int
     cluster: int
@@ -83,8 +83,8 @@ def map_view(
             Dot(
                 id=pid,
                 title=item.title,
-                x=round(MARGIN + float(x) * (WIDTH - 2 * MARGIN), 1),
-                y=round(MARGIN + float(y) * (HEIGHT - 2 * MARGIN), 1),
+                x=round(MARGIN + float(x) * (WIDTH - 2 * MARGIN)),
+                y=round(MARGIN + float(y) * (HEIGHT - 2 * MARGIN)),
                 r=dot_radius(item.upvotes),
                 upvotes=item.upvotes,
                 cluster=int(cluster),
