@@ -219,7 +219,8 @@ def clusters(coords: np.ndarray, *, seed: int = 0) -> np.ndarray:
 def cluster_words(texts: Sequence[str], numbers: np.ndarray, *, top: int = LABEL_WORDS) -> dict[int, tuple[str, ...]]:
     """Each cluster's `top` most distinctive words by c-TF-IDF: a word's share of the cluster's words times
     log(1 + average words per cluster / the word's count over all clusters). A word must occur in at least two
-    of the cluster's papers (one paper's pet word does not name a topic) unless the cluster has only one."""
+    of the cluster's papers (one paper's pet word does not name a topic) unless the cluster has only one; of a
+    word with and without a final s (agent, agents), only the higher-scoring one is kept."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
     numbers = np.asarray(numbers)
@@ -255,7 +256,13 @@ def cluster_words(texts: Sequence[str], numbers: np.ndarray, *, top: int = LABEL
         size = int(np.sum(numbers == number))
         eligible = papers_with[row] >= min(2, size)
         ranked = [int(i) for i in np.argsort(-score[row], kind="stable") if eligible[i] and score[row, i] > 0]
-        words[number] = tuple(str(vocabulary[i]) for i in ranked[:top])
+        chosen: dict[str, str] = {}  # one of "agent" and "agents": keyed by the word without a final s
+        for i in ranked:
+            word = str(vocabulary[i])
+            chosen.setdefault(word[:-1] if word.endswith("s") and len(word) > 3 else word, word)
+            if len(chosen) == top:
+                break
+        words[number] = tuple(chosen.values())
     return words
 
 

@@ -82,6 +82,9 @@ def test_cluster_words_skip_stop_words_boilerplate_maths_and_markup() -> None:
     assert set(words[0]) == {"protein", "folding"}  # "helices" is in one paper only; "alpha" and "bold" are not words
     assert set(words[1]) <= {"galaxy", "surveys", "dark", "matter", "halos"} and len(words[1]) == 3
     assert field_map.cluster_words(["the and of", "we propose"], np.array([0, 0])) == {0: ()}
+    agents = ["Agents and an agent plan tools.", "An agent uses tools; agents plan.", "Agents plan with tools."]
+    (named,) = field_map.cluster_words(agents, np.zeros(3, int)).values()
+    assert sorted(named) == ["agents", "plan", "tools"]  # "agent" is the same word as "agents"
 
 
 def test_the_cached_form_round_trips(two_topics) -> None:

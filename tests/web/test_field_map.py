@@ -16,7 +16,7 @@ from paperwire.jobs.worker import Worker
 from paperwire.store import embeddings as vectors_repo
 from paperwire.store.schema import papers
 from paperwire.web.deps import paperwire_of
-from paperwire.web.pages.field_map import REFRESH_SECONDS, dot_radius, map_view
+from paperwire.web.pages.field_map import HEIGHT, REFRESH_SECONDS, WIDTH, Label, dot_radius, map_view, place_labels
 from paperwire.web.templating import templates
 from tests.web.conftest import PAPERS
 from tests.web.feed_helpers import add_paper
@@ -45,8 +45,7 @@ def _dots(svg) -> dict[str, tuple[object, object]]:
 def test_the_map_has_one_linked_dot_per_paper_and_labelled_clusters(client) -> None:
     page = client.get(f"/map?week={WEEK}")
     assert page.status_code == 200
-    listed = client.get(f"/new?week={WEEK}").text
-    assert f'href="/map?week={WEEK}"' in listed  # the week's list links to its map
+    assert f'href="/map?week={WEEK}"' in client.get(f"/new?week={WEEK}").text  # the week's list links to its map
     document, svg = _svg(page.text)
     dots = _dots(svg)
     assert len(dots) == 300 == len(list(svg.iter(f"{SVG}circle")))
@@ -56,9 +55,12 @@ def test_the_map_has_one_linked_dot_per_paper_and_labelled_clusters(client) -> N
         assert float(circle.get("r")) == dot_radius(0)
     labels = [text.text for text in svg.iter(f"{SVG}text")]
     assert len(labels) >= 5 and all(label and label.count(",") == 2 for label in labels)
-    clusters = [li for li in document.iter(f"{XHTML}li") if li.find(f"{XHTML}span") is not None]
-    clusters = [li for li in clusters if (li.find(f"{XHTML}span").tail or "").strip() in labels]
-    assert len(clusters) == len(labels)  # the same words in a list after the map, for readers without the picture
+    listed = [
+        li.find(f"{XHTML}span").tail.strip()
+        for li in document.iter(f"{XHTML}li")
+        if li.find(f"{XHTML}span") is not None
+    ]
+    assert set(labels) <= set(listed) and len(listed) >= len(labels)  # the words again after the map, for every reader
     assert svg.get("role") == "group" and svg.get("aria-labelledby") == "field-map-caption"
 
 
@@ -118,3 +120,21 @@ def test_the_readers_library_and_picks_are_drawn_apart_and_on_top() -> None:
     assert circles == {"a": "c0", "b": "c1 in-library", "c": "c1 picked"}
     assert [t.text for t in parsed.iter(f"{SVG}text")] == ["graphs, nodes", "proteins"]
     assert "1 in your library" in svg and "1 For you pick " in svg
+
+
+def test_labels_stay_inside_the_picture_and_off_one_another() -> None:
+    big = Label(x=5, y=300, text="graphs, nodes, edges", size=50, css="c0")  # 20 letters at the left edge
+    near = Label(x=10, y=302, text="proteins, folding", size=40, css="c1")  # where the big one is: moved a line
+    crowd = [Label(x=10, y=300, text=f"word{n}, more", size=30 - n, css="c2") for n in range(6)]  # no room left
+    placed = place_labels([near, *crowd, big])
+    assert [label.text for label in placed[:2]] == [big.text, near.text]  # largest first
+    first, second = placed[0], placed[1]
+    assert first.on_map and first.x - 10.0 * len(first.text) / 2 >= 0 and first.y == 300
+    assert second.on_map and abs(second.y - first.y) >= 18
+    assert 0 < sum(not label.on_map for label in placed) < len(crowd)
+    shown = [label for label in placed if label.on_map]
+    for a in shown:
+        assert 0 < a.x < WIDTH and 0 < a.y < HEIGHT
+        for b in shown:
+            if a is not b and abs(a.y - b.y) < 18:
+                assert abs(a.x - b.x) >= 10.0 * (len(a.text) + len(b.text)) / 2 - 0.1

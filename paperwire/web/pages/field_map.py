@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from paperwire.web.pages.periods import DAILY, NEW, list_url
 
 router = APIRouter()
 WIDTH, HEIGHT, MARGIN = 960, 640, 28  # the SVG's viewBox; dots stay MARGIN inside its edges
+LABEL_CHAR_WIDTH, LABEL_LINE = 10.0, 18  # a label's letter width (at most, bold 15px) and line height, viewBox units
 PALETTE = 10  # cluster colours, classes c0..c9 in feed.css
 REFRESH_SECONDS = 20  # while a job draws the map, the page reloads itself this often
 
@@ -61,6 +62,30 @@ class Label:
     text: str
     size: int
     css: str  # the colour class of its cluster's dots, for the key beside the list
+    on_map: bool = True  # False when it would cover a larger cluster's label: then it is only in the list
+
+
+def place_labels(labels: list[Label]) -> list[Label]:
+    """Labels kept inside the picture and off one another: largest cluster first, each moved up or down by
+    up to two lines when it would cover one already placed, and left off the picture when that is not enough."""
+    placed: list[tuple[float, float, float, float]] = []
+    result = []
+    for label in sorted(labels, key=lambda label: -label.size):
+        half = LABEL_CHAR_WIDTH * len(label.text) / 2
+        x = min(max(label.x, half + 2), WIDTH - half - 2)
+        spot = None
+        for shift in (0, -LABEL_LINE, LABEL_LINE, -2 * LABEL_LINE, 2 * LABEL_LINE):
+            y = min(max(label.y + shift, LABEL_LINE), HEIGHT - 4)
+            box = (x - half, y - LABEL_LINE + 4, x + half, y + 4)
+            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+                spot = (box, y)
+                break
+        if spot is None:
+            result.append(replace(label, on_map=False))
+            continue
+        placed.append(spot[0])
+        result.append(replace(label, x=round(x, 1), y=round(spot[1], 1)))
+    return result
 
 
 def dot_radius(upvotes: int) -> float:
@@ -93,17 +118,19 @@ def map_view(
             )
         )
     dots.sort(key=lambda dot: (dot.in_library or dot.picked, dot.upvotes))
-    labels = [
-        Label(
-            x=round(MARGIN + c.x * (WIDTH - 2 * MARGIN), 1),
-            y=round(MARGIN + c.y * (HEIGHT - 2 * MARGIN), 1),
-            text=c.label,
-            size=c.size,
-            css=f"c{c.number % PALETTE}",
-        )
-        for c in drawn.labels
-        if c.words
-    ]
+    labels = place_labels(
+        [
+            Label(
+                x=round(MARGIN + c.x * (WIDTH - 2 * MARGIN), 1),
+                y=round(MARGIN + c.y * (HEIGHT - 2 * MARGIN), 1),
+                text=c.label,
+                size=c.size,
+                css=f"c{c.number % PALETTE}",
+            )
+            for c in drawn.labels
+            if c.words
+        ]
+    )
     return {
         "dots": dots,
         "labels": labels,
