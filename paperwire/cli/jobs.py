@@ -18,7 +18,7 @@ from paperwire.errors import InvalidInput
 log = logging.getLogger("paperwire.jobs")
 
 jobs_app = typer.Typer(cls=Group, no_args_is_help=True, help="Inspect and queue background jobs.")
-KINDS = ("fetch", "embed", "index", "send", "thumbnails", "prune")
+KINDS = ("fetch", "embed", "index", "send", "thumbnails", "field_map", "prune")
 
 
 def _kinds(kind: list[str] | None) -> list[str] | None:
@@ -129,7 +129,7 @@ def jobs_list(
 @jobs_app.command("add")
 def jobs_add(
     ctx: typer.Context,
-    kind: Annotated[str, typer.Argument(help="fetch, embed, index, send, thumbnails or prune.")],
+    kind: Annotated[str, typer.Argument(help="fetch, embed, index, send, thumbnails, field_map or prune.")],
 ) -> None:
     """Queue a job to run now (a running worker picks it up), e.g. `paperwire jobs add embed` after a bulk ingest."""
     from paperwire import jobqueue

@@ -1,5 +1,5 @@
 """What each kind of job does: fetch new papers, complete listed ones with arXiv's metadata, embed them, update
-the search indexes, send due digests, draw thumbnails of listed papers, prune.
+the search indexes, send due digests, draw thumbnails of listed papers, draw maps of the field, prune.
 
 Each task takes a JobContext and returns a one-line result. Tasks are safe to run twice (a job taken
 over after its worker died runs again): ingest is idempotent, embedding resumes from the vectors
@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from paperwire.application import Paperwire
 from paperwire.digest.send import send_all
 from paperwire.errors import PaperwireError
+from paperwire.feed import period_map
 from paperwire.feed.lists import followed
 from paperwire.papers.enrich import Lookup, enrich_listed
 from paperwire.papers.fetch import Fetch, catch_up
@@ -117,6 +118,22 @@ def thumbnails(ctx: JobContext) -> str:
     return report.summary()
 
 
+def field_map(ctx: JobContext) -> str:
+    """Draw and cache the map of the period in the job's payload (queued by the map page), or, with none, of the
+    latest week and month with papers (`paperwire jobs add field_map`)."""
+    app = ctx.app
+    if ctx.job.payload:
+        chosen = [period_map.period_of_job(ctx.job.payload)]
+    else:
+        chosen = period_map.latest_periods(app.store, app.settings)
+    drawn = []
+    for period in chosen:
+        ctx.check()
+        found = period_map.draw_period(app.store, app.settings, period, app.engine.model)
+        drawn.append(f"{period.key}: {len(found.ids)} papers, {len(found.labels)} clusters in {found.seconds:.1f} s")
+    return "; ".join(drawn) or "no papers to map"
+
+
 def prune(ctx: JobContext) -> str:
     """Delete finished jobs older than job_retention_days."""
     with ctx.app.store.write() as conn:
@@ -131,5 +148,6 @@ TASKS: dict[str, Callable[[JobContext], str]] = {
     "index": index,
     "send": send,
     "thumbnails": thumbnails,
+    "field_map": field_map,
     "prune": prune,
 }

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 ROUTER_MODULES = (
     "paperwire.web.pages.feed",  # home (Daily papers) and New on arXiv: daily / weekly / monthly lists
     "paperwire.web.pages.trending",  # the last seven days by trending score
+    "paperwire.web.pages.field_map",  # the map of a period's papers
     "paperwire.web.pages.paper",  # paper page, author page
     "paperwire.web.pages.search",  # search page
     "paperwire.web.pages.account",  # sign-in, sign-out, settings
