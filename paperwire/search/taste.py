@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 Method = Literal["centroid", "nearest", "logistic", "svm"]
 METHODS: tuple[Method, ...] = ("centroid", "nearest", "logistic", "svm")
-DEFAULT_METHOD: Method = "nearest"  # chosen by paperwire eval-recs on the shared arXiv data (README)
+DEFAULT_METHOD: Method = "svm"  # the site fuses it with the upvotes: settings.for_you_method, chosen by eval-recs
 MIN_FOR_MODEL = 3  # fewer of the reader's own papers than this: a trained model is noise, use the centroid
 BACKGROUND = 2000  # background papers a trained model sees
 NEGATIVE_WEIGHT = 0.5  # the centroid's pull of dismissals: half as hard as the reader's papers
