@@ -58,7 +58,7 @@ class BadEntry:
 class ParsedFile:
     """What a file held: its format, the entries read and the parts that could not be read."""
 
-    format: Format
+    format: str  # a Format, or "zotero"
     entries: list[Entry] = field(default_factory=list)
     problems: list[BadEntry] = field(default_factory=list)
 

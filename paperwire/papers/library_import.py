@@ -41,6 +41,7 @@ class ImportResult:
     fetched: int = 0
     added: int = 0  # papers new to the library (an entry may name a paper already there)
     unmatched: list[Unmatched] = field(default_factory=list)
+    fetch_failure: str | None = None  # why arXiv could not be asked for the unknown ids, when it could not
 
     def as_json(self) -> dict[str, Any]:
         """The shape `paperwire library import --json` prints."""
@@ -117,7 +118,7 @@ def import_entries(
     capped = _over_the_cap(to_fetch, app.settings.library_fetch_max)
     fetch_failure: str | None = None
     if fetch and any(to_fetch.values()):
-        fetch_failure = _fetch_missing(app, to_fetch, found, on_progress, lookup)
+        fetch_failure = result.fetch_failure = _fetch_missing(app, to_fetch, found, on_progress, lookup)
         result.fetched = len(found) - result.matched
     for n, entry in enumerate(entries):
         if n in found:
