@@ -42,6 +42,7 @@ class ImportResult:
     added: int = 0  # papers new to the library (an entry may name a paper already there)
     unmatched: list[Unmatched] = field(default_factory=list)
     fetch_failure: str | None = None  # why arXiv could not be asked for the unknown ids, when it could not
+    deferred: int = 0  # entries whose ids were past the fetch limit: a later import fetches them
 
     def as_json(self) -> dict[str, Any]:
         """The shape `paperwire library import --json` prints."""
@@ -66,6 +67,7 @@ def import_file(
     filename: str | None = None,
     format: Format | None = None,
     fetch: bool = True,
+    fetch_limit: int | None = None,
     on_progress: OnProgress = None,
     lookup: Lookup | None = None,
 ) -> ImportResult:
@@ -73,7 +75,14 @@ def import_file(
     library. Raises InvalidInput when nothing in the file can be read."""
     parsed = read_file(data, filename=filename, format=format)
     return import_entries(
-        app, user_id, parsed, origin=parsed.format, fetch=fetch, on_progress=on_progress, lookup=lookup
+        app,
+        user_id,
+        parsed,
+        origin=parsed.format,
+        fetch=fetch,
+        fetch_limit=fetch_limit,
+        on_progress=on_progress,
+        lookup=lookup,
     )
 
 
@@ -84,10 +93,12 @@ def import_entries(
     *,
     origin: str,
     fetch: bool = True,
+    fetch_limit: int | None = None,
     on_progress: OnProgress = None,
     lookup: Lookup | None = None,
 ) -> ImportResult:
-    """Match entries to papers, fetch unknown arXiv ids (unless `fetch` is off), add the papers to the library.
+    """Match entries to papers, fetch unknown arXiv ids (unless `fetch` is off; at most `fetch_limit` of them,
+    default the library_fetch_max setting), add the papers to the library.
 
     `lookup` None asks the arXiv API through the application's rate-limited client (tests give a stand-in)."""
     result = ImportResult(parsed.format)
@@ -115,7 +126,9 @@ def import_entries(
     to_fetch = {
         n: [i for i in e.arxiv_ids if i not in hidden] for n, e in enumerate(entries) if n not in found and e.arxiv_ids
     }
-    capped = _over_the_cap(to_fetch, app.settings.library_fetch_max)
+    limit = app.settings.library_fetch_max if fetch_limit is None else fetch_limit
+    capped = _over_the_cap(to_fetch, limit)
+    result.deferred = len(capped) if fetch else 0
     fetch_failure: str | None = None
     if fetch and any(to_fetch.values()):
         fetch_failure = result.fetch_failure = _fetch_missing(app, to_fetch, found, on_progress, lookup)
@@ -124,7 +137,6 @@ def import_entries(
         if n in found:
             continue
         if fetch and n in capped:
-            limit = app.settings.library_fetch_max
             reason = f"more than {limit} unknown arXiv ids in one import: import the file again to fetch the rest"
         else:
             reason = _reason(entry, hidden, ambiguous.get(n), fetch=fetch, failure=fetch_failure)

@@ -70,6 +70,7 @@ def sync_zotero(
     *,
     full: bool = False,
     fetch: bool = True,
+    fetch_limit: int | None = None,
     on_progress: OnProgress = None,
     lookup: Lookup | None = None,
 ) -> ZoteroSync:
@@ -87,10 +88,18 @@ def sync_zotero(
         return sync
     parsed = ParsedFile("zotero", [_entry(item) for item in changes.items])
     sync.result = import_entries(
-        app, user_id, parsed, origin="zotero", fetch=fetch, on_progress=on_progress, lookup=lookup
+        app,
+        user_id,
+        parsed,
+        origin="zotero",
+        fetch=fetch,
+        fetch_limit=fetch_limit,
+        on_progress=on_progress,
+        lookup=lookup,
     )
-    # An arXiv outage leaves entries to try again: the version moves on only when nothing waits for arXiv.
-    if changes.version is not None and sync.result.fetch_failure is None:
+    # Entries left for arXiv (an outage, the fetch limit) are asked for again: the version moves on only when
+    # nothing waits for arXiv.
+    if changes.version is not None and sync.result.fetch_failure is None and not sync.result.deferred:
         set_state(app.store, key, str(changes.version))
     return sync
 

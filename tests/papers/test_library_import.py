@@ -105,7 +105,7 @@ def test_no_fetch_and_the_fetch_cap(settings: Settings, store: Store) -> None:
         server.script(API, arxiv_reply())
         result = import_file(app, user, b"2502.09876\n2503.12044\n")
         assert server.seen(API)[0].param("id_list") == "2502.09876"
-    assert result.fetched == 1
+    assert result.fetched == 1 and result.deferred == 1
     assert [u.reason for u in result.unmatched] == [
         "more than 1 unknown arXiv ids in one import: import the file again to fetch the rest"
     ]
