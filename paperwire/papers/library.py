@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from paperwire.errors import NotFound
+from paperwire.errors import InvalidInput, NotFound
 from paperwire.papers.record import parse_arxiv_id
 from paperwire.store import Store
 from paperwire.store import accounts as accounts_repo
 from paperwire.store import library as repo
+from paperwire.store import papers as papers_repo
 
 
 @dataclass(frozen=True)
@@ -76,10 +77,26 @@ def dismissed_papers(store: Store, user_id: int, *, limit: int = 200) -> list[di
         return repo.dismissed_rows(conn, user_id, limit=limit)
 
 
-def is_dismissed(store: Store, user_id: int | None, paper_id: str) -> bool:
-    """Whether the viewer marked this paper "not interested" (never when signed out)."""
+def viewer_marks(store: Store, user_id: int | None, paper_id: str) -> dict[str, bool]:
+    """{"in_library", "dismissed"} of one paper for its viewer (both False when signed out)."""
+    if user_id is None:
+        return {"in_library": False, "dismissed": False}
     with store.read() as conn:
-        return paper_id in repo.dismissed_among(conn, user_id, [paper_id])
+        return {
+            "in_library": paper_id in repo.in_library(conn, user_id, [paper_id]),
+            "dismissed": paper_id in repo.dismissed_among(conn, user_id, [paper_id]),
+        }
+
+
+def paper_title(store: Store, paper_id: str) -> str:
+    """A paper's title for a message (its id when the id names no paper)."""
+    try:
+        arxiv_id, _ = parse_arxiv_id(paper_id)
+    except InvalidInput:
+        return paper_id.strip()[:80]
+    with store.read() as conn:
+        row = papers_repo.papers_by_ids(conn, [arxiv_id]).get(arxiv_id)
+    return str(row["title"]) if row else arxiv_id
 
 
 def _visible(store: Store, paper_id: str) -> str:

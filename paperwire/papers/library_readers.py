@@ -44,6 +44,10 @@ def read_file(data: bytes, *, filename: str | None = None, format: Format | None
         del parsed.entries[MAX_ENTRIES:]
     if not parsed.entries and not parsed.problems:
         raise InvalidInput(f"no entries found in this file (read as {kind})", field="file")
+    if not parsed.entries:
+        first = parsed.problems[0]
+        more = f" (and {len(parsed.problems) - 1} more problems)" if len(parsed.problems) > 1 else ""
+        raise InvalidInput(f"no entry could be read (as {kind}): {first.label}: {first.reason}{more}", field="file")
     return parsed
 
 

@@ -181,6 +181,8 @@ def test_empty_unknown_and_entryless_files_are_clear_errors() -> None:
         read_file(b"x", format="endnote")  # type: ignore[arg-type]
     with pytest.raises(InvalidInput, match="no entries found in this file"):
         read_file(b"% only a comment\n", filename="x.bib")
+    with pytest.raises(InvalidInput, match=r"no entry could be read \(as ids\): line 1: nonsense: not an arXiv id"):
+        read_file(b"nonsense\nmore nonsense\n")
 
 
 def test_latin1_bibtex_is_read() -> None:
