@@ -32,6 +32,7 @@ _ARXIV_IN_TEXT = re.compile(
 )
 _ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.IGNORECASE)
 _DOI_IN_TEXT = re.compile(r"\b(10\.\d{4,9}/\S+)", re.ASCII)
+_NOT_ASCII_WORD = re.compile(r"[^0-9a-z]+")
 _BIBTEX_START = re.compile(r"^\s*@\s*[A-Za-z]+\s*[{(]", re.MULTILINE)
 _RIS_START = re.compile(r"^TY  - ", re.MULTILINE)
 
@@ -73,6 +74,8 @@ def normalise_title(title: str) -> str:
     """A title folded for matching: accents and case folded, LaTeX braces, commands and punctuation dropped,
     spaces collapsed ("{BERT}: Pre-training..." and "BERT - pre-training ..." are the same)."""
     text = _latex_text(title) if "\\" in title or "$" in title else title
+    if text.isascii():  # most titles: the same folding, ten times faster than going character by character
+        return " ".join(_NOT_ASCII_WORD.sub(" ", text.lower()).split())
     decomposed = unicodedata.normalize("NFKD", text)
     kept = (ch if unicodedata.category(ch)[0] in "LN" else " " for ch in decomposed if not unicodedata.combining(ch))
     return " ".join("".join(kept).casefold().split())
