@@ -105,6 +105,7 @@ def test_upload_shows_matched_fetched_and_escaped_unmatched_entries(
         ("empty.bib", b"", 400, "empty.bib: the file is empty"),
         ("big.txt", b"2503.11731\n" * 300, 413, "the file is larger than 0.002 MB"),
         ("", b"", 400, "choose a file to import"),
+        ("photo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00", 400, "photo.png: no entry could be read (as ids)"),
     ],
 )
 def test_upload_errors_are_messages_on_the_settings_page(
@@ -122,6 +123,13 @@ def test_broken_entries_are_listed_and_the_rest_imported(client: TestClient, smt
     page = _upload(client, "mixed.bib", text.encode())
     assert page.status_code == 200 and "1 matched, 0 fetched from arXiv, 1 unmatched" in page.text
     assert "line 2: @misc{&lt;script&gt;" in page.text and "not valid BibTeX" in page.text and HOSTILE not in page.text
+
+
+def test_a_form_field_instead_of_a_file_is_no_server_error(client: TestClient, smtp, site_store: Store) -> None:
+    sign_in(client, smtp, "reader@example.org", store=site_store)
+    token = csrf_of(client, "/settings")
+    answer = client.post("/library/import", data={"csrf_token": token, "file": "2503.11731"})
+    assert 400 <= answer.status_code < 500
 
 
 def test_oversized_upload_is_refused_before_it_is_read(client: TestClient, smtp, site_store: Store) -> None:
