@@ -163,10 +163,11 @@ def _over_the_cap(to_fetch: dict[int, list[str]], limit: int) -> set[int]:
 
 
 def _title_keys(entries: Sequence[Entry], found: dict[int, str]) -> dict[str, list[int]]:
-    """Folded title -> indexes of the entries still unmatched that have only a title to go by."""
+    """Folded title -> indexes of the entries still unmatched that name no arXiv id (an id is the better witness:
+    a paper here with the same title and another id is another paper, so such an entry is fetched instead)."""
     keys: dict[str, list[int]] = {}
     for n, entry in enumerate(entries):
-        if n in found or not entry.title:
+        if n in found or not entry.title or entry.arxiv_ids:
             continue
         key = normalise_title(entry.title)
         if len(key) >= MIN_TITLE_KEY:

@@ -33,6 +33,7 @@ PAPERS = (
     PaperRecord("2001.00002", "A Twin Title For Testing", "One.", ("C. Author",), ("cs.LG",)),
     PaperRecord("2001.00003", "A twin title, for testing!", "Two.", ("D. Author",), ("cs.LG",)),
     PaperRecord("2001.00004", "A Hidden Paper On Something", "Hidden.", ("E. Author",), ("cs.LG",)),
+    PaperRecord("2001.00005", "Same Title As Another Id", "A namesake.", ("F. Author",), ("cs.LG",)),
 )
 
 

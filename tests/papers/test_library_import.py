@@ -28,7 +28,7 @@ BIB = r"""
 @article{hidden, title = {Hidden}, eprint = {2001.00004}}
 @article{fetchme, title = {Calibrated}, eprint = {2502.09876v3}}
 @article{fetchtoo, title = {Tokenizer}, journal = {arXiv preprint arXiv:2503.12044}}
-@article{gone, title = {Withdrawn}, eprint = {2503.99999}}
+@article{gone, title = {Same title as another id}, eprint = {2503.99999}}
 @article{nothing, title = {A paper that is nowhere to be found}}
 @book{short, title = {Intro}}
 @misc{broken, title = {Never closed
@@ -70,7 +70,8 @@ def test_bibtex_import_matches_in_order_fetches_unknown_ids_and_explains_the_res
     with store.read() as conn:
         ids = set(repo.library_paper_ids(conn, user))
         origins = {row["id"]: row["origin"] for row in repo.library_rows(conn, user, limit=50)}
-    # byid matched by its arXiv id, not by the DOI (BERT's) that it also carries; bydoi then adds BERT itself
+    # byid matched by its arXiv id, not by the DOI (BERT's) that it also carries; bydoi then adds BERT itself;
+    # gone's title is 2001.00005's, but its arXiv id says it is another paper
     assert ids == {"1706.03762", "1810.04805", "hep-th/9901001", "2001.00001", *FETCHABLE}
     assert set(origins.values()) == {"bibtex"} and result.added == 6
     assert result.as_json()["matched"] == 4 and result.as_json()["unmatched"][0].keys() == {"entry", "reason"}
