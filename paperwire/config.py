@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     library_upload_max_bytes: int = Field(
         5_000_000, ge=1, description="Largest library file (BibTeX, RIS, CSL-JSON, ids) the settings page accepts."
     )
+    library_imports_per_hour: int = Field(
+        20, ge=1, description="Library imports (uploads and Zotero syncs on the site) one user may start per hour."
+    )
     library_fetch_max: int = Field(
         2000, ge=0, description="Unknown arXiv ids one library import fetches from arXiv at most (the rest unmatched)."
     )

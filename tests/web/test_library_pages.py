@@ -45,7 +45,7 @@ def replay(monkeypatch: pytest.MonkeyPatch) -> Iterator[ReplayServer]:
 
 @pytest.fixture
 def client(site_settings: Settings, site_store: Store, default_embedder, replay: ReplayServer) -> Iterator[TestClient]:
-    """The site, its arXiv API and Zotero replayed, uploads limited to 2,000 bytes."""
+    """The site, its arXiv API and Zotero replayed, uploads limited to 2,000 bytes and 3 an hour."""
     settings = site_settings.model_copy(
         update={
             "arxiv_api_url": f"{replay.url}{API}",
@@ -53,6 +53,7 @@ def client(site_settings: Settings, site_store: Store, default_embedder, replay:
             "request_interval": 0.01,
             "http_retries": 0,
             "library_upload_max_bytes": 2_000,
+            "library_imports_per_hour": 3,
         }
     )
     engine = SearchEngine(settings, site_store, embedder=default_embedder)
@@ -220,3 +221,15 @@ def test_zotero_form_imports_and_a_refused_key_is_a_message(
     assert "wrong-key" not in refused.text  # the key is never echoed back into the page
     bad = client.post("/library/zotero", data={**form, "library_id": "abc"})
     assert bad.status_code == 400 and "is a number" in bad.text
+
+
+def test_imports_are_rate_limited_per_user(client: TestClient, smtp, site_store: Store) -> None:
+    sign_in(client, smtp, "reader@example.org", store=site_store)
+    for _ in range(3):
+        assert _upload(client, "ids.txt", HERE.encode()).status_code == 200
+    refused = _upload(client, "ids.txt", HERE.encode())
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "too many library imports (at most 3 per hour)" in refused.text
+    form = {"csrf_token": csrf_of(client, "/settings"), "kind": "users", "library_id": "1", "api_key": "k"}
+    zotero = client.post("/library/zotero", data=form)
+    assert zotero.status_code == 429 and 'id="zotero-error"' in zotero.text

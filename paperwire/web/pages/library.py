@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from paperwire.accounts import ratelimit
 from paperwire.accounts.signin import safe_next
 from paperwire.errors import InvalidInput, PaperwireError, SourceUnavailable
 from paperwire.papers import library
@@ -124,6 +125,14 @@ def _settings_error(request: Request, app: Any, user: dict[str, Any], status: in
     )
 
 
+def _rate_limited(
+    request: Request, app: Any, user: dict[str, Any], exc: ratelimit.RateLimited, **errors: str
+) -> HTMLResponse:
+    response = _settings_error(request, app, user, 429, **errors)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 @router.post("/library/import", dependencies=[Depends(_size_limit), Depends(check_csrf)])
 def upload(request: Request, app: AppDep, user: UserDep, file: Annotated[UploadFile | None, File()] = None) -> Response:
     """Import an uploaded BibTeX, RIS, CSL-JSON or id-list file; the result (and every unmatched entry, with its
@@ -136,6 +145,10 @@ def upload(request: Request, app: AppDep, user: UserDep, file: Annotated[UploadF
     data = file.file.read(limit + 1)
     if len(data) > limit:
         return _settings_error(request, app, user, 413, library_error=_too_big(limit))
+    try:
+        ratelimit.hit(app.store, ratelimit.imports_per_user(app.settings), user["id"])
+    except ratelimit.RateLimited as exc:
+        return _rate_limited(request, app, user, exc, library_error=exc.message)
     try:
         result = import_file(app, user["id"], data, filename=file.filename, fetch_limit=app.settings.arxiv_page_size)
     except InvalidInput as exc:
@@ -155,6 +168,10 @@ def zotero(
     """Sync a Zotero library with the key given in the form (used for this sync only, never stored)."""
     if user is None:
         return signin_redirect(request, "/settings#library")
+    try:
+        ratelimit.hit(app.store, ratelimit.imports_per_user(app.settings), user["id"])
+    except ratelimit.RateLimited as exc:
+        return _rate_limited(request, app, user, exc, zotero_error=exc.message)
     try:
         target = ZoteroLibrary(kind, library_id.strip())  # type: ignore[arg-type]
         synced = sync_zotero(app, user["id"], target, api_key, fetch_limit=app.settings.arxiv_page_size)
