@@ -33,6 +33,7 @@ BIBTEX = r"""
 }
 @misc{zenodo, title = {Data}, eprint = {12345}, eprinttype = {pubmed}}
 @misc{viadoi, title = {Via DOI}, doi = {10.48550/arXiv.2502.09876}}
+@article{mendeley, title = {Mendeley}, arxivId = {1810.04805}, archivePrefix = {arXiv}}
 """
 
 
@@ -51,6 +52,7 @@ def test_bibtex_ids_from_eprint_doi_url_and_scholar_journal() -> None:
         "@article{scholar": ("Café Über Models", ("2001.00001",), ()),
         "@misc{zenodo": ("Data", (), ()),  # an eprint of another archive is not an arXiv id
         "@misc{viadoi": ("Via DOI", ("2502.09876",), ()),
+        "@article{mendeley": ("Mendeley", ("1810.04805",), ()),  # Mendeley's own field
     }
 
 
