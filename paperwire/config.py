@@ -152,6 +152,13 @@ class Settings(BaseSettings):
     digest_rate: float = Field(
         20.0, ge=0, description="Digests sent per second by one sender process (0: as fast as the server takes them)."
     )
+    digest_senders: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Sender processes of one digest run, each taking a share of the subscribers (one core each); "
+        "`digest_rate` paces each of them.",
+    )
     digest_retries: int = Field(
         3, ge=0, description="Retries of a digest the mail server refused temporarily (4xx) or could not take."
     )

@@ -1,5 +1,5 @@
 """What each kind of job does: fetch new papers, complete listed ones with arXiv's metadata, embed them, update
-the search indexes, send due digests, draw thumbnails of listed papers, prune.
+the search indexes, send due digests, draw thumbnails of listed papers, draw maps of the field, prune.
 
 Each task takes a JobContext and returns a one-line result. Tasks are safe to run twice (a job taken
 over after its worker died runs again): ingest is idempotent, embedding resumes from the vectors
@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from paperwire.application import Paperwire
-from paperwire.digest.send import send_due
+from paperwire.digest.send import send_all
 from paperwire.errors import PaperwireError
+from paperwire.feed import period_map
 from paperwire.feed.lists import followed
 from paperwire.papers.enrich import Lookup, enrich_listed
 from paperwire.papers.fetch import Fetch, catch_up
@@ -102,8 +103,8 @@ def index(ctx: JobContext) -> str:
 
 def send(ctx: JobContext) -> str:
     """Send the digests that are due (the delivery ledger keeps each to one sender)."""
-    app = ctx.app  # send_due sends through its own DigestMailer, which keeps the SMTP reply codes
-    return send_due(app.store, app.settings, app.engine, now=ctx.now).summary()
+    app = ctx.app  # the senders send through their own DigestMailer, which keeps the SMTP reply codes
+    return send_all(app.store, app.settings, app.engine, now=ctx.now).summary()
 
 
 def thumbnails(ctx: JobContext) -> str:
@@ -115,6 +116,22 @@ def thumbnails(ctx: JobContext) -> str:
     for failure in report.failed:
         log.warning("thumbnail of %s failed (attempt %d): %s", failure.arxiv_id, failure.attempts, failure.reason)
     return report.summary()
+
+
+def field_map(ctx: JobContext) -> str:
+    """Draw and cache the map of the period in the job's payload (queued by the map page), or, with none, of the
+    latest week and month with papers (`paperwire jobs add field_map`)."""
+    app = ctx.app
+    if ctx.job.payload:
+        chosen = [period_map.period_of_job(ctx.job.payload)]
+    else:
+        chosen = period_map.latest_periods(app.store, app.settings)
+    drawn = []
+    for period in chosen:
+        ctx.check()
+        found = period_map.draw_period(app.store, app.settings, period, app.engine.model)
+        drawn.append(f"{period.key}: {len(found.ids)} papers, {len(found.labels)} clusters in {found.seconds:.1f} s")
+    return "; ".join(drawn) or "no papers to map"
 
 
 def prune(ctx: JobContext) -> str:
@@ -131,5 +148,6 @@ TASKS: dict[str, Callable[[JobContext], str]] = {
     "index": index,
     "send": send,
     "thumbnails": thumbnails,
+    "field_map": field_map,
     "prune": prune,
 }
