@@ -126,6 +126,13 @@ def main() -> None:
             f"{method:<9} rank p50 {_ms(warm):>7} ms   after a vote {_ms(update):>7} ms   page of 30 {_ms(page):>7} ms",
             flush=True,
         )
+    fused = []
+    for _ in range(max(5, args.repeat // 3)):
+        clock = time.perf_counter()
+        for_you(store, settings, engine, user["id"], period, limit=30, method="svm+popularity")
+        fused.append(time.perf_counter() - clock)
+    results["svm+popularity"] = {"page_ms": _ms(fused)}
+    print(f"svm+popularity page of 30 {_ms(fused):>7} ms (the upvotes of every candidate read for the fusion)")
     print(
         json.dumps(
             {

@@ -176,6 +176,12 @@ class Settings(BaseSettings):
         pattern="^(hybrid|keyword|semantic)$",
         description="How a subscriber's topics are searched: hybrid, keyword (no embedder needed) or semantic.",
     )
+    for_you_method: str = Field(
+        "svm+popularity",
+        pattern=r"^(centroid|nearest|logistic|svm)(\+popularity)?$",
+        description="How For you (and the digests' personal picks) rank papers for a reader: centroid, nearest, "
+        "logistic or svm over the paper vectors, '+popularity' fusing that with the upvotes (see `paperwire eval-recs`).",
+    )
     scheduler_enabled: bool = Field(
         True,
         description="Run a job worker (fetch, embed, index, send digests) inside `paperwire serve`. "

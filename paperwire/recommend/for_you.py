@@ -235,10 +235,12 @@ def for_you(
     *,
     limit: int = 30,
     offset: int = 0,
-    method: Method = DEFAULT_METHOD,
+    method: str | None = None,
     now: datetime | None = None,
 ) -> ForYou:
-    """A page of the reader's For you list over `period`'s New on arXiv papers (default: the last DEFAULT_DAYS days)."""
+    """A page of the reader's For you list over `period`'s New on arXiv papers (default: the last DEFAULT_DAYS days),
+    ranked by `method` (default: the for_you_method setting; "svm+popularity" fuses svm with the upvotes)."""
+    method = method or settings.for_you_method
     period = period or default_period(store, settings, now)
     if period is None:
         return ForYou(None, [], 0, offset, limit, method, note="No New on arXiv papers yet.")
@@ -247,7 +249,13 @@ def for_you(
         return ForYou(period, [], 0, offset, limit, method, note=NO_PAPERS)
     with store.read() as conn:
         candidates = [row["paper_id"] for row in queries.arxiv_rows(conn, period.start, period.end, followed(settings))]
-    ranking = rank_candidates(engine, signals, candidates, method=method)
+    base, _, fused = method.partition("+")
+    ranking = rank_candidates(engine, signals, candidates, method=base)  # type: ignore[arg-type]
+    if fused and ranking.ids:
+        with store.read() as conn:
+            upvotes = accounts_repo.paper_upvotes(conn, ranking.ids)
+        order = with_popularity(list(zip(ranking.ids, ranking.scores.tolist(), strict=True)), upvotes)
+        ranking.ids, ranking.scores = [pid for pid, _ in order], np.array([score for _, score in order])
     total, unindexed = len(ranking.ids), ranking.unindexed
     page = ranking.page(offset, limit)
     if ranking.taste is None or not page:
