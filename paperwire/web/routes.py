@@ -15,6 +15,7 @@ ROUTER_MODULES = (
     "paperwire.web.pages.account",  # sign-in, sign-out, settings
     "paperwire.web.pages.comments",  # add, edit, delete, hide comments
     "paperwire.web.pages.submit",  # submissions
+    "paperwire.web.pages.library",  # the library page, "not interested", library imports
     "paperwire.web.pages.admin",  # admin area
     "paperwire.web.pages.for_you",  # For you: the reader's picks and their private Atom feed
     "paperwire.web.pages.digest",  # email digest: subscribe, confirm, unsubscribe, preferences, preview

@@ -14,6 +14,7 @@ from paperwire.papers.record import PaperRecord, ParsedItem
 from paperwire.store import Store
 from paperwire.store import library as repo
 from paperwire.store.migrate import alembic_config, current_revision, head_revision, upgrade
+from paperwire.store.schema import papers
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -100,6 +101,12 @@ def test_lookups_match_ids_dois_case_blind_and_titles_in_pages(store: Store, mon
             "10.1000/abc.def": "2601.00001"
         }
         assert list(repo.iter_titles(conn)) == [("2601.00001", "One"), ("2601.00002", "Two"), ("2601.00003", "Three")]
+        if store.dialect == "sqlite":  # the DOI step goes through the index on lower(doi), not a scan
+            doi = sa.func.lower(papers.c.doi)
+            query = sa.select(doi, papers.c.id).where(doi.in_(["10.1000/x"]), papers.c.hidden.is_(False))
+            sql = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
+            plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+            assert "USING INDEX ix_papers_doi_lower" in plan, plan
 
 
 def _downgrade(store: Store, revision: str) -> None:
