@@ -61,3 +61,23 @@ def test_ranking_skips_unindexed_candidates_and_the_readers_own_papers(rengine) 
     ranking = rank_candidates(rengine, Signals(library=tuple(SPLATTING)), [*SPLATTING, "2503.12218", "9999.99999"])
     assert ranking.ids == ["2503.12218"] and ranking.unindexed == 1 and len(ranking.page(0, 10)) == 1
     assert ranking.mine == SPLATTING and ranking.taste is not None
+
+
+def test_a_feed_token_names_its_reader_until_they_are_blocked(settings, rstore) -> None:
+    import pytest
+
+    from paperwire.accounts.users import set_blocked
+    from paperwire.errors import NotFound
+    from paperwire.recommend.for_you import feed_token, user_for_feed_token
+
+    user = reader(rstore, "feed@example.org", SPLATTING)
+    other = reader(rstore, "other@example.org", MEDICAL)
+    token = feed_token(settings, rstore, user)
+    assert user_for_feed_token(settings, rstore, token)["id"] == user["id"]
+    assert feed_token(settings, rstore, other) != token
+    for forged in (token[:-2] + "xx", "", "not-a-token", token.replace(".", "", 1)):
+        with pytest.raises(NotFound):
+            user_for_feed_token(settings, rstore, forged)
+    set_blocked(rstore, user["id"], True)
+    with pytest.raises(NotFound):
+        user_for_feed_token(settings, rstore, token)
