@@ -1,30 +1,31 @@
 """New on arXiv: the papers first published in a period in the followed categories, newest first or, for a
-signed-in reader, nearest to the papers they upvoted first. The one ranking behind its page and its feeds.
+signed-in reader, their For you ranking first (their library and upvotes). The one list behind its page and feeds.
 
-The feed layer does not reach the search engine (they are siblings); the edge passes in `Recommend`,
-which the search package provides (search.similar.nearest_ids: one vector search from the liked papers).
+The feed layer does not reach the search engine or the recommender (they sit beside and above it); the edge
+passes in `Recommend`, which paperwire.recommend.for_you provides (`ranked_new`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from paperwire.config import Settings
 from paperwire.errors import InvalidInput
 from paperwire.feed.lists import PaperList, Period, build_list, followed
 from paperwire.store import Store
-from paperwire.store import digests as votes_repo
 
 NEW_SORTS = ("newest", "relevance")
 RELEVANCE_DEPTH = 100  # papers ranked by relevance; the rest of a long period follows, newest first
 SIGN_IN = "Sign in and vote for papers to rank them by your interests: until then they are shown newest first."
-NO_VOTES = "Vote for papers to rank by your interests: until then they are shown newest first."
+NO_VOTES = (
+    "Vote for papers or add some to your library to rank by your interests: until then they are shown newest first."
+)
 
-# (liked paper ids, first day, last day, categories, how many) -> the ids of the papers published in those days
-# and categories nearest to the liked ones, nearest first
-Recommend = Callable[[Sequence[str], date, date, Sequence[str], int], list[str]]
+# (reader's user id, period, categories, how many) -> the ids of the period's papers in those categories ranked
+# for the reader, best first; empty when the reader has no papers to rank by
+Recommend = Callable[[int, Period, Sequence[str], int], list[str]]
 
 
 @dataclass
@@ -58,21 +59,17 @@ def new_papers(
     offset: int = 0,
     now: datetime | None = None,
 ) -> NewPapers:
-    """New on arXiv for a period. `relevance` puts the RELEVANCE_DEPTH papers nearest to the viewer's upvoted
-    papers first (found by `recommend`), the rest newest first. With no viewer, or none of their upvotes, the
-    list is newest first and its note says why; the returned `sort` is the order actually shown."""
+    """New on arXiv for a period. `relevance` puts the viewer's RELEVANCE_DEPTH best papers first (ranked by
+    `recommend`), the rest newest first. With no viewer, or no papers of theirs to rank by, the list is newest
+    first and its note says why; the returned `sort` is the order actually shown."""
     sort = check_new_sort(sort)
     first: list[str] = []
     note = None
     if sort == "relevance":
-        liked: list[str] = []
-        if viewer_id is not None:
-            with store.read() as conn:
-                liked = votes_repo.upvoted_ids(conn, viewer_id)
-        if liked and recommend is not None:
+        if viewer_id is not None and recommend is not None:
             categories = [category] if category else followed(settings)
-            first = recommend(liked, period.start, period.end, categories, RELEVANCE_DEPTH)
-        else:
+            first = recommend(viewer_id, period, categories, RELEVANCE_DEPTH)
+        if not first:
             sort, note = "newest", (NO_VOTES if viewer_id is not None else SIGN_IN)
     plist = build_list(
         store,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -226,6 +227,20 @@ def with_popularity(
     return sorted(fused, key=lambda pair: -pair[1])
 
 
+def _ranking(
+    store: Store, settings: Settings, engine: SearchEngine, signals: Signals, candidates: list[str], method: str
+) -> Ranking:
+    """rank_candidates by the method's vector ranking, then fused with the upvotes when it says "+popularity"."""
+    base, _, fused = method.partition("+")
+    ranking = rank_candidates(engine, signals, candidates, method=base)  # type: ignore[arg-type]
+    if fused and ranking.ids:
+        with store.read() as conn:
+            upvotes = accounts_repo.paper_upvotes(conn, ranking.ids)
+        order = with_popularity(list(zip(ranking.ids, ranking.scores.tolist(), strict=True)), upvotes)
+        ranking.ids, ranking.scores = [pid for pid, _ in order], np.array([score for _, score in order])
+    return ranking
+
+
 def for_you(
     store: Store,
     settings: Settings,
@@ -249,13 +264,7 @@ def for_you(
         return ForYou(period, [], 0, offset, limit, method, note=NO_PAPERS)
     with store.read() as conn:
         candidates = [row["paper_id"] for row in queries.arxiv_rows(conn, period.start, period.end, followed(settings))]
-    base, _, fused = method.partition("+")
-    ranking = rank_candidates(engine, signals, candidates, method=base)  # type: ignore[arg-type]
-    if fused and ranking.ids:
-        with store.read() as conn:
-            upvotes = accounts_repo.paper_upvotes(conn, ranking.ids)
-        order = with_popularity(list(zip(ranking.ids, ranking.scores.tolist(), strict=True)), upvotes)
-        ranking.ids, ranking.scores = [pid for pid, _ in order], np.array([score for _, score in order])
+    ranking = _ranking(store, settings, engine, signals, candidates, method)
     total, unindexed = len(ranking.ids), ranking.unindexed
     page = ranking.page(offset, limit)
     if ranking.taste is None or not page:
@@ -265,6 +274,27 @@ def for_you(
     picks = [Pick(items[pid], score) for pid, score in page if pid in items]
     _explain(engine, store, signals, ranking.taste, ranking.mine, picks)
     return ForYou(period, picks, total, offset, limit, method, unindexed)
+
+
+def ranked_new(
+    store: Store,
+    settings: Settings,
+    engine: SearchEngine,
+    user_id: int,
+    period: Period,
+    categories: Sequence[str],
+    limit: int,
+) -> list[str]:
+    """The reader's best `limit` papers of a period in `categories`, by the For you ranking (New on arXiv's
+    relevance sort); empty when the reader has no papers to rank by."""
+    signals = reader_signals(store, user_id)
+    if not signals.positives:
+        return []
+    with store.read() as conn:
+        candidates = [row["paper_id"] for row in queries.arxiv_rows(conn, period.start, period.end, categories)]
+    return [
+        pid for pid, _ in _ranking(store, settings, engine, signals, candidates, settings.for_you_method).page(0, limit)
+    ]
 
 
 def _explain(

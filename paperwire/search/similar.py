@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 
 import numpy as np
 
@@ -78,12 +77,3 @@ def recommend(
 def _check_limit(limit: int) -> None:
     if not 1 <= limit <= 100:
         raise InvalidInput(f"limit must be between 1 and 100, got {limit}")
-
-
-def nearest_ids(
-    engine: SearchEngine, liked: Sequence[str], since: date, until: date, categories: Sequence[str], limit: int
-) -> list[str]:
-    """The ids of the papers first published from `since` to `until` in any of `categories` that are most like
-    the `liked` ones, nearest first (recommend's ranking; New on arXiv's relevance sort)."""
-    filters = Filters(categories=tuple(categories), since=since, until=until)
-    return [hit.id for hit in recommend(engine, liked, limit=limit, filters=filters)]

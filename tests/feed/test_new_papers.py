@@ -40,8 +40,8 @@ def test_relevance_puts_the_recommended_papers_first_and_the_rest_newest(day_of_
         accounts_repo.add_vote(conn, user["id"], "2603.00002", datetime.now(UTC))
     asked = []
 
-    def recommend(liked, since, until, categories, limit):
-        asked.append((list(liked), since, until, list(categories), limit))
+    def recommend(user_id, period, categories, limit):
+        asked.append((user_id, period, list(categories), limit))
         return ["2603.00001"]
 
     found = new_papers(
@@ -49,18 +49,21 @@ def test_relevance_puts_the_recommended_papers_first_and_the_rest_newest(day_of_
     )
     assert [i.id for i in found.plist.items] == ["2603.00001", "2603.00003", "2603.00002"]
     assert found.sort == "relevance" and found.note is None
-    assert asked == [(["2603.00002"], DAY, DAY, settings.followed_categories.split(), 100)]
+    assert asked == [(user["id"], Period.day(DAY), settings.followed_categories.split(), 100)]
 
 
 def test_relevance_without_a_reader_or_votes_is_newest_and_says_why(day_of_papers, settings) -> None:
     def never(*args):
         raise AssertionError("nothing to recommend from")
 
+    def nothing(*args):
+        return []  # a reader with no papers to rank by
+
     anonymous = new_papers(day_of_papers, settings, Period.day(DAY), sort="relevance", recommend=never)
     assert (anonymous.sort, anonymous.note) == ("newest", SIGN_IN)
     user = add_user(day_of_papers, "novoter@example.org")
     unvoted = new_papers(
-        day_of_papers, settings, Period.day(DAY), sort="relevance", viewer_id=user["id"], recommend=never
+        day_of_papers, settings, Period.day(DAY), sort="relevance", viewer_id=user["id"], recommend=nothing
     )
     assert (unvoted.sort, unvoted.note) == ("newest", NO_VOTES)
     assert [i.id for i in unvoted.plist.items] == [i.id for i in anonymous.plist.items]

@@ -107,7 +107,7 @@ def test_anonymous_readers_get_newest_and_relevance_asks_them_to_sign_in(client)
 def test_relevance_without_upvotes_says_so_and_shows_newest(client, smtp, site_store) -> None:
     sign_in(client, smtp, "novoter@example.org", store=site_store)
     page = client.get(f"/new?date={ARXIV_DAY}&sort=relevance").text
-    assert "Vote for papers to rank by your interests" in page
+    assert "Vote for papers or add some to your library to rank by your interests" in page
     assert listed_ids(page) == listed_ids(client.get(f"/new?date={ARXIV_DAY}").text)
 
 

@@ -4,7 +4,7 @@ the followed categories), each for a day, an ISO week or a month, with the navig
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from paperwire.application import Paperwire
 from paperwire.feed import lists, new_papers
 from paperwire.feed.lists import Period
-from paperwire.search.similar import nearest_ids
+from paperwire.recommend.for_you import ranked_new
 from paperwire.web.app import render
 from paperwire.web.deps import AppDep, UserDep
 from paperwire.web.pages.periods import DAILY, NEW, Tab, list_url, page_context
@@ -120,10 +120,10 @@ def new_on_arxiv(
 
 
 def _recommender(app: Paperwire) -> new_papers.Recommend:
-    """Relevance through the application's search engine, opened only when a reader ranks by it."""
+    """Relevance by the reader's For you ranking, the search engine opened only when a reader ranks by it."""
 
-    def recommend(liked: Sequence[str], since: date, until: date, categories: Sequence[str], limit: int) -> list[str]:
-        return nearest_ids(app.engine, liked, since, until, categories, limit)
+    def recommend(user_id: int, period: Period, categories: Sequence[str], limit: int) -> list[str]:
+        return ranked_new(app.store, app.settings, app.engine, user_id, period, categories, limit)
 
     return recommend
 
