@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -255,9 +256,12 @@ def cluster_words(texts: Sequence[str], numbers: np.ndarray, *, top: int = LABEL
         row = row_of[number]
         size = int(np.sum(numbers == number))
         eligible = papers_with[row] >= min(2, size)
-        ranked = [int(i) for i in np.argsort(-score[row], kind="stable") if eligible[i] and score[row, i] > 0]
         chosen: dict[str, str] = {}  # one of "agent" and "agents": keyed by the word without a final s
-        for i in ranked:
+        for i in np.argsort(-score[row], kind="stable"):
+            if score[row, i] <= 0:
+                break
+            if not eligible[i]:
+                continue
             word = str(vocabulary[i])
             chosen.setdefault(word[:-1] if word.endswith("s") and len(word) > 3 else word, word)
             if len(chosen) == top:
@@ -276,8 +280,6 @@ def draw(
     seed: int = 0,
 ) -> FieldMap:
     """The map of papers `ids` with their vectors and texts (title and abstract), rows in the same order."""
-    import time
-
     if not len(ids) == len(vectors) == len(texts):
         raise ValueError(f"{len(ids)} ids, {len(vectors)} vectors and {len(texts)} texts: one of each per paper")
     started = time.perf_counter()

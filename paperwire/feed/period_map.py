@@ -25,7 +25,7 @@ from paperwire.store import field_maps as cache
 from paperwire.store import jobs as job_rows
 
 JOB_KIND = "field_map"
-INLINE_LIMIT = 300  # papers drawn during the request (about 1.5 s on 2 cores, README); larger periods go to a job
+INLINE_LIMIT = 300  # papers drawn during the request (1.3 s on 2 cores: bench/field_map.py --inline); more: a job
 JOB_KEY_CHARS = 16
 SOURCES: tuple[Source, ...] = ("community", "arxiv")  # Daily papers, New on arXiv
 
