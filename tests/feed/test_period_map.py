@@ -122,3 +122,14 @@ def test_period_of_job() -> None:
         period_map.period_of_job({"period": "year", "key": "2025"})
     with pytest.raises(InvalidInput):
         period_map.period_of_job({"period": "week", "key": "2025-W99"})
+
+
+def test_a_job_that_failed_for_good_is_reported_not_asked_again(week_store, settings) -> None:
+    model = settings.embedding_model
+    period_map.period_map(week_store, settings, WEEK, model, inline_limit=5)
+    (job,) = _map_jobs(week_store)
+    with week_store.write() as conn:
+        conn.execute(jobs.update().where(jobs.c.id == job["id"]).values(state="failed", error="out of memory"))
+    shown = period_map.period_map(week_store, settings, WEEK, model, inline_limit=5)
+    assert shown.failed == job["id"] and not shown.queued and shown.drawn is None
+    assert len(_map_jobs(week_store)) == 1
