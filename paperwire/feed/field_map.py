@@ -133,10 +133,16 @@ class FieldMap:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FieldMap:
+        """The map as_dict wrote; ValueError, KeyError or TypeError for anything else."""
+        ids = tuple(str(pid) for pid in data["ids"])
+        coords = np.asarray(data["coords"], dtype=np.float64).reshape(-1, 2)
+        clusters = np.asarray(data["clusters"], dtype=np.int64).reshape(-1)
+        if not len(ids) == len(coords) == len(clusters):
+            raise ValueError(f"{len(ids)} ids, {len(coords)} points and {len(clusters)} cluster numbers")
         return cls(
-            ids=tuple(data["ids"]),
-            coords=np.asarray(data["coords"], dtype=np.float64).reshape(-1, 2),
-            clusters=np.asarray(data["clusters"], dtype=np.int64),
+            ids=ids,
+            coords=coords,
+            clusters=clusters,
             labels=tuple(
                 Cluster(c["number"], tuple(c["words"]), float(c["x"]), float(c["y"]), int(c["size"]))
                 for c in data["labels"]

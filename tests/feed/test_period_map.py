@@ -133,3 +133,17 @@ def test_a_job_that_failed_for_good_is_reported_not_asked_again(week_store, sett
     shown = period_map.period_map(week_store, settings, WEEK, model, inline_limit=5)
     assert shown.failed == job["id"] and not shown.queued and shown.drawn is None
     assert len(_map_jobs(week_store)) == 1
+
+
+def test_a_cached_file_that_is_not_a_map_counts_as_none(tmp_path) -> None:
+    from paperwire.config import load_settings
+
+    settings = load_settings(home=tmp_path / "home")
+    field_maps.write_map(settings, WEEK.key, {"key": "abc"})  # no ids, no coordinates
+    assert period_map.cached(settings, WEEK) is None
+    field_maps.write_map(
+        settings, WEEK.key, {"key": "abc", "ids": ["x"], "coords": [[0.1]], "clusters": [0], "labels": []}
+    )
+    assert period_map.cached(settings, WEEK) is None  # a point needs two coordinates
+    field_maps.write_map(settings, WEEK.key, {"ids": ["x", "y"], "coords": [[0.1, 0.2]], "clusters": [0], "labels": []})
+    assert period_map.cached(settings, WEEK) is None  # a point for each paper
