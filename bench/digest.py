@@ -147,7 +147,7 @@ def child(args: argparse.Namespace) -> None:
     import sqlalchemy as sa
 
     from paperwire.digest.periods import parse_period_key
-    from paperwire.digest.send import send_due
+    from paperwire.digest.send import send_all
     from paperwire.digest.subscriptions import Preferences, add_subscriber
     from paperwire.search.engine import SearchEngine
     from paperwire.store import Store
@@ -178,7 +178,7 @@ def child(args: argparse.Namespace) -> None:
     stop = threading.Event()
     sampler = threading.Thread(target=_sample, args=(samples, stop), daemon=True)
     sampler.start()
-    report = send_due(store, settings, engine, period=parse_period_key(f"daily:{args.day}"))
+    report = send_all(store, settings, engine, senders=args.senders[0], period=parse_period_key(f"daily:{args.day}"))
     stop.set()
     sampler.join()
     peak = max(samples)
@@ -202,6 +202,7 @@ def child(args: argparse.Namespace) -> None:
                 "rss_before_send_mb": round(rss_before, 1),
                 "peak_rss_mb": round(peak, 1),
                 "process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                "sender_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
             }
         )
     )
@@ -252,6 +253,13 @@ def main() -> None:
     parser.add_argument("--day", default="2026-02-04", help="The listing day the digests cover.")
     parser.add_argument("--mode", default="keyword", choices=("keyword", "hybrid"), help="How topics are searched.")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--senders",
+        type=int,
+        nargs="+",
+        default=[1],
+        help="Sender processes (digest send --senders); several: one run each.",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -269,7 +277,7 @@ def main() -> None:
         )
         assert sink.stdout is not None and sink.stdin is not None and sink.stdout.readline().strip() == "ready"
         runs = []
-        for count in [n for n in (args.small, args.subscribers) if n]:
+        for count, senders in [(n, k) for n in (args.small, args.subscribers) if n for k in args.senders]:
             command = [
                 sys.executable,
                 __file__,
@@ -286,12 +294,14 @@ def main() -> None:
                 str(args.seed),
                 "--subscribers",
                 str(count),
+                "--senders",
+                str(senders),
             ]
             done = subprocess.run(command, capture_output=True, text=True, check=True)
-            run = json.loads(done.stdout.strip().splitlines()[-1])
+            run = json.loads(done.stdout.strip().splitlines()[-1]) | {"senders": senders}
             runs.append(run)
             print(
-                f"{count:>6} subscribers: {run['sent']} sent, {run['skipped']} skipped in {run['seconds']} s "
+                f"{count:>6} subscribers, {senders} sender(s): {run['sent']} sent, {run['skipped']} skipped in {run['seconds']} s "
                 f"({run['messages_per_s']} messages/s); compose {run['compose_s']} s, render {run['render_s']} s, "
                 f"SMTP {run['smtp_s']} s, ledger {run['ledger_s']} s; RSS {run['rss_before_send_mb']} MB before "
                 f"sending, peak {run['peak_rss_mb']} MB while sending",

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     request_interval: float = Field(
         3.0, ge=0, description="Seconds between two requests to one remote source (arXiv asks for 3)."
     )
+    zotero_api_url: str = Field(
+        "https://api.zotero.org", description="Base URL of the Zotero Web API (library imports, read-only)."
+    )
     arxiv_pdf_url: str = Field(
         "https://arxiv.org/pdf", description="Base URL of arXiv's PDFs (`{base}/{id}`), read to draw thumbnails."
     )
@@ -109,6 +112,15 @@ class Settings(BaseSettings):
         14, ge=0, description="Oldest paper (days since first published) that may be submitted."
     )
     submissions_per_day: int = Field(10, ge=0, description="Submissions one user may make per day.")
+    library_upload_max_bytes: int = Field(
+        5_000_000, ge=1, description="Largest library file (BibTeX, RIS, CSL-JSON, ids) the settings page accepts."
+    )
+    library_imports_per_hour: int = Field(
+        20, ge=1, description="Library imports (uploads and Zotero syncs on the site) one user may start per hour."
+    )
+    library_fetch_max: int = Field(
+        2000, ge=0, description="Unknown arXiv ids one library import fetches from arXiv at most (the rest unmatched)."
+    )
     signin_link_minutes: int = Field(15, ge=1, description="How long a sign-in link stays valid.")
     smtp_host: str = Field("127.0.0.1", description="SMTP server for sign-in links and digests.")
     smtp_port: int = Field(25, ge=1, le=65535, description="SMTP port.")
@@ -140,6 +152,13 @@ class Settings(BaseSettings):
     digest_rate: float = Field(
         20.0, ge=0, description="Digests sent per second by one sender process (0: as fast as the server takes them)."
     )
+    digest_senders: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Sender processes of one digest run, each taking a share of the subscribers (one core each); "
+        "`digest_rate` paces each of them.",
+    )
     digest_retries: int = Field(
         3, ge=0, description="Retries of a digest the mail server refused temporarily (4xx) or could not take."
     )
@@ -156,6 +175,12 @@ class Settings(BaseSettings):
         "hybrid",
         pattern="^(hybrid|keyword|semantic)$",
         description="How a subscriber's topics are searched: hybrid, keyword (no embedder needed) or semantic.",
+    )
+    for_you_method: str = Field(
+        "svm+popularity",
+        pattern=r"^(centroid|nearest|logistic|svm)(\+popularity)?$",
+        description="How For you (and the digests' personal picks) rank papers for a reader: centroid, nearest, "
+        "logistic or svm over the paper vectors, '+popularity' fusing that with the upvotes (see `paperwire eval-recs`).",
     )
     scheduler_enabled: bool = Field(
         True,

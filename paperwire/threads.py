@@ -34,3 +34,11 @@ def quiet_thread_pools() -> None:
     threads = str(thread_count())
     for variable in _POOL_SIZES:
         os.environ.setdefault(variable, threads)
+
+
+def share_thread_pools(processes: int) -> None:
+    """In one of `processes` processes that split the work: size every pool to its share of the cores."""
+    share = str(max(1, thread_count() // max(1, processes)))
+    for variable in (*_POOL_SIZES, THREADS_VARIABLE):
+        os.environ[variable] = share
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

@@ -75,6 +75,11 @@ def comments_per_user(settings: Settings) -> Limit:
     return Limit("comments", settings.comments_per_hour, HOUR, "comments")
 
 
+def imports_per_user(settings: Settings) -> Limit:
+    """Library imports started on the site: each may read a large file and ask arXiv and Zotero."""
+    return Limit("library-imports", settings.library_imports_per_hour, HOUR, "library imports")
+
+
 def hit(store: Store, limit: Limit, subject: str | int, *, now: float | None = None) -> int:
     """Count one event for `subject` under `limit`; raises RateLimited once the window's count is exceeded.
 

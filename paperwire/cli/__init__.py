@@ -8,7 +8,7 @@ from paperwire.threads import quiet_thread_pools
 
 quiet_thread_pools()  # before any command module imports faiss, PyTorch or BLAS
 
-from paperwire.cli import site, collect, thumbnails, search, users  # noqa: E402, F401, I001 - importing registers their commands, in this order
+from paperwire.cli import site, collect, thumbnails, search, users, library  # noqa: E402, F401, I001 - importing registers their commands, in this order
 from paperwire.cli.common import app, main  # noqa: E402
 from paperwire.cli.digests import digest_app, subscriber_app  # noqa: E402
 from paperwire.cli.jobs import jobs_app, worker  # noqa: E402

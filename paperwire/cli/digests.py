@@ -175,9 +175,15 @@ def digest_send(
     to: Annotated[str | None, typer.Option("--to", help="Only this subscriber.")] = None,
     period: PeriodKey = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
+    senders: Annotated[
+        int | None,
+        typer.Option(
+            "--senders", min=1, max=64, help="Sender processes, each on its own core (default: digest_senders)."
+        ),
+    ] = None,
 ) -> None:
     """Send the digests that are due (for cron): each subscriber gets each period's digest once, even across crashes."""
-    from paperwire.digest.send import send_due
+    from paperwire.digest.send import send_all
 
     pw = app_of(ctx)
     chosen = _period(period)
@@ -193,10 +199,11 @@ def digest_send(
     )
     with progress:
         task = progress.add_task("digests", total=None)
-        report = send_due(
+        report = send_all(
             pw.store,
             pw.settings,
             pw.engine,
+            senders=senders,
             period=chosen,
             to=to,
             dry_run=dry_run,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import signal
 import threading
 from typing import Annotated
 
@@ -12,6 +14,8 @@ from rich.text import Text
 
 from paperwire.cli.common import Group, app_of, err, out
 from paperwire.errors import InvalidInput
+
+log = logging.getLogger("paperwire.jobs")
 
 jobs_app = typer.Typer(cls=Group, no_args_is_help=True, help="Inspect and queue background jobs.")
 KINDS = ("fetch", "embed", "index", "send", "thumbnails", "field_map", "prune")
@@ -57,10 +61,29 @@ def worker(
         f"worker {runner.name}: periodic jobs every {settings.scheduler_interval:g} s (Ctrl-C to stop)", markup=False
     )
     stop = threading.Event()
+    _stop_on_signals(stop)
     try:
         runner.run(stop)
     except KeyboardInterrupt:
         stop.set()
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    """SIGTERM (systemd, kill) and Ctrl-C let the job in hand finish, then stop; a second one stops at once.
+
+    A worker started in the background of a script inherits an ignored SIGINT; it stays ignored (the
+    convention for background jobs), and SIGTERM still stops it.
+    """
+
+    def handle(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        log.info("worker: %s received; stopping after the job in hand", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, handle)
 
 
 @jobs_app.command("list")

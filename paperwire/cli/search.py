@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -132,6 +133,78 @@ def eval_command(
             f"{metrics['mrr@10']:>8.4f} {metrics['queries']:>8}",
             markup=False,
         )
+
+
+@app.command("eval-recs")
+def eval_recs_command(
+    ctx: typer.Context,
+    cutoff: Annotated[
+        str, typer.Option("--cutoff", help="The day that splits each reader's library from their next papers.")
+    ] = "2026-02-01",
+    window: Annotated[int, typer.Option("--window", min=1, help="Days of candidates from the cut-off on.")] = 28,
+    readers: Annotated[int, typer.Option("--readers", min=1, help="Readers (authors) sampled.")] = 200,
+    min_papers: Annotated[int, typer.Option("--min-papers", min=2, help="Papers an author needs to be a reader.")] = 8,
+    method: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--method", help="popularity, keyword, centroid, nearest, logistic, svm (repeatable; default all)."
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the reader sample.")] = 7,
+    relevance: Annotated[
+        str,
+        typer.Option("--relevance", help="group: a reader's later papers and their co-authors'; own: theirs only."),
+    ] = "group",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as one JSON object.")] = False,
+) -> None:
+    """Measure the For you rankings on the store's papers: authors as readers, nDCG@10 and Recall@50 per method."""
+    from paperwire.recommend.evaluation import BASELINES, FUSED, evaluate_recs
+    from paperwire.search.taste import METHODS
+
+    pw = app_of(ctx)
+    with progress_bar(unit="steps") as progress:
+        tasks: dict[str, Any] = {}
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total, records=0)
+            progress.update(tasks[stage], completed=done, total=total, records=done)
+
+        run = evaluate_recs(
+            pw.store,
+            pw.engine,
+            cutoff=_day(cutoff),
+            window_days=window,
+            readers=readers,
+            min_papers=min_papers,
+            seed=seed,
+            relevance=relevance,
+            methods=tuple(method) if method else (*BASELINES, *METHODS, *FUSED),
+            on_progress=on_progress,
+        )
+    if as_json:
+        out.print(json.dumps(run.as_dict()), markup=False)
+        return
+    out.print(
+        f"{run.readers} readers (library {run.library_mean:.1f} papers, {run.relevant_mean:.1f} relevant on average), "
+        f"{run.candidates} candidates from {run.cutoff} over {run.window_days} days; relevant: {run.relevance}; "
+        f"{run.embedded} papers embedded",
+        markup=False,
+    )
+    out.print(f"{'method':<12} {'nDCG@10':>8} {'R@50':>8} {'ms/reader':>10}", markup=False)
+    for name, scores in run.scores.items():
+        out.print(
+            f"{name:<12} {scores['ndcg@10']:>8.4f} {scores['recall@50']:>8.4f} {run.seconds[name] * 1000:>10.1f}",
+            markup=False,
+        )
+
+
+def _day(text: str) -> date:
+    from paperwire.feed.lists import parse_period
+
+    period = parse_period(day=text)
+    assert period is not None, "typer gives a value"
+    return period.start
 
 
 @app.command()

@@ -21,12 +21,13 @@ from paperwire.config import Settings
 from paperwire.digest.periods import period_key
 from paperwire.errors import PaperwireError
 from paperwire.feed.lists import ListItem, Period, build_list, latest_day
+from paperwire.recommend.for_you import for_you
 from paperwire.search.engine import Hit, PaperRows, SearchEngine
 from paperwire.search.query import Filters, parse_query
-from paperwire.search.similar import recommend
 from paperwire.store import Store
 from paperwire.store import digests as repo
 
+Found = Hit | ListItem  # a source's paper: a search hit, or a list item (For you picks)
 log = logging.getLogger("paperwire.digest")
 
 TRENDING_DEPTH = 100  # trending papers kept per period: enough for top_n (<= 50) once sent ones are dropped
@@ -119,9 +120,9 @@ class Composer:
         self.now = now or datetime.now(UTC)
         self._trending: dict[str, tuple[list[ListItem], int]] = {}
         self._announced: dict[str, bool] = {}  # period key -> whether it has New on arXiv papers (one query each)
-        self._results: OrderedDict[_Key, list[Hit]] = OrderedDict()
+        self._results: OrderedDict[_Key, list[Found]] = OrderedDict()
         self._ahead = ThreadPoolExecutor(1, thread_name_prefix="digest-search") if ahead else None
-        self._coming: dict[_Key, Future[list[Hit]]] = {}
+        self._coming: dict[_Key, Future[list[Found]]] = {}
         self._rows: PaperRows = {}  # display rows of the papers found, read once a page (most are the period's)
 
     def prepare(self, due: Iterable[tuple[dict[str, Any], Period]]) -> None:
@@ -132,7 +133,7 @@ class Composer:
             waiting.cancel()  # subscribers of the previous page that were never composed (claimed elsewhere)
         self._coming = {}
         self._rows = {}
-        work: list[tuple[Future[list[Hit]], _Source, Period]] = []
+        work: list[tuple[Future[list[Found]], _Source, Period]] = []
         for subscription, period in due:
             for source in self._sources(subscription):
                 key = _key(source, period)
@@ -150,7 +151,7 @@ class Composer:
             for waiting in self._coming.values():
                 waiting.cancel()
 
-    def _search_ahead(self, work: list[tuple[Future[list[Hit]], _Source, Period]]) -> None:
+    def _search_ahead(self, work: list[tuple[Future[list[Found]], _Source, Period]]) -> None:
         if self.settings.digest_topic_mode != "keyword":
             texts = []
             for _, source, _ in work:
@@ -215,11 +216,13 @@ class Composer:
         sources = [_Source("author", name, f"by {name}") for name in subscription["authors"]]
         sources += [_Source("topic", topic, f"matches your topic '{topic}'") for topic in subscription["topics"]]
         if subscription["use_upvotes"] and subscription["user_id"] is not None:
-            sources.append(_Source("upvotes", str(subscription["user_id"]), "like papers you upvoted"))
+            sources.append(
+                _Source("upvotes", str(subscription["user_id"]), "picked for you from your library and upvotes")
+            )
         sources += [_Source("category", name, f"in {name}") for name in subscription["categories"]]
         return sources
 
-    def _run(self, source: _Source, period: Period, subscription: dict[str, Any]) -> list[Hit]:
+    def _run(self, source: _Source, period: Period, subscription: dict[str, Any]) -> list[Found]:
         """A source's papers in the period, best first; a failing source is logged and gives nothing."""
         if source.kind == "upvotes":
             return self._guard(source, lambda: self._recommended(int(source.value), period))
@@ -237,36 +240,36 @@ class Composer:
             self._results.popitem(last=False)
         return hits
 
-    def _guard(self, source: _Source, run: Callable[[], list[Hit]]) -> list[Hit]:
+    def _guard(self, source: _Source, run: Callable[[], list[Found]]) -> list[Found]:
         try:
             return run()
         except PaperwireError as exc:
             log.warning("digest: %s %r gave no picks: %s", source.kind, source.value, exc.message)
             return []
 
-    def _search(self, source: _Source, period: Period) -> list[Hit]:
+    def _search(self, source: _Source, period: Period) -> list[Found]:
         within = Filters(since=period.start, until=period.end)
         if source.kind == "topic":
             results = self.engine.search(
                 source.value, mode=self.settings.digest_topic_mode, limit=PER_SOURCE, filters=within, rows=self._rows
             )
-            return results.hits if results.close else []  # a topic nothing matched this period picks nothing
+            return list(results.hits) if results.close else []  # a topic nothing matched this period picks nothing
         extra = Filters(authors=(source.value,)) if source.kind == "author" else Filters(categories=(source.value,))
-        return self.engine.search("", limit=PER_SOURCE, filters=within.merged(extra), rows=self._rows).hits
+        return list(self.engine.search("", limit=PER_SOURCE, filters=within.merged(extra), rows=self._rows).hits)
 
-    def _recommended(self, user_id: int, period: Period) -> list[Hit]:
-        with self.store.read() as conn:
-            liked = repo.upvoted_ids(conn, user_id)
-        if not liked:
-            return []
-        return recommend(self.engine, liked, limit=PER_SOURCE, filters=Filters(since=period.start, until=period.end))
+    def _recommended(self, user_id: int, period: Period) -> list[Found]:
+        """The reader's For you picks of the period (their library and upvotes): the site's ranking, not a copy."""
+        return [
+            pick.item
+            for pick in for_you(self.store, self.settings, self.engine, user_id, period, limit=PER_SOURCE).picks
+        ]
 
 
 def _key(source: _Source, period: Period) -> _Key:
     return (source.kind, source.value.casefold(), period_key(period))
 
 
-def _reasons(found: dict[_Source, list[Hit]]) -> dict[str, list[str]]:
+def _reasons(found: dict[_Source, list[Found]]) -> dict[str, list[str]]:
     """Every reason each paper has to be in the digest, in the order of the sources."""
     reasons: dict[str, list[str]] = {}
     for source, hits in found.items():
@@ -277,9 +280,9 @@ def _reasons(found: dict[_Source, list[Hit]]) -> dict[str, list[str]]:
     return reasons
 
 
-def _round_robin(rankings: Sequence[list[Hit]], used: set[str], most: int) -> list[Hit]:
+def _round_robin(rankings: Sequence[list[Found]], used: set[str], most: int) -> list[Found]:
     """Up to `most` hits taken in turn from each ranking, so every source is represented; `used` is updated."""
-    chosen: list[Hit] = []
+    chosen: list[Found] = []
     positions = [0] * len(rankings)
     while len(chosen) < most:
         progressed = False

@@ -25,6 +25,10 @@ from paperwire.mail import recipient
 from paperwire.store import Store
 
 MAX_AUTHORS = 6
+# How the message is written out: long header lines kept whole up to RFC 5322's 998 characters, so the
+# List-Unsubscribe URLs stay plain URLs (folding them at 78 turned them into RFC 2047 encoded words, which
+# RFC 2369 clients do not decode); the bodies are quoted-printable at 76 whatever the policy.
+WIRE = policy.SMTP.clone(max_line_length=998)
 _FONT = "font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;"
 
 
@@ -67,6 +71,7 @@ def render_digest(settings: Settings, store: Store, digest: Digest, *, now: date
     # quoted-printable named up front: the email package would otherwise encode each part twice to choose
     message.set_content(render_text(settings, digest, manage, unsubscribe), cte="quoted-printable")
     message.add_alternative(render_html(settings, digest, manage, unsubscribe), subtype="html", cte="quoted-printable")
+    message.policy = WIRE  # bodies are encoded by now: the policy only shapes how headers are written
     return message
 
 

@@ -168,6 +168,16 @@ class SendReport:
     def as_dict(self) -> dict[str, Any]:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
 
+    def add(self, other: SendReport) -> None:
+        """Count another sender's run into this one (time spent is summed; `seconds` is left to the caller)."""
+        for name, value in other.__dict__.items():
+            if name in ("dry_run", "seconds"):
+                continue
+            if name == "errors":
+                self.errors.extend(other.errors[: max(0, 20 - len(self.errors))])
+            else:
+                setattr(self, name, getattr(self, name) + value)
+
 
 def _host() -> str:
     return socket.gethostname()[:60]
@@ -196,6 +206,36 @@ def release_dead_local(store: Store) -> list[int]:
     return released
 
 
+def send_all(
+    store: Store,
+    settings: Settings,
+    engine: SearchEngine,
+    *,
+    senders: int | None = None,
+    now: datetime | None = None,
+    period: Period | None = None,
+    to: str | None = None,
+    dry_run: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> SendReport:
+    """Send every due digest once, in this process or in `senders` processes (default: `digest_senders`).
+
+    One subscriber (`to`) is always sent from this process. What the CLI and the job worker call.
+    """
+    count = settings.digest_senders if senders is None else senders
+    if count > 1 and to is None:
+        from paperwire.digest.senders import send_parallel
+
+        return send_parallel(settings, count, now=now, period=period, dry_run=dry_run, on_progress=on_progress)
+    return send_due(store, settings, engine, now=now, period=period, to=to, dry_run=dry_run, on_progress=on_progress)
+
+
+def prepare_run(store: Store, settings: Settings, now: datetime) -> None:
+    """A run's housekeeping, once before its senders start: purge stale sign-ups, free dead senders' claims."""
+    purge_expired(store, settings, now)
+    release_dead_local(store)
+
+
 def send_due(
     store: Store,
     settings: Settings,
@@ -207,11 +247,14 @@ def send_due(
     dry_run: bool = False,
     mailer: Mailer | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> SendReport:
     """Send every due digest once: all active subscribers, or only `to`; `period` forces one (for its frequency).
 
-    `dry_run` composes and renders without claiming, sending or recording. Raises MailUnavailable
-    (after recording the digest in hand as failed) when the mail server cannot be reached at all.
+    `dry_run` composes and renders without claiming, sending or recording. `shard` (k, n) takes only the
+    subscriptions whose id is k modulo n: one of n sender processes (paperwire.digest.senders), whose
+    parent has done the run's housekeeping. Raises MailUnavailable (after recording the digest in hand
+    as failed) when the mail server cannot be reached at all.
     """
     started = time.perf_counter()
     moment = now or datetime.now(UTC)
@@ -219,12 +262,11 @@ def send_due(
     address = check_address(to) if to else None
     limit = settings.digest_max_permanent_failures
     with store.read() as conn:
-        total = repo.count_active(conn, max_failures=limit, email=address)
+        total = repo.count_active(conn, max_failures=limit, email=address, shard=shard)
     if address and not total:
         raise NotFound(f"no active subscription for {address} (unconfirmed, unsubscribed or stopped after bounces)")
-    if not dry_run:
-        purge_expired(store, settings, moment)
-        release_dead_local(store)
+    if not dry_run and shard is None:
+        prepare_run(store, settings, moment)
     run = _Run(
         store,
         settings,
@@ -238,7 +280,9 @@ def send_due(
     try:
         while True:
             with store.read() as conn:
-                page = repo.active_page(conn, after_id=after, limit=PAGE, max_failures=limit, email=address)
+                page = repo.active_page(
+                    conn, after_id=after, limit=PAGE, max_failures=limit, email=address, shard=shard
+                )
             if not page:
                 break
             after = page[-1]["id"]

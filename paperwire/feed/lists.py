@@ -324,13 +324,36 @@ def build_list(
         counts = queries.comment_counts(conn, ids)
         voted = accounts_repo.voted_by(conn, viewer_id, ids)
     items = [_item(papers[e["paper_id"]], e, counts, voted) for e in page if e["paper_id"] in papers]
-    thumbnails = thumbnails_of(settings, [item.id for item in items])
-    for item in items:
-        item.thumbnail = thumbnails.get(item.id)
+    _add_thumbnails(settings, items)
     if sort == "votes" and offset == 0 and category is None and submitter is None:
         for rank, item in enumerate(items[:TOP_RANKS], start=1):
             item.rank = rank if item.upvotes > 0 else None
     return PaperList(period, sort, category, items, total=len(ranked), offset=offset, limit=limit)
+
+
+def new_items(store: Store, settings: Settings, ids: Sequence[str], *, viewer_id: int | None = None) -> list[ListItem]:
+    """List items of papers chosen elsewhere (For you), in that order, as New on arXiv shows them: dated by their
+    first publication. Papers unknown, hidden or never published are left out."""
+    with store.read() as conn:
+        papers = queries.display_rows(conn, ids)
+        upvotes = accounts_repo.paper_upvotes(conn, ids)
+        counts = queries.comment_counts(conn, ids)
+        voted = accounts_repo.voted_by(conn, viewer_id, ids)
+    items = []
+    for paper_id in ids:
+        paper = papers.get(paper_id)
+        if paper is None or paper["published"] is None:
+            continue
+        entry = {"list_date": paper["published"], "upvotes": upvotes[paper_id], "submitter": None, "score": 0.0}
+        items.append(_item(paper, entry | {"listed_at": paper["created_at"]}, counts, voted))
+    _add_thumbnails(settings, items)
+    return items
+
+
+def _add_thumbnails(settings: Settings, items: list[ListItem]) -> None:
+    thumbnails = thumbnails_of(settings, [item.id for item in items])
+    for item in items:
+        item.thumbnail = thumbnails.get(item.id)
 
 
 def _merge(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from paperwire.application import Paperwire
-from paperwire.digest.send import send_due
+from paperwire.digest.send import send_all
 from paperwire.errors import PaperwireError
 from paperwire.feed import period_map
 from paperwire.feed.lists import followed
@@ -103,8 +103,8 @@ def index(ctx: JobContext) -> str:
 
 def send(ctx: JobContext) -> str:
     """Send the digests that are due (the delivery ledger keeps each to one sender)."""
-    app = ctx.app  # send_due sends through its own DigestMailer, which keeps the SMTP reply codes
-    return send_due(app.store, app.settings, app.engine, now=ctx.now).summary()
+    app = ctx.app  # the senders send through their own DigestMailer, which keeps the SMTP reply codes
+    return send_all(app.store, app.settings, app.engine, now=ctx.now).summary()
 
 
 def thumbnails(ctx: JobContext) -> str:

@@ -59,4 +59,7 @@ class VectorBackend(Protocol):
     def vectors_of(self, paper_ids: list[str]) -> dict[str, np.ndarray]:
         """The stored vectors of those papers that have one."""
 
+    def matrix_of(self, paper_ids: list[str]) -> tuple[list[str], np.ndarray]:
+        """Those of `paper_ids` that have a vector, in the order given, and their vectors as one matrix."""
+
     def __len__(self) -> int: ...

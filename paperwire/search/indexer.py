@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,6 +115,29 @@ def embed_pending(
             on_progress(report.embedded, total)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def embed_papers(
+    store: Store,
+    embedder: Embedder,
+    ids: Sequence[str],
+    *,
+    batch_size: int = 64,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Embed those of `ids` that have no current vector from `embedder` and store them; how many were embedded."""
+    with store.read() as conn:
+        rows = repo.pending_among(conn, embedder.name, ids)
+    rows.sort(key=lambda row: len(row["title"]) + len(row["abstract"]))  # similar lengths batch with little padding
+    for start in range(0, len(rows), batch_size):
+        batch = rows[start : start + batch_size]
+        vectors = embedder.embed([paper_text(row["title"], row["abstract"]) for row in batch])
+        _check_vectors(vectors, len(batch), embedder)
+        with store.write() as conn:
+            repo.save_vectors(conn, embedder.name, batch, vectors)
+        if on_progress:
+            on_progress(start + len(batch), len(rows))
+    return len(rows)
 
 
 def _check_vectors(vectors: np.ndarray, count: int, embedder: Embedder) -> None:

@@ -206,6 +206,16 @@ class BinaryVectorIndex:
         rows = state.rows_of(paper_ids)
         return {pid: np.array(state.floats[row]) for pid, row in zip(paper_ids, rows, strict=True) if row >= 0}
 
+    def matrix_of(self, paper_ids: list[str]) -> tuple[list[str], np.ndarray]:
+        """Those of `paper_ids` with a live row, in the order given, and their vectors as one (n, dim) matrix."""
+        state = self._state
+        if state is None or not paper_ids:
+            return [], np.zeros((0, 0 if state is None else state.floats.shape[1]), dtype=np.float32)
+        rows = state.rows_of(paper_ids)
+        keep = rows >= 0
+        found = [pid for pid, ok in zip(paper_ids, keep.tolist(), strict=True) if ok]
+        return found, np.asarray(state.floats[rows[keep]], dtype=np.float32)
+
     def search(self, vector: np.ndarray, limit: int, filters: Filters, allowed: set[str] | None = None) -> Scored:
         """The `limit` nearest visible papers inside the filters (and `allowed`), best first, by cosine."""
         state = self._state

@@ -68,6 +68,13 @@ class PostgresVectorIndex:
         with self.store.read() as conn:
             return vectors_repo.vectors_of(conn, self.model, paper_ids)
 
+    def matrix_of(self, paper_ids: list[str]) -> tuple[list[str], np.ndarray]:
+        found = self.vectors_of(paper_ids)
+        ids = [pid for pid in paper_ids if pid in found]
+        if not ids:
+            return [], np.zeros((0, self.dim or 0), dtype=np.float32)
+        return ids, np.vstack([found[pid] for pid in ids]).astype(np.float32, copy=False)
+
     def search(
         self, vector: np.ndarray, limit: int, filters: Filters, allowed: set[str] | None = None
     ) -> list[tuple[str, float]]:

@@ -90,15 +90,16 @@ class PoliteClient:
         """Close the connection."""
         self._http.close()
 
-    def get(self, url: str, params: Params = None) -> httpx.Response:
-        """GET `url` politely; return the 2xx response or raise SourceUnavailable with a one-line reason."""
+    def get(self, url: str, params: Params = None, *, headers: Mapping[str, str] | None = None) -> httpx.Response:
+        """GET `url` politely; return the 2xx response (or a 304 to a conditional request, which sends `headers`),
+        or raise SourceUnavailable with a one-line reason."""
         target = str(httpx.URL(url).copy_merge_params(dict(params)) if params else httpx.URL(url))
         attempts = self.retries + 1
 
         def attempt() -> httpx.Response:
             self.pacer.wait_turn()
             self.requests_sent += 1
-            response = self._http.get(url, params=params)
+            response = self._http.get(url, params=params, headers=headers)
             if response.status_code in RETRY_STATUSES:
                 raise _TransientStatus(response)
             return response
@@ -112,7 +113,7 @@ class PoliteClient:
             raise SourceUnavailable(f"GET {target} failed after {attempts} attempts: {exc.status}") from None
         except httpx.HTTPError as exc:
             raise SourceUnavailable(f"GET {target} failed: {type(exc).__name__}: {exc}") from exc
-        if not response.is_success:
+        if not response.is_success and response.status_code != 304:
             raise SourceUnavailable(f"GET {target} failed: {_status(response)}")
         return response
 

@@ -80,34 +80,36 @@ def list_subscriptions(conn: Connection, *, status: str | None = None, limit: in
     return [_subscription(row) for row in conn.execute(query)]
 
 
+def _active(
+    query: sa.Select[Any], max_failures: int, email: str | None, shard: tuple[int, int] | None
+) -> sa.Select[Any]:
+    query = query.where(subscriptions.c.status == "active", subscriptions.c.permanent_failures < max_failures)
+    if email is not None:
+        query = query.where(subscriptions.c.email == email)
+    if shard is not None:  # (k, n): the subscriptions whose id is k modulo n, one sender process's share
+        query = query.where(subscriptions.c.id % shard[1] == shard[0])
+    return query
+
+
 def active_page(
-    conn: Connection, *, after_id: int, limit: int, max_failures: int, email: str | None = None
+    conn: Connection,
+    *,
+    after_id: int,
+    limit: int,
+    max_failures: int,
+    email: str | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> list[dict[str, Any]]:
     """The next `limit` active subscriptions by id (keyset paging), those stopped for bounces left out."""
-    query = (
-        sa.select(subscriptions)
-        .where(
-            subscriptions.c.status == "active",
-            subscriptions.c.id > after_id,
-            subscriptions.c.permanent_failures < max_failures,
-        )
-        .order_by(subscriptions.c.id)
-        .limit(limit)
-    )
-    if email is not None:
-        query = query.where(subscriptions.c.email == email)
-    return [_subscription(row) for row in conn.execute(query)]
+    query = sa.select(subscriptions).where(subscriptions.c.id > after_id).order_by(subscriptions.c.id).limit(limit)
+    return [_subscription(row) for row in conn.execute(_active(query, max_failures, email, shard))]
 
 
-def count_active(conn: Connection, *, max_failures: int, email: str | None = None) -> int:
-    query = (
-        sa.select(sa.func.count())
-        .select_from(subscriptions)
-        .where(subscriptions.c.status == "active", subscriptions.c.permanent_failures < max_failures)
-    )
-    if email is not None:
-        query = query.where(subscriptions.c.email == email)
-    return int(conn.execute(query).scalar_one())
+def count_active(
+    conn: Connection, *, max_failures: int, email: str | None = None, shard: tuple[int, int] | None = None
+) -> int:
+    query = sa.select(sa.func.count()).select_from(subscriptions)
+    return int(conn.execute(_active(query, max_failures, email, shard)).scalar_one())
 
 
 def purge_pending(conn: Connection, before: datetime) -> int:

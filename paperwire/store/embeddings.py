@@ -119,3 +119,16 @@ def vectors_of(conn: Connection, model: str, ids: Sequence[str]) -> dict[str, np
 
 def count_vectors(conn: Connection, model: str) -> int:
     return conn.execute(sa.select(sa.func.count()).where(embeddings.c.model == model)).scalar_one()
+
+
+def pending_among(conn: Connection, model: str, ids: Sequence[str]) -> list[dict[str, Any]]:
+    """Those of `ids` that need a vector from `model` (missing or stale), with what embedding them needs."""
+    found: list[dict[str, Any]] = []
+    for chunk in _chunks(list(ids)):
+        query = (
+            sa.select(papers.c.id, papers.c.title, papers.c.abstract, papers.c.content_hash)
+            .select_from(papers.outerjoin(embeddings, embeddings.c.paper_id == papers.c.id))
+            .where(papers.c.id.in_(chunk), _stale(model))
+        )
+        found += [dict(row._mapping) for row in conn.execute(query)]
+    return found

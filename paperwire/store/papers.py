@@ -258,3 +258,11 @@ def listed_without_metadata(conn: Connection) -> list[str]:
         .order_by(sa.func.min(listings.c.list_date), papers.c.id)
     )
     return list(conn.execute(query).scalars())
+
+
+def authorship(conn: Connection) -> list[dict[str, Any]]:
+    """Every visible paper's id, title, authors and first publication day (those with a day), for evaluations."""
+    query = sa.select(papers.c.id, papers.c.title, papers.c.authors, papers.c.published).where(
+        papers.c.hidden.is_(False), papers.c.published.is_not(None)
+    )
+    return [dict(row._mapping) for row in conn.execute(query)]

@@ -46,6 +46,7 @@ papers = sa.Table(
 )
 
 sa.Index("ix_papers_updated_at", papers.c.updated_at)
+sa.Index("ix_papers_doi_lower", sa.func.lower(papers.c.doi))  # migration 0009: library imports match by DOI
 
 paper_authors = sa.Table(
     "paper_authors",
@@ -280,4 +281,25 @@ jobs = sa.Table(
     sa.Column("result", sa.Text, nullable=True),
     sa.Column("error", sa.Text, nullable=True),
     sa.Index("ix_jobs_state_run_at", "state", "run_at"),
+)
+
+# Libraries (migration 0009): the papers each reader keeps (imported from a file or Zotero, or added), and the
+# papers they marked "not interested"; both feed the For you ranking.
+library_entries = sa.Table(
+    "library_entries",
+    metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("paper_id", sa.String(64), sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("origin", sa.String(16), nullable=False, comment="bibtex, ris, csl-json, ids, zotero, site"),
+    sa.Column("added_at", Moment, nullable=False),
+    sa.Index("ix_library_entries_paper_id", "paper_id"),
+)
+
+dismissed_papers = sa.Table(
+    "dismissed_papers",
+    metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("paper_id", sa.String(64), sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("created_at", Moment, nullable=False),
+    sa.Index("ix_dismissed_papers_paper_id", "paper_id"),
 )

@@ -151,7 +151,7 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _respond(
+def respond(
     request: Request,
     settings: Settings,
     fmt: str,
@@ -175,7 +175,7 @@ def _check_format(fmt: str) -> str:
     return fmt
 
 
-def _entry(row: dict[str, Any], day: date | None) -> Entry:
+def entry_of(row: dict[str, Any], day: date | None) -> Entry:
     """A feed entry dated by its list day, else its first publication, else when it was imported."""
     changes = [_aware(row[key]) for key in ("created_at", "updated_at", "listed_at") if row.get(key) is not None]
     return Entry(
@@ -254,14 +254,14 @@ def _period_feed(
     if period is None:
         latest = lists.latest_day(app.store, app.settings, category=category, source=source)
         period = Period.day(latest or datetime.now(UTC).date())
-    entries = [_entry(vars(item), item.list_date) for item in ranked(period, category).items]
+    entries = [entry_of(vars(item), item.list_date) for item in ranked(period, category).items]
     where = f" in {category}" if category else ""
     chosen = [f"category={quote(category)}"] if category else []
     page = f"{page_path}?" + "&".join([f"{period.param}={period.key}", *chosen])
     known = ([f"{period.param}={period.key}"] if day or week or month else []) + chosen  # no period: latest day
     feed = f"/feeds/{name}.{fmt}" + ("?" + "&".join(known) if known else "")
     title, description = titles(period.label + where)
-    return _respond(request, app.settings, fmt, feed, title, page, description, entries)
+    return respond(request, app.settings, fmt, feed, title, page, description, entries)
 
 
 @router.get("/feeds/search.{fmt}", include_in_schema=False)
@@ -269,8 +269,8 @@ def search_feed(request: Request, settings: SettingsDep, engine: EngineDep, fmt:
     """The best matches of a search query (the query language of the search page)."""
     _check_format(fmt)
     results = engine.search(q, limit=FEED_SIZE)
-    entries = [_entry(vars(hit), None) for hit in results.hits] if results.close else []  # no near misses in a feed
-    return _respond(
+    entries = [entry_of(vars(hit), None) for hit in results.hits] if results.close else []  # no near misses in a feed
+    return respond(
         request,
         settings,
         fmt,
@@ -288,7 +288,7 @@ def category_feed(request: Request, settings: SettingsDep, store: StoreDep, cate
     _check_format(fmt)
     category = lists.check_category(category) or ""
     papers = catalog.newest_in_category(store, category, limit=FEED_SIZE)
-    return _respond(
+    return respond(
         request,
         settings,
         fmt,
@@ -296,7 +296,7 @@ def category_feed(request: Request, settings: SettingsDep, store: StoreDep, cate
         f"Paperwire: new in {category}",
         f"/search?q={quote('cat:' + category)}",
         f"The newest papers in {category}",
-        [_entry(row, None) for row in papers],
+        [entry_of(row, None) for row in papers],
     )
 
 
@@ -305,7 +305,7 @@ def author_feed(request: Request, settings: SettingsDep, store: StoreDep, name: 
     """The newest papers of an author (name matched with accents and case ignored; it may hold `/` and `.`)."""
     _check_format(fmt)
     found = catalog.author_papers(store, catalog.author_key(name), limit=FEED_SIZE)
-    return _respond(
+    return respond(
         request,
         settings,
         fmt,
@@ -313,5 +313,5 @@ def author_feed(request: Request, settings: SettingsDep, store: StoreDep, name: 
         f"Paperwire: papers by {name}",
         f"/authors/{quote(name)}",
         f"The newest papers by {name}",
-        [_entry(row, None) for row in found.papers],
+        [entry_of(row, None) for row in found.papers],
     )

@@ -39,6 +39,7 @@ class Sink:
 
     def __init__(self) -> None:
         self.messages: list[Any] = []
+        self.raw: list[bytes] = []  # each stored message as it came over the wire
         self.refuse: dict[str, int] = {}
         self.flaky: dict[str, int] = {}
         self.freeze_after: int | None = None
@@ -78,6 +79,7 @@ class Sink:
                 message = email.message_from_bytes(envelope.content, policy=policy.default)
                 with sink.lock:
                     sink.messages.append(message)
+                    sink.raw.append(envelope.original_content or envelope.content)
                 return "250 OK"
 
         self.controller = start_smtp(Handler())

@@ -12,6 +12,7 @@ from paperwire.feed.lists import Period, build_list
 from paperwire.papers.ingest import ingest_items
 from paperwire.papers.load import ingest_paths
 from paperwire.papers.record import PaperRecord, ParsedItem
+from paperwire.recommend.for_you import for_you
 from paperwire.store import accounts as accounts_repo
 from paperwire.store import digests as repo
 
@@ -91,9 +92,14 @@ def test_trending_by_upvotes_and_recommendations(dsettings, dstore, engine) -> N
         dstore, "voter@example.org", Preferences(top_n=3, use_upvotes=True), confirmed=True, user_id=user["id"]
     )
     digest = compose(dstore, dsettings, engine, sub, DAY)
-    recommended = [p for p in digest.picks if p.why == "like papers you upvoted"]
+    recommended = [p for p in digest.picks if p.why == "picked for you from your library and upvotes"]
     assert recommended, [p.why for p in digest.picks]
     assert not set(liked) & {p.id for p in recommended}
+    # the site's For you ranking, not a copy of it: the digest's picks are its best papers, in its order
+    ranked = [
+        pick.item.id for pick in for_you(dstore, dsettings, engine, user["id"], DAY, limit=len(recommended)).picks
+    ]
+    assert [p.id for p in recommended] == ranked
     hf = compose(dstore, dsettings, engine, sub, Period.day(date(2026, 2, 3)))
     upvotes = [p.upvotes for p in hf.trending]
     assert upvotes == sorted(upvotes, reverse=True) and upvotes[0] > 0

@@ -50,6 +50,9 @@ def test_received_digest(dsettings, dstore, engine, sink, tmp_path: Path) -> Non
     unsubscribe, mailto = re.fullmatch(r"<(\S+)>, <(\S+)>", mail["List-Unsubscribe"]).groups()
     assert unsubscribe.startswith("http://testserver/unsubscribe/")
     assert mailto == "mailto:digest@paperwire.test?subject=unsubscribe"
+    # on the wire: plain URLs on one line, as RFC 2369 clients read them (folding at 78 made encoded words)
+    [raw] = sink.raw
+    assert f"\r\nList-Unsubscribe: <{unsubscribe}>, <{mailto}>\r\n".encode() in raw
     assert mail.get_content_type() == "multipart/alternative"
     text = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
@@ -113,4 +116,4 @@ def test_shared_headers_parsed_once_give_the_same_message(dsettings, dstore, eng
         second.get_boundary().encode(), b"B"
     )
     for name in ("From", "Subject", "Date", "List-Id"):
-        assert fresh[name].fold(policy=fresh.policy) == first[name].fold(policy=first.policy)
+        assert fresh[name].fold(policy=fresh.policy) == first[name].fold(policy=fresh.policy)

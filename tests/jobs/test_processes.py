@@ -27,11 +27,17 @@ def test_three_workers_run_each_periodic_job_once(settings: Settings, store: Sto
         "PAPERWIRE_SCHEDULER_FETCH": "false",
         "PAPERWIRE_LOG_LEVEL": "WARNING",
     }
+    # Ctrl-C for the first; SIGTERM for the others, one of them started as a script's background job (SIGINT ignored)
+    stops = [(signal.SIG_DFL, signal.SIGINT), (signal.SIG_IGN, signal.SIGTERM), (signal.SIG_DFL, signal.SIGTERM)]
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "paperwire", "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            [sys.executable, "-m", "paperwire", "worker"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            preexec_fn=lambda inherited=inherited: signal.signal(signal.SIGINT, inherited),  # type: ignore[misc]
         )
-        for _ in range(3)
+        for inherited, _ in stops
     ]
     try:
         # Until four periods have jobs (about 8 s once the workers run; their start-up is slower on a busy machine).
@@ -39,9 +45,10 @@ def test_three_workers_run_each_periodic_job_once(settings: Settings, store: Sto
         while time.monotonic() < deadline and len(_periods(store)) < 4:
             time.sleep(0.5)
     finally:
-        for worker in workers:
-            worker.send_signal(signal.SIGINT)
+        for worker, (_, stop) in zip(workers, stops, strict=True):
+            worker.send_signal(stop)
         errors = [worker.communicate(timeout=60)[1].decode() for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0, 0], errors
     with store.read() as conn:
         jobs = [j for j in rows.recent(conn, limit=1000) if j["kind"] != "prune"]
     periods = Counter(j["key"].split("@")[1] for j in jobs)
@@ -90,7 +97,7 @@ def test_a_worker_serves_its_own_metrics(settings: Settings, store: Store) -> No
         assert 'paperwire_jobs_run_total{kind="index",outcome="done"} 2.0' in text, text[-2000:]
         assert "paperwire_job_duration_seconds_count" in text
     finally:
-        worker.send_signal(signal.SIGINT)
+        worker.send_signal(signal.SIGTERM)
         worker.communicate(timeout=60)
 
 

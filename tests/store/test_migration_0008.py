@@ -13,7 +13,7 @@ from paperwire.papers.ingest import ingest_items
 from paperwire.papers.record import PaperRecord, ParsedItem
 from paperwire.store import Store
 from paperwire.store import accounts as repo
-from paperwire.store.migrate import alembic_config, current_revision, head_revision, upgrade
+from paperwire.store.migrate import alembic_config, current_revision, upgrade
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -61,7 +61,7 @@ def test_0008_down_and_up_flattens_nested_and_cross_paper_replies(store: Store) 
         looped = add(first, None)
         conn.execute(sa.text("UPDATE comments SET parent_id = id WHERE id = :id"), {"id": looped})
 
-    assert upgrade(store) == ["0008"] and current_revision(store) == head_revision()
+    assert upgrade(store, "0008") == ["0008"] and current_revision(store) == "0008"
     assert _parent_indexes(store) == ["ix_comments_parent_id"]
     parents = _parents(store)
     assert parents[top] is None and parents[reply] == top and parents[nested] == top and parents[deeper] == top

@@ -30,6 +30,7 @@ from paperwire.feed.comments import add_comment
 from paperwire.feed.lists import Period
 from paperwire.feed.votes import toggle_vote
 from paperwire.mail import Mailer
+from paperwire.papers.library import add_paper, dismiss_paper
 from paperwire.papers.load import ingest_paths
 from paperwire.search.engine import SearchEngine
 from paperwire.search.indexer import import_vectors
@@ -87,6 +88,8 @@ def _build_instance(home: Path, embedder: Any, smtp_port: int) -> None:
     for user in (ada, bob):
         for paper_id in listed[:3]:
             toggle_vote(store, settings, user["id"], paper_id)
+    add_paper(store, bob["id"], listed[3])  # a library entry and a "not interested" mark
+    dismiss_paper(store, bob["id"], listed[2])
     first = add_comment(store, settings, ada, listed[0], "A clear paper, with $x^2$ in it.")
     reply = add_comment(store, settings, bob, listed[0], "Agreed.\nSecond line\twith a tab and a \\ backslash.")
     with store.write() as conn:

@@ -144,3 +144,20 @@ def test_labels_stay_inside_the_picture_and_off_one_another() -> None:
         for b in shown:
             if a is not b and abs(a.y - b.y) < 18:
                 assert abs(a.x - b.x) >= 10.0 * (len(a.text) + len(b.text)) / 2 - 0.1
+
+
+def test_a_signed_in_readers_library_and_for_you_picks_are_marked(client, site_store, smtp) -> None:
+    from paperwire.store import library as library_repo
+    from tests.web.accounts_helpers import sign_in
+
+    splatting = ["2503.11731", "2503.11981", "2503.12001"]
+    sign_in(client, smtp, "mapper@example.org", store=site_store)
+    with site_store.write() as conn:
+        user_id = conn.execute(sa.text("SELECT id FROM users WHERE email = 'mapper@example.org'")).scalar_one()
+        library_repo.add_to_library(conn, user_id, splatting, "ids", datetime.now(UTC))
+    _, svg = _svg(client.get(f"/map?week={WEEK}").text)
+    dots = _dots(svg)
+    marked = {pid for pid, (_, circle) in dots.items() if "in-library" in circle.get("class").split()}
+    picked = {pid for pid, (_, circle) in dots.items() if "picked" in circle.get("class").split()}
+    assert marked == set(splatting)
+    assert len(picked) == 30 and not picked & marked  # the first page of the reader's For you tab

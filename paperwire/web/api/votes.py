@@ -19,7 +19,7 @@ from paperwire.web.pages.account import signin_redirect
 from paperwire.web.security import check_csrf
 
 router = APIRouter()
-# Declares the token scheme in the OpenAPI document (and /docs' Authorize button); _api_user checks it.
+# Declares the token scheme in the OpenAPI document (and /docs' Authorize button); api_user checks it.
 BEARER = HTTPBearer(
     auto_error=False,
     scheme_name="apiToken",
@@ -63,7 +63,7 @@ async def vote_api(request: Request, app: AppDep, paper_id: str) -> dict[str, An
     header needed), or with the site's session cookie plus an `X-CSRF-Token` header.
     """
     auth = request.headers.get("authorization", "")
-    user = await run_in_threadpool(_api_user, request, app.store, auth)
+    user = await run_in_threadpool(api_user, request, app.store, auth)
     if not auth:
         await check_csrf(request)
     return await run_in_threadpool(toggle_vote, app.store, app.settings, user["id"], paper_id)
@@ -78,7 +78,7 @@ async def vote_api(request: Request, app: AppDep, paper_id: str) -> dict[str, An
 )
 async def vote_get(request: Request, store: StoreDep, paper_id: str) -> dict[str, Any]:
     """Return `{"voted": bool, "upvotes": int}` for the caller (token or session), writing nothing."""
-    user = await run_in_threadpool(_api_user, request, store, request.headers.get("authorization", ""))
+    user = await run_in_threadpool(api_user, request, store, request.headers.get("authorization", ""))
     return await run_in_threadpool(own_vote, store, user["id"], paper_id)
 
 
@@ -106,13 +106,13 @@ async def vote_put(
     simply send it again. Same authentication as POST.
     """
     auth = request.headers.get("authorization", "")
-    user = await run_in_threadpool(_api_user, request, app.store, auth)
+    user = await run_in_threadpool(api_user, request, app.store, auth)
     if not auth:
         await check_csrf(request)
     return await run_in_threadpool(lambda: toggle_vote(app.store, app.settings, user["id"], paper_id, value=voted))
 
 
-def _api_user(request: Request, store: Store, auth: str) -> User:
+def api_user(request: Request, store: Store, auth: str, purpose: str = "to vote") -> User:
     """The caller: the bearer token's user, else the session's; Unauthorized when neither."""
     if auth:
         scheme, _, token = auth.partition(" ")
@@ -122,5 +122,5 @@ def _api_user(request: Request, store: Store, auth: str) -> User:
         return user
     user = current_user(request)
     if user is None:
-        raise Unauthorized("sign in or send an API token (Authorization: Bearer ...) to vote")
+        raise Unauthorized(f"sign in or send an API token (Authorization: Bearer ...) {purpose}")
     return user

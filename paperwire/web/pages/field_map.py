@@ -17,11 +17,13 @@ from paperwire.feed import lists
 from paperwire.feed.field_map import FieldMap
 from paperwire.feed.lists import ListItem, Period
 from paperwire.feed.period_map import latest_periods, period_map
+from paperwire.recommend.for_you import for_you, reader_signals
 from paperwire.web.app import render
 from paperwire.web.deps import AppDep, UserDep
 from paperwire.web.pages.periods import DAILY, NEW, list_url
 
 router = APIRouter()
+MAP_PICKS = 30  # the reader's For you picks marked on the map: the first page of the tab
 WIDTH, HEIGHT, MARGIN = 960, 640, 28  # the SVG's viewBox; dots stay MARGIN inside its edges
 LABEL_CHAR_WIDTH, LABEL_LINE = 10.0, 18  # a label's letter width (at most, bold 15px) and line height, viewBox units
 PALETTE = 10  # cluster colours, classes c0..c9 in feed.css
@@ -158,9 +160,12 @@ def field_map_page(
         weeks = latest_periods(app.store, app.settings, ("week",))
         period = max(weeks, key=lambda week: week.start) if weeks else Period.week_of(today)
     shown = period_map(app.store, app.settings, period, app.engine.model, viewer_id=user["id"] if user else None)
-    # The reader's library and For you picks are drawn apart once those features provide them.
-    library: frozenset[str] = frozenset()
+    library: frozenset[str] = frozenset()  # the signed-in reader's library and For you picks, drawn apart
     picks: frozenset[str] = frozenset()
+    if user is not None and shown.drawn:
+        library = frozenset(reader_signals(app.store, user["id"]).library)
+        found = for_you(app.store, app.settings, app.engine, user["id"], period, limit=MAP_PICKS)
+        picks = frozenset(pick.item.id for pick in found.picks)
     view = map_view(shown.drawn, shown.items, library=library, picks=picks) if shown.drawn else {}
     before, after = period.shifted(-1), period.shifted(1)
     return render(

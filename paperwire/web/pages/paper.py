@@ -11,7 +11,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from paperwire.errors import NotFound, PaperwireError
 from paperwire.feed.comments import list_comments
 from paperwire.feed.votes import vote_state
-from paperwire.papers import catalog
+from paperwire.papers import catalog, library
 from paperwire.papers.bibtex import bibtex
 from paperwire.papers.markdown import paper_markdown
 from paperwire.search.similar import similar
@@ -55,6 +55,7 @@ def paper_page(request: Request, app: AppDep, user: UserDep, paper_id: str) -> H
     paper = catalog.visible_paper(app.store, paper_id, user)
     pid = paper["id"]
     votes = vote_state(app.store, pid, user["id"] if user else None)
+    marks = library.viewer_marks(app.store, user["id"] if user else None, pid)
     history = catalog.paper_history(app.store, pid)
     try:
         neighbours = similar(app.engine, pid, limit=SIMILAR_COUNT, embed_missing=False)
@@ -79,6 +80,7 @@ def paper_page(request: Request, app: AppDep, user: UserDep, paper_id: str) -> H
         links=links,
         bibtex=bibtex(paper),
         comments=list_comments(app.store, pid, viewer=user),
+        **marks,
     )
 
 
