@@ -3,6 +3,7 @@ compared by time and by how well they keep neighbourhoods (trustworthiness).
 
     .venv/bin/python bench/field_map.py --papers 5000 75000         # what paperwire draws (PCA-50, openTSNE, k-means, c-TF-IDF)
     .venv/bin/python bench/field_map.py --compare 5000               # + umap-learn and PaCMAP when installed, HDBSCAN
+    .venv/bin/python bench/field_map.py --compare 75000 --libraries umap-learn PaCMAP
     .venv/bin/python bench/field_map.py --inline 100 300 500         # small periods, drawn during a page request
 
 Vectors: bench/out/served-75k/fast-vectors.npz, the 74,727 papers of ../shared/data/arxiv-daily-2025-2026 embedded
@@ -45,6 +46,7 @@ from paperwire.feed import field_map
 VECTORS = REPO / "bench" / "out" / "served-75k" / "fast-vectors.npz"
 CORPUS = REPO.parent / "shared" / "data" / "arxiv-daily-2025-2026" / "papers.jsonl.xz"
 SAMPLE = 2000
+LIBRARIES = ["openTSNE", "umap-learn", "PaCMAP"]
 
 
 def load(path: Path) -> tuple[np.ndarray, np.ndarray, dict[str, str]]:
@@ -94,7 +96,7 @@ def product(n: int, ids: np.ndarray, vectors: np.ndarray, texts: dict[str, str])
         print(f"    cluster {number} ({int(np.sum(numbers == number))} papers): {', '.join(label)}", flush=True)
 
 
-def compare(n: int, ids: np.ndarray, vectors: np.ndarray, texts: dict[str, str]) -> None:
+def compare(n: int, ids: np.ndarray, vectors: np.ndarray, libraries: list[str]) -> None:
     """umap-learn, PaCMAP and openTSNE on the same PCA-50 input; HDBSCAN against k-means on the openTSNE layout."""
     from sklearn.decomposition import PCA
 
@@ -119,7 +121,8 @@ def compare(n: int, ids: np.ndarray, vectors: np.ndarray, texts: dict[str, str])
         return np.asarray(pacmap.PaCMAP(n_components=2).fit_transform(reduced))
 
     layouts: dict[str, np.ndarray] = {}
-    for name, run, repeat in (("openTSNE", opentsne, 1), ("umap-learn", umap_layout, 2), ("PaCMAP", pacmap_layout, 2)):
+    runs = (("openTSNE", opentsne, 1), ("umap-learn", umap_layout, 2), ("PaCMAP", pacmap_layout, 2))
+    for name, run, repeat in [each for each in runs if each[0] in libraries]:
         for attempt in range(repeat):
             try:
                 coords, seconds = timed(run)
@@ -131,6 +134,8 @@ def compare(n: int, ids: np.ndarray, vectors: np.ndarray, texts: dict[str, str])
             score = trust(chosen, coords)  # type: ignore[arg-type]
             print(f"    {name}{note}: {seconds + extra:.1f} s, trustworthiness {score:.3f}", flush=True)
             layouts[name] = coords  # type: ignore[assignment]
+    if "openTSNE" not in layouts:
+        return
     coords = layouts["openTSNE"]
     from sklearn.cluster import HDBSCAN
 
@@ -173,6 +178,7 @@ def main() -> None:
     parser.add_argument("--papers", type=int, nargs="*", default=[])
     parser.add_argument("--compare", type=int, nargs="*", default=[])
     parser.add_argument("--inline", type=int, nargs="*", default=[])
+    parser.add_argument("--libraries", nargs="*", default=LIBRARIES, choices=LIBRARIES, help="what --compare runs")
     args = parser.parse_args()
     if not args.vectors.is_file():
         sys.exit(f"{args.vectors} is missing: run bench/served_scale.py once (it embeds the corpus and keeps it)")
@@ -181,7 +187,7 @@ def main() -> None:
     print(f"{len(ids):,} vectors of {vectors.shape[1]} dimensions; threads {os.environ['PAPERWIRE_THREADS']}")
     inline(args.inline, ids, vectors, texts)
     for n in args.compare:
-        compare(n, ids, vectors, texts)
+        compare(n, ids, vectors, args.libraries)
     for n in args.papers:
         product(n, ids, vectors, texts)
 

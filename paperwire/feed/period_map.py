@@ -25,7 +25,7 @@ from paperwire.store import field_maps as cache
 from paperwire.store import jobs as job_rows
 
 JOB_KIND = "field_map"
-INLINE_LIMIT = 300  # papers drawn during the request (about 1.5 s on 2 cores, README); larger periods go to a job
+INLINE_LIMIT = 300  # papers drawn during the request (1.3 s on 2 cores: bench/field_map.py --inline); more: a job
 JOB_KEY_CHARS = 16
 SOURCES: tuple[Source, ...] = ("community", "arxiv")  # Daily papers, New on arXiv
 
@@ -33,13 +33,14 @@ SOURCES: tuple[Source, ...] = ("community", "arxiv")  # Daily papers, New on arX
 @dataclass
 class PeriodMap:
     """What the map page shows: the period's papers, the map (None while none was ever drawn), whether that map
-    is of the current papers, and whether a job was asked to draw one."""
+    is of the current papers, whether a job is drawing one, or why that job failed."""
 
     period: Period
     items: list[ListItem] = field(default_factory=list)
     drawn: FieldMap | None = None
     current: bool = False
     queued: bool = False
+    failed: int | None = None  # the id of the job that failed to draw it (its error is for the admin: `jobs list`)
 
 
 def period_papers(store: Store, settings: Settings, period: Period, *, viewer_id: int | None = None) -> list[ListItem]:
@@ -100,18 +101,23 @@ def _still_current(store: Store, drawn: FieldMap, key: str, model: str) -> bool:
         return not vectors_repo.vectors_of(conn, model, list(drawn.missing))
 
 
-def request_map(store: Store, settings: Settings, period: Period, key: str) -> bool:
-    """Queue the job that draws this period's map for these papers; False when it was queued before."""
+def request_map(store: Store, settings: Settings, period: Period, key: str) -> int | None:
+    """Queue the job that draws this period's map for these papers, once; the id of that job when it has failed
+    for good (it is not queued again: `paperwire jobs retry ID` does that, its error is in `jobs list`), else None."""
+    job_key = f"{JOB_KIND}:{period.key}:{key[:JOB_KEY_CHARS]}"
     with store.write() as conn:
-        job_id = job_rows.enqueue(
+        job_rows.enqueue(
             conn,
             JOB_KIND,
             datetime.now(UTC),
-            key=f"{JOB_KIND}:{period.key}:{key[:JOB_KEY_CHARS]}",
+            key=job_key,
             payload={"period": period.param, "key": period.key},
             max_attempts=settings.job_max_attempts,
         )
-    return job_id is not None
+        job = job_rows.by_key(conn, job_key)
+    if job is not None and job["state"] == "failed":
+        return int(job["id"])
+    return None
 
 
 def period_map(
@@ -136,8 +142,8 @@ def period_map(
     elif len(items) <= inline_limit:
         shown.drawn, shown.current = draw_period(store, settings, period, model, items=items), True
     else:
-        request_map(store, settings, period, key)  # False when already queued: the page says the same
-        shown.drawn, shown.queued = drawn, True
+        shown.drawn, shown.failed = drawn, request_map(store, settings, period, key)
+        shown.queued = shown.failed is None
     return shown
 
 

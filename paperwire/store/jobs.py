@@ -162,6 +162,13 @@ def expire_lease(conn: Connection, job_id: int, worker: str, now: datetime) -> b
     return bool(conn.execute(query.values(locked_until=now - timedelta(seconds=1))).rowcount)
 
 
+def by_key(conn: Connection, key: str) -> dict[str, Any] | None:
+    """The id, state and error of the job queued under `key`, or None when there is none."""
+    t = jobs.c
+    row = conn.execute(sa.select(t.id, t.state, t.error).where(t.key == key)).first()
+    return dict(row._mapping) if row is not None else None
+
+
 def running_elsewhere(conn: Connection, kind: str, job_id: int, now: datetime) -> bool:
     """Whether another job of `kind` holds a live lease (used to keep one embedder at a time)."""
     t = jobs.c

@@ -122,3 +122,28 @@ def test_period_of_job() -> None:
         period_map.period_of_job({"period": "year", "key": "2025"})
     with pytest.raises(InvalidInput):
         period_map.period_of_job({"period": "week", "key": "2025-W99"})
+
+
+def test_a_job_that_failed_for_good_is_reported_not_asked_again(week_store, settings) -> None:
+    model = settings.embedding_model
+    period_map.period_map(week_store, settings, WEEK, model, inline_limit=5)
+    (job,) = _map_jobs(week_store)
+    with week_store.write() as conn:
+        conn.execute(jobs.update().where(jobs.c.id == job["id"]).values(state="failed", error="out of memory"))
+    shown = period_map.period_map(week_store, settings, WEEK, model, inline_limit=5)
+    assert shown.failed == job["id"] and not shown.queued and shown.drawn is None
+    assert len(_map_jobs(week_store)) == 1
+
+
+def test_a_cached_file_that_is_not_a_map_counts_as_none(tmp_path) -> None:
+    from paperwire.config import load_settings
+
+    settings = load_settings(home=tmp_path / "home")
+    field_maps.write_map(settings, WEEK.key, {"key": "abc"})  # no ids, no coordinates
+    assert period_map.cached(settings, WEEK) is None
+    field_maps.write_map(
+        settings, WEEK.key, {"key": "abc", "ids": ["x"], "coords": [[0.1]], "clusters": [0], "labels": []}
+    )
+    assert period_map.cached(settings, WEEK) is None  # a point needs two coordinates
+    field_maps.write_map(settings, WEEK.key, {"ids": ["x", "y"], "coords": [[0.1, 0.2]], "clusters": [0], "labels": []})
+    assert period_map.cached(settings, WEEK) is None  # a point for each paper

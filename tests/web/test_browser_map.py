@@ -37,7 +37,11 @@ def test_the_map_of_a_week_renders_its_dots_and_opens_a_paper(
     dots = page.locator("#field-map circle")
     assert dots.count() == 300
     svg = page.locator("#field-map").bounding_box()
-    assert svg is not None and 0 < svg["width"] <= width and svg["height"] > 0.5 * svg["width"]
+    assert svg is not None and svg["height"] > 0.5 * svg["width"]
+    if name == "desktop":
+        assert 0 < svg["width"] <= width
+    else:  # too small to read at a phone's width: the map keeps 640 px and its frame scrolls sideways
+        assert svg["width"] >= 640 and page.evaluate("document.querySelector('.map-scroll').scrollWidth") >= 640
     inside = page.evaluate(
         """() => { const box = document.getElementById('field-map').getBoundingClientRect();
         return [...document.querySelectorAll('#field-map circle')].every(c => { const r = c.getBoundingClientRect();

@@ -14,7 +14,7 @@ from paperwire.feed.field_map import Cluster, FieldMap
 from paperwire.feed.lists import ListItem
 from paperwire.jobs.worker import Worker
 from paperwire.store import embeddings as vectors_repo
-from paperwire.store.schema import papers
+from paperwire.store.schema import jobs, papers
 from paperwire.web.deps import paperwire_of
 from paperwire.web.pages.field_map import HEIGHT, REFRESH_SECONDS, WIDTH, Label, dot_radius, map_view, place_labels
 from paperwire.web.templating import templates
@@ -74,6 +74,12 @@ def test_a_hostile_title_stays_text(client, site_store) -> None:
     waiting = client.get(f"/map?week={WEEK}")  # 301 papers: more than a request draws, so a job draws them
     assert waiting.status_code == 200 and "is being drawn" in waiting.text and 'id="field-map"' not in waiting.text
     assert f'<meta http-equiv="refresh" content="{REFRESH_SECONDS}">' in waiting.text
+    with site_store.write() as conn:  # the job fails for good: the page says so, stops reloading, names the job
+        conn.execute(jobs.update().where(jobs.c.kind == "field_map").values(state="failed", error="killed"))
+    failed = client.get(f"/map?week={WEEK}").text
+    assert "could not be drawn" in failed and "http-equiv" not in failed and "killed" not in failed
+    with site_store.write() as conn:
+        assert conn.execute(jobs.update().where(jobs.c.kind == "field_map").values(state="queued")).rowcount == 1
     (outcome,) = Worker(paperwire_of(client.app), kinds=["field_map"]).run_due(datetime.now(UTC)).outcomes
     assert outcome.state == "done", outcome
     page = client.get(f"/map?week={WEEK}")
