@@ -92,7 +92,7 @@ class Settings(BaseSettings):
         pattern="^(embedded|database)$",
         description="Where PostgreSQL deployments search: embedded (each node keeps its own binary vector index and "
         "tantivy index under `home`/index, synced incrementally from the database at most every "
-        "index_sync_interval s; 1.2-32x faster at the median in bench/nodes.py, a new paper searchable within about "
+        "index_sync_interval s; 1.3-43x faster at the median in bench/nodes.py, a new paper searchable within about "
         "that interval) or database (pgvector and PostgreSQL full-text search in the database: nothing kept per "
         "node, a paper searchable as soon as it commits). SQLite is always embedded. See docs/deploy.md.",
     )
