@@ -584,7 +584,10 @@ def main() -> None:
     common = {"embedding_model": str(MODEL_DIR), "embedding_device": "cpu", "index_sync_interval": SYNC_INTERVAL}
     lite_settings = load_settings(home=folder / "home", **common)
     pg = Postgres(folder / "pg")
-    pg_settings: Settings = load_settings(home=folder / "pg-home", database_url=pg.url, **common)
+    # The database's own indexes (pgvector, full text): the embedded design on PostgreSQL is bench/nodes.py's.
+    pg_settings: Settings = load_settings(
+        home=folder / "pg-home", database_url=pg.url, search_index="database", **common
+    )
     lite, pgs = Store.open(lite_settings), Store.open(pg_settings)
     try:
         embedder = load_embedder(lite_settings)

@@ -90,6 +90,15 @@ class Settings(BaseSettings):
     index_sync_interval: float = Field(
         2.0, ge=0, description="Seconds between checks that the search indexes are up to date with the database."
     )
+    search_index: str = Field(
+        "embedded",
+        pattern="^(embedded|database)$",
+        description="Where PostgreSQL deployments search: embedded (each node keeps its own binary vector index and "
+        "tantivy index under `home`/index, synced incrementally from the database at most every "
+        "index_sync_interval s; 1.3-43x faster at the median in bench/nodes.py, a new paper searchable within about "
+        "that interval) or database (pgvector and PostgreSQL full-text search in the database: nothing kept per "
+        "node, a paper searchable as soon as it commits). SQLite is always embedded. See docs/deploy.md.",
+    )
     site_url: str = Field(
         "http://127.0.0.1:8000", description="Public base URL of the site, used in links sent by email and in feeds."
     )

@@ -94,9 +94,10 @@ def embed(ctx: JobContext) -> str:
 
 
 def index(ctx: JobContext) -> str:
-    """Bring this machine's search indexes up to date (on PostgreSQL they live in the database)."""
+    """Bring this machine's search indexes up to date (with search_index "database" they live in the database; every
+    node's searches also catch up on their own, so it matters little which node runs this)."""
     counts = ctx.app.engine.sync()
-    if ctx.app.store.dialect == "postgresql":
+    if ctx.app.engine.in_database:
         return "up to date (on PostgreSQL the full-text and pgvector indexes follow the rows)"
     return f"{counts['keyword']} keyword documents, {counts['vectors']} vectors added"
 

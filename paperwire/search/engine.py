@@ -135,9 +135,15 @@ class SearchEngine:
         return self._embedder.name if self._embedder is not None else self.settings.embedding_model
 
     @property
+    def in_database(self) -> bool:
+        """Whether the database's own indexes answer searches (PostgreSQL with search_index "database"); otherwise
+        this process searches the embedded indexes in its home, synced from the database."""
+        return self.store.dialect == "postgresql" and self.settings.search_index == "database"
+
+    @property
     def keyword(self) -> KeywordBackend:
         if self._keyword is None:
-            if self.store.dialect == "postgresql":
+            if self.in_database:
                 from paperwire.search.keyword_postgres import PostgresKeywordIndex
 
                 self._keyword = PostgresKeywordIndex(self.store, self.settings)
@@ -150,7 +156,7 @@ class SearchEngine:
     @property
     def vectors(self) -> VectorBackend:
         if self._vectors is None:
-            if self.store.dialect == "postgresql":
+            if self.in_database:
                 from paperwire.search.vector_postgres import PostgresVectorIndex
 
                 self._vectors = PostgresVectorIndex(self.store, self.settings, self.model)

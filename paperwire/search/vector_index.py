@@ -39,12 +39,14 @@ from paperwire.store.index_rows import (
     NO_DATE,
     IndexRows,
     count_index_rows,
+    counts_since,
     day_number,
     ids_moved_away,
     index_ids,
     iter_index_rows,
     latest_change,
-    window_fingerprint,
+    seen_stamps,
+    stamp_counts,
 )
 
 SLACK = timedelta(minutes=5)  # re-read changes this much older than the watermark: late commits
@@ -149,16 +151,20 @@ class BinaryVectorIndex:
                 with self.store.read() as conn:
                     latest = latest_change(conn)
                     watermark = max(latest, last) if latest is not None else last
-                    # Taken before the rows are read: a write landing meanwhile changes it for the next sync.
-                    window = window_fingerprint(conn, watermark - SLACK)
-                    if watermark == last and window == meta.get("window"):
+                    # Counted before the rows are read, so every row counted is read (or was, by an earlier sync).
+                    counts = stamp_counts(conn, last - SLACK)
+                    if watermark == last and counts == meta.get("window"):
                         return 0  # nothing written since the last sync: skip re-reading the slack window
+                    # Stamps read in full before are not read again: after a bulk load, or while other nodes
+                    # write, a sync reads what is new, not the whole slack window.
+                    done = seen_stamps(counts, meta.get("window"))
                     changed = sum(
-                        self._add_batch(writer, state, b) for b in iter_index_rows(conn, self.model, last - SLACK)
+                        self._add_batch(writer, state, b)
+                        for b in iter_index_rows(conn, self.model, last - SLACK, skip=done)
                     )
                     if state is not None:
                         changed += self._drop_missing(conn, writer, state, last - SLACK)
-                self._state = self._load(writer.commit(watermark, window))
+                self._state = self._load(writer.commit(watermark, counts_since(counts, watermark - SLACK)))
             finally:
                 writer.close()
             if self._state is not None and self._state.n - len(self._state.keys) > COMPACT_FRACTION * self._state.n:
@@ -368,10 +374,13 @@ class BinaryVectorIndex:
     def _rebuild_locked(self) -> int:
         with self.store.read() as conn:
             watermark = latest_change(conn)
-            self._write_generation(iter_index_rows(conn, self.model), watermark)
+            window = stamp_counts(conn, watermark - SLACK) if watermark is not None else None
+            self._write_generation(iter_index_rows(conn, self.model), watermark, window)
         return len(self)
 
-    def _write_generation(self, batches: Iterable[IndexRows], watermark: datetime | None) -> None:
+    def _write_generation(
+        self, batches: Iterable[IndexRows], watermark: datetime | None, window: dict[str, Any] | None = None
+    ) -> None:
         """Write a new generation from `batches`, switch to it, and remove the older ones."""
         previous = read_meta(self.folder)
         self.dim = self._given_dim
@@ -381,7 +390,7 @@ class BinaryVectorIndex:
             if len(batch):
                 self._check_dim(batch.vectors.shape[1])
                 _append(writer, batch)
-        meta = writer.commit(watermark)
+        meta = writer.commit(watermark, window)
         remove_generations_except(self.folder, generation)
         self._state = self._load(meta)
 
@@ -392,6 +401,7 @@ class BinaryVectorIndex:
         self._write_generation(
             _live_batches(state),
             datetime.fromisoformat(state.meta["watermark"]) if state.meta.get("watermark") else None,
+            state.meta.get("window"),
         )
 
     # ----------------------------------------------------------------- reading

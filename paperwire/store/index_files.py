@@ -198,10 +198,10 @@ class GenerationWriter:
             self.dead = np.union1d(self.dead, rows)
         return len(rows)
 
-    def commit(self, watermark: datetime | None, window: list[Any] | None = None) -> dict[str, Any]:
+    def commit(self, watermark: datetime | None, window: dict[str, Any] | None = None) -> dict[str, Any]:
         """Make the written rows durable, then visible by replacing meta.json; returns the new meta.
 
-        `window` is what the database's recent changes looked like (index_rows.window_fingerprint).
+        `window` is what the database's recent changes looked like (index_rows.stamp_counts).
         """
         for name in ("ids", "categories", "dead", *ROW_FILES):
             self._file(name, _committed_bytes(self.meta, name))  # every file exists, even when empty

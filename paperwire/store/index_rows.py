@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -52,10 +52,16 @@ def stamp_of(vector_at: datetime, paper_at: datetime) -> int:
 
 
 def iter_index_rows(
-    conn: Connection, model: str, changed_since: datetime | None = None, batch: int = 10_000
+    conn: Connection,
+    model: str,
+    changed_since: datetime | None = None,
+    batch: int = 10_000,
+    *,
+    skip: Mapping[str, Collection[datetime]] | None = None,
 ) -> Iterator[IndexRows]:
     """Vectors of `model` with their papers' metadata, by paper id; only rows whose vector or paper
-    changed at or after `changed_since` when given (both updated_at columns are indexed)."""
+    changed at or after `changed_since` when given (both updated_at columns are indexed), leaving out changes
+    stamped with one of `skip["vectors"]` or `skip["papers"]` (stamps read in full before: see stamp_counts)."""
     postgres = conn.dialect.name == "postgresql"
     column = embeddings.c.embedding if postgres else embeddings.c.vector
     query = (
@@ -73,10 +79,13 @@ def iter_index_rows(
         .order_by(embeddings.c.paper_id)
     )
     if changed_since is not None:
-        changed = sa.union(
-            sa.select(embeddings.c.paper_id).where(embeddings.c.updated_at >= changed_since),
-            sa.select(papers.c.id).where(papers.c.updated_at >= changed_since),
-        )
+        vector_changes = sa.select(embeddings.c.paper_id).where(embeddings.c.updated_at >= changed_since)
+        paper_changes = sa.select(papers.c.id).where(papers.c.updated_at >= changed_since)
+        if skip and skip.get("vectors"):
+            vector_changes = vector_changes.where(embeddings.c.updated_at.not_in(list(skip["vectors"])))
+        if skip and skip.get("papers"):
+            paper_changes = paper_changes.where(papers.c.updated_at.not_in(list(skip["papers"])))
+        changed = sa.union(vector_changes, paper_changes)
         query = query.where(embeddings.c.paper_id.in_(changed.scalar_subquery()))
     result = conn.execution_options(yield_per=batch).execute(query)
     for part in result.partitions(batch):
@@ -122,16 +131,38 @@ def index_ids(conn: Connection, model: str) -> list[str]:
     return list(conn.execute(sa.select(embeddings.c.paper_id).where(embeddings.c.model == model)).scalars())
 
 
-def window_fingerprint(conn: Connection, since: datetime) -> list[Any]:
-    """Count and sum of the updated_at stamps of vectors and of papers at or after `since` (index range scans).
+def stamp_counts(conn: Connection, since: datetime) -> dict[str, dict[str, int]]:
+    """Rows per updated_at stamp at or after `since`, of vectors and of papers (index range scans).
 
-    Any row written into that window since the last look (a late commit, an edit) changes it, so an
-    unchanged fingerprint with an unchanged latest stamp means there is nothing to re-read.
+    A writer stamps all rows of one transaction alike, so a stamp's rows appear together when it commits, late or
+    not. Counted before a sync reads the rows, a stamp whose count has not grown by the next sync holds nothing
+    that sync must read again (rows that leave a stamp are read under their new one).
     """
-    values: list[Any] = []
-    for table in (embeddings, papers):
+    found: dict[str, dict[str, int]] = {}
+    for name, table in (("vectors", embeddings), ("papers", papers)):
         column = table.c.updated_at
-        seconds = sa.func.julianday(column) if conn.dialect.name == "sqlite" else sa.extract("epoch", column)
-        count, total = conn.execute(sa.select(sa.func.count(), sa.func.sum(seconds)).where(column >= since)).one()
-        values += [int(count), str(total)]
-    return values
+        rows = conn.execute(sa.select(column, sa.func.count()).where(column >= since).group_by(column))
+        found[name] = {_aware(stamp).isoformat(): int(count) for stamp, count in rows}
+    return found
+
+
+def seen_stamps(counts: dict[str, dict[str, int]], before: Any) -> dict[str, list[datetime]]:
+    """The stamps of `counts` that hold no more rows than `before` (an earlier stamp_counts, or anything else
+    for none) counted: read in full by an earlier sync."""
+    earlier = before if isinstance(before, dict) else {}
+    return {
+        name: [
+            datetime.fromisoformat(stamp)
+            for stamp, count in by_stamp.items()
+            if count <= earlier.get(name, {}).get(stamp, 0)
+        ]
+        for name, by_stamp in counts.items()
+    }
+
+
+def counts_since(counts: dict[str, dict[str, int]], since: datetime) -> dict[str, dict[str, int]]:
+    """`counts` without the stamps before `since`: what the next sync, whose window starts there, compares with."""
+    return {
+        name: {stamp: n for stamp, n in by_stamp.items() if datetime.fromisoformat(stamp) >= since}
+        for name, by_stamp in counts.items()
+    }

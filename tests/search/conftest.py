@@ -60,3 +60,11 @@ def static_model_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.Te
     cache = getattr(request.config, "cache", None)  # None when run with -p no:cacheprovider
     folder = cache.mkdir("paperwire-static-models") if cache is not None else tmp_path_factory.mktemp("static")
     return cached_static_model(folder, STATIC_DIMS)
+
+
+@pytest.fixture(params=["embedded", "database"])
+def search_index(request: pytest.FixtureRequest, backend: str) -> str:
+    """Where the indexes live (settings.search_index): both designs on PostgreSQL; SQLite has only the embedded one."""
+    if backend == "sqlite" and request.param == "database":
+        pytest.skip("SQLite's indexes are always embedded")
+    return request.param

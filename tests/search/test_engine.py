@@ -1,4 +1,5 @@
-"""The one search function: modes, filters, the query language, paging, similar and recommend, on both backends.
+"""The one search function: modes, filters, the query language, paging, similar and recommend, on both backends
+(on PostgreSQL with the database's indexes and with embedded ones).
 
 Relevance is checked against a reference (known-item queries, exact brute force), not against itself.
 """
@@ -30,10 +31,10 @@ BY_ID = {r["id"]: r for r in RECORDS}
 
 
 @pytest.fixture
-def engine(store: Store, settings: Settings, default_embedder) -> SearchEngine:
+def engine(store: Store, settings: Settings, search_index: str, default_embedder) -> SearchEngine:
     ingest_paths(store, [PAPERS])
     import_vectors(store, VECTORS, default_embedder.name)
-    search = SearchEngine(settings, store, embedder=default_embedder)
+    search = SearchEngine(settings.model_copy(update={"search_index": search_index}), store, embedder=default_embedder)
     search.sync()
     return search
 

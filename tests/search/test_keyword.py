@@ -1,4 +1,5 @@
-"""Keyword search on both backends: tantivy for SQLite, PostgreSQL full-text search for PostgreSQL.
+"""Keyword search on both backends: tantivy (SQLite, and PostgreSQL with embedded indexes), and PostgreSQL
+full-text search (search_index "database").
 
 Every filtered result is checked against the stored row; rankings are checked against what the
 data says should win (the paper's own title, a title hit over an abstract-only hit).
@@ -30,7 +31,7 @@ ALL = 1000  # a limit above the corpus size: the complete result set
 
 
 def make_index(store: Store, settings: Settings) -> KeywordBackend:
-    if store.dialect == "postgresql":
+    if store.dialect == "postgresql" and settings.search_index == "database":
         return PostgresKeywordIndex(store, settings)
     return TantivyKeywordIndex(store, settings)
 
@@ -57,9 +58,11 @@ def records() -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def index(store: Store, settings: Settings, records: list[dict[str, Any]], tmp_path: Path) -> KeywordBackend:
+def index(
+    store: Store, settings: Settings, search_index: str, records: list[dict[str, Any]], tmp_path: Path
+) -> KeywordBackend:
     ingest_paths(store, [_write(tmp_path / "all.jsonl", records)])
-    built = make_index(store, settings)
+    built = make_index(store, settings.model_copy(update={"search_index": search_index}))
     built.sync()
     return built
 
@@ -214,8 +217,9 @@ def test_no_free_text_means_no_search(index: KeywordBackend) -> None:
 
 
 def test_incremental_sync_equals_a_rebuilt_index(
-    store: Store, settings: Settings, records: list[dict[str, Any]], tmp_path: Path
+    store: Store, settings: Settings, search_index: str, records: list[dict[str, Any]], tmp_path: Path
 ) -> None:
+    settings = settings.model_copy(update={"search_index": search_index})
     ingest_paths(store, [_write(tmp_path / "first.jsonl", records[:200])])
     incremental = make_index(store, settings)
     incremental.sync()
@@ -224,7 +228,7 @@ def test_incremental_sync_equals_a_rebuilt_index(
     renamed = dict(records[10], title="Quokkas and wombats: marsupial detection in the wild")
     ingest_paths(store, [_write(tmp_path / "renamed.jsonl", [renamed])])
     changed = incremental.sync()
-    if store.dialect == "sqlite":
+    if isinstance(incremental, TantivyKeywordIndex):
         assert changed == 101
         assert incremental.sync() == 0  # nothing new: nothing re-read, even inside the slack window
     assert incremental.search(parse_query(_words(records[250]["title"])), 5)[0][0] == records[250]["id"]
@@ -277,8 +281,6 @@ def test_latest_change_follows_the_papers(store: Store, records: list[dict[str, 
 def test_tantivy_index_survives_reopening(
     store: Store, settings: Settings, records: list[dict[str, Any]], tmp_path: Path
 ) -> None:
-    if store.dialect != "sqlite":
-        pytest.skip("the embedded index is the SQLite backend's")
     ingest_paths(store, [_write(tmp_path / "all.jsonl", records)])
     assert TantivyKeywordIndex(store, settings).sync() == 300
     reopened = TantivyKeywordIndex(store, settings)
@@ -300,7 +302,7 @@ def test_a_change_committed_late_is_still_picked_up(
         )
     index.sync()
     assert [pid for pid, _ in index.search(parse_query("platypus"), 5)] == [records[20]["id"]]
-    assert index.sync() == 0 or store.dialect == "postgresql"
+    assert index.sync() == 0 or isinstance(index, PostgresKeywordIndex)
 
 
 def test_a_sync_with_nothing_new_writes_nothing(tmp_path) -> None:
@@ -332,7 +334,7 @@ def test_postgresql_ranks_all_word_papers_first_and_is_exact_when_they_are_few(
     index: KeywordBackend, store: Store
 ) -> None:
     """Conjunctive first: a short result is the top of the all-words papers; a deep one equals the any-word ranking."""
-    if store.dialect != "postgresql":
+    if not isinstance(index, PostgresKeywordIndex):
         pytest.skip("the conjunctive-first strategy is PostgreSQL's (tantivy ranks every match by BM25 cheaply)")
     from paperwire.store.keyword_rows import fulltext_search
 
