@@ -1,8 +1,14 @@
-"""Vector search in PostgreSQL with pgvector: an HNSW cosine index, filters in SQL, exact fallback when selective."""
+"""Vector search in PostgreSQL with pgvector: an HNSW cosine index, filters in SQL.
+
+pgvector 0.8 and later scan the index iteratively, so a filter that keeps 1 % of the papers still gets its
+nearest ones from the index; older releases stop after ef_search rows, and a filter that leaves fewer than
+asked falls back to an exact scan of the filtered rows (the version is read once, when the index is made).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 
 import numpy as np
 
@@ -12,6 +18,9 @@ from paperwire.store import Store, vector_rows
 from paperwire.store import embeddings as vectors_repo
 
 EF_SEARCH = 200  # HNSW candidates per query; pgvector 0.6 filters after the index scan
+MAX_SCAN_TUPLES = 20_000  # pgvector >= 0.8: index rows an iterative scan may visit before the exact fallback
+
+log = logging.getLogger("paperwire.search")
 
 
 class PostgresVectorIndex:
@@ -22,6 +31,15 @@ class PostgresVectorIndex:
         self.model = model
         self.dim = int(dim) if dim else None
         self._ready = False
+        with store.read() as conn:
+            self.pgvector = vector_rows.pgvector_version(conn)
+        self.iterative = vector_rows.has_iterative_scans(self.pgvector)
+        if self.pgvector is not None and not self.iterative:
+            log.warning(
+                "pgvector %s has no iterative index scans (0.8 and later do): filtered semantic searches fall back "
+                "to an exact scan of the filtered rows, slower on large databases; upgrade pgvector to speed them up",
+                ".".join(map(str, self.pgvector)),
+            )
 
     @property
     def _index(self) -> str:
@@ -89,4 +107,6 @@ class PostgresVectorIndex:
                 categories=filters.categories,
                 allowed=allowed,
                 exact_when_short=bool(filters) or allowed is not None,
+                iterative=self.iterative,
+                max_scan_tuples=MAX_SCAN_TUPLES,
             )

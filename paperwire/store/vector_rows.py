@@ -3,6 +3,7 @@ and nearest-neighbour queries with the search filters as clauses of the same sta
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from datetime import date
 
@@ -14,6 +15,25 @@ from sqlalchemy.engine import Connection
 def vector_literal(vector: np.ndarray) -> str:
     """A vector as pgvector's text form, '[x,y,...]' (float32 precision)."""
     return "[" + ",".join(f"{x:.7g}" for x in np.asarray(vector, dtype=np.float32).ravel()) + "]"
+
+
+ITERATIVE_SCANS = (0, 8)  # the first pgvector release whose HNSW scan goes on until enough rows pass the filters
+
+
+def pgvector_version(conn: Connection) -> tuple[int, ...] | None:
+    """The installed pgvector release as numbers, e.g. (0, 8, 2); None without the extension."""
+    text = conn.execute(sa.text("SELECT extversion FROM pg_extension WHERE extname = 'vector'")).scalar()
+    return parse_version(text) if text else None
+
+
+def parse_version(text: str) -> tuple[int, ...]:
+    """'0.8.2' -> (0, 8, 2); a suffix such as '0.7.0-dev' is ignored."""
+    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
+
+
+def has_iterative_scans(version: tuple[int, ...] | None) -> bool:
+    """Whether that pgvector can continue an HNSW scan past ef_search rows (hnsw.iterative_scan, 0.8 on)."""
+    return version is not None and version >= ITERATIVE_SCANS
 
 
 def model_dim(conn: Connection, model: str) -> int | None:
@@ -53,11 +73,15 @@ def nearest(
     categories: Sequence[str] = (),
     allowed: Collection[str] | None = None,
     exact_when_short: bool = False,
+    iterative: bool = False,
+    max_scan_tuples: int = 20_000,
 ) -> list[tuple[str, float]]:
     """Visible papers nearest to `vector` by cosine similarity, inside the filters, best first.
 
-    The approximate query uses the HNSW index; with `exact_when_short`, when it finds fewer than `limit`,
-    the same query runs exactly (a sequential scan over the filtered rows).
+    The approximate query uses the HNSW index. With `iterative` (pgvector 0.8 on) the index scan goes on past
+    ef_search rows until `limit` of them pass the filters or `max_scan_tuples` were visited (relaxed order,
+    sorted again here). With `exact_when_short`, when it still finds fewer than `limit`, the same query runs
+    exactly (a sequential scan over the filtered rows): the filter then keeps so few papers that this is cheap.
     """
     dim = int(dim)
     where = [f"e.dim = {dim}", "e.model = :model", "NOT p.hidden"]
@@ -82,9 +106,13 @@ def nearest(
     # The exact query orders by the score, which the HNSW index cannot provide, so no plan of it uses the
     # index. (Planner settings cannot force that: psycopg prepares a statement run five times, and PostgreSQL
     # then reuses a cached generic plan, built with the index, whatever enable_indexscan says.)
-    approximate, exact = sa.text(select + f"{distance} LIMIT :k"), sa.text(select + "score DESC LIMIT :k")
+    approximate, exact = select + f"{distance} LIMIT :k", select + "score DESC LIMIT :k"
     conn.execute(sa.text(f"SET LOCAL hnsw.ef_search = {int(ef_search)}"))
-    rows = conn.execute(approximate, params).all()
+    if iterative:
+        conn.execute(sa.text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+        conn.execute(sa.text(f"SET LOCAL hnsw.max_scan_tuples = {int(max_scan_tuples)}"))
+        approximate = f"SELECT paper_id, score FROM ({approximate}) AS relaxed ORDER BY score DESC"
+    rows = conn.execute(sa.text(approximate), params).all()
     if len(rows) < limit and exact_when_short:
-        rows = conn.execute(exact, params).all()
+        rows = conn.execute(sa.text(exact), params).all()
     return [(row.paper_id, float(row.score)) for row in rows]
