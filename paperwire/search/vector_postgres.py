@@ -3,6 +3,8 @@
 pgvector 0.8 and later scan the index iteratively, so a filter that keeps 1 % of the papers still gets its
 nearest ones from the index; older releases stop after ef_search rows, and a filter that leaves fewer than
 asked falls back to an exact scan of the filtered rows (the version is read once, when the index is made).
+From 0.7 the index holds float16 copies of the vectors (halfvec), half the size of float32 ones for the same
+recall; the scores returned are computed from the float32 vectors.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class PostgresVectorIndex:
         with store.read() as conn:
             self.pgvector = vector_rows.pgvector_version(conn)
         self.iterative = vector_rows.has_iterative_scans(self.pgvector)
+        self.half = vector_rows.has_half_vectors(self.pgvector)
         if self.pgvector is not None and not self.iterative:
             log.warning(
                 "pgvector %s has no iterative index scans (0.8 and later do): filtered semantic searches fall back "
@@ -43,6 +46,12 @@ class PostgresVectorIndex:
 
     @property
     def _index(self) -> str:
+        kind = ":halfvec" if self.half else ""
+        return "ix_embeddings_hnsw_" + hashlib.md5(f"{self.model}:{self.dim}{kind}".encode()).hexdigest()[:12]
+
+    @property
+    def _float32_index(self) -> str:
+        """The name of the index of float32 copies, which releases before the halfvec one made."""
         return "ix_embeddings_hnsw_" + hashlib.md5(f"{self.model}:{self.dim}".encode()).hexdigest()[:12]
 
     def _ensure_index(self) -> bool:
@@ -58,7 +67,9 @@ class PostgresVectorIndex:
             exists = vector_rows.index_exists(conn, self._index)
         if not exists:
             with self.store.write() as conn:
-                vector_rows.create_hnsw_index(conn, self._index, self.dim)
+                vector_rows.create_hnsw_index(conn, self._index, self.dim, half=self.half)
+                if self.half:  # the float32 index it replaces, twice its size
+                    vector_rows.drop_index(conn, self._float32_index)
         self._ready = True
         return True
 
@@ -109,4 +120,5 @@ class PostgresVectorIndex:
                 exact_when_short=bool(filters) or allowed is not None,
                 iterative=self.iterative,
                 max_scan_tuples=MAX_SCAN_TUPLES,
+                half=self.half,
             )

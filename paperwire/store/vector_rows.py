@@ -18,6 +18,7 @@ def vector_literal(vector: np.ndarray) -> str:
 
 
 ITERATIVE_SCANS = (0, 8)  # the first pgvector release whose HNSW scan goes on until enough rows pass the filters
+HALF_VECTORS = (0, 7)  # the first with halfvec (float16), which halves the HNSW index
 
 
 def pgvector_version(conn: Connection) -> tuple[int, ...] | None:
@@ -36,6 +37,11 @@ def has_iterative_scans(version: tuple[int, ...] | None) -> bool:
     return version is not None and version >= ITERATIVE_SCANS
 
 
+def has_half_vectors(version: tuple[int, ...] | None) -> bool:
+    """Whether that pgvector has the halfvec type (0.7 on)."""
+    return version is not None and version >= HALF_VECTORS
+
+
 def model_dim(conn: Connection, model: str) -> int | None:
     """The dimension of `model`'s stored vectors, or None while it has none."""
     dim = conn.execute(sa.text("SELECT dim FROM embeddings WHERE model = :m LIMIT 1"), {"m": model}).scalar()
@@ -46,18 +52,30 @@ def index_exists(conn: Connection, name: str) -> bool:
     return bool(conn.execute(sa.text("SELECT to_regclass(:name) IS NOT NULL"), {"name": name}).scalar())
 
 
-def create_hnsw_index(conn: Connection, name: str, dim: int) -> None:
-    """A partial HNSW cosine index over the vectors of dimension `dim` (pgvector indexes one dimension at a time)."""
+def create_hnsw_index(conn: Connection, name: str, dim: int, *, half: bool) -> None:
+    """A partial HNSW cosine index over the vectors of dimension `dim` (pgvector indexes one dimension at a time),
+    of their float16 copies with `half` (half the size; the scores are computed again from the float32 vectors)."""
+    kind = "halfvec" if half else "vector"
     conn.execute(
         sa.text(
             f"CREATE INDEX IF NOT EXISTS {name} ON embeddings USING hnsw "
-            f"((embedding::vector({int(dim)})) vector_cosine_ops) WHERE dim = {int(dim)}"
+            f"((embedding::{kind}({int(dim)})) {kind}_cosine_ops) WHERE dim = {int(dim)}"
         )
     )
 
 
 def drop_index(conn: Connection, name: str) -> None:
     conn.execute(sa.text(f"DROP INDEX IF EXISTS {name}"))
+
+
+def set_local(conn: Connection, settings: dict[str, str]) -> None:
+    """SET LOCAL each setting, in one round trip."""
+    calls: list[str] = []
+    params: dict[str, str] = {}
+    for i, (name, value) in enumerate(settings.items()):
+        calls.append(f"set_config(:name{i}, :value{i}, true)")
+        params |= {f"name{i}": name, f"value{i}": value}
+    conn.execute(sa.text("SELECT " + ", ".join(calls)), params)
 
 
 def nearest(
@@ -75,12 +93,14 @@ def nearest(
     exact_when_short: bool = False,
     iterative: bool = False,
     max_scan_tuples: int = 20_000,
+    half: bool = False,
 ) -> list[tuple[str, float]]:
     """Visible papers nearest to `vector` by cosine similarity, inside the filters, best first.
 
     The approximate query uses the HNSW index. With `iterative` (pgvector 0.8 on) the index scan goes on past
     ef_search rows until `limit` of them pass the filters or `max_scan_tuples` were visited (relaxed order,
-    sorted again here). With `exact_when_short`, when it still finds fewer than `limit`, the same query runs
+    sorted again here). With `half` the index orders float16 copies (create_hnsw_index) and the scores come from
+    the float32 vectors, the order they are returned in. With `exact_when_short`, when it still finds fewer than `limit`, the same query runs
     exactly (a sequential scan over the filtered rows): the filter then keeps so few papers that this is cheap.
     """
     dim = int(dim)
@@ -99,6 +119,7 @@ def nearest(
         where.append("e.paper_id = ANY(:allowed)")
         params["allowed"] = list(allowed)
     distance = f"(e.embedding::vector({dim})) <=> CAST(:q AS vector({dim}))"
+    indexed = f"(e.embedding::halfvec({dim})) <=> CAST(:q AS halfvec({dim}))" if half else distance
     select = (
         f"SELECT e.paper_id, 1 - ({distance}) AS score FROM embeddings e JOIN papers p ON p.id = e.paper_id "
         f"WHERE {' AND '.join(where)} ORDER BY "
@@ -106,12 +127,12 @@ def nearest(
     # The exact query orders by the score, which the HNSW index cannot provide, so no plan of it uses the
     # index. (Planner settings cannot force that: psycopg prepares a statement run five times, and PostgreSQL
     # then reuses a cached generic plan, built with the index, whatever enable_indexscan says.)
-    approximate, exact = select + f"{distance} LIMIT :k", select + "score DESC LIMIT :k"
-    conn.execute(sa.text(f"SET LOCAL hnsw.ef_search = {int(ef_search)}"))
+    approximate = f"SELECT paper_id, score FROM ({select}{indexed} LIMIT :k) AS found ORDER BY score DESC"
+    exact = select + "score DESC LIMIT :k"
+    settings = {"hnsw.ef_search": str(int(ef_search))}
     if iterative:
-        conn.execute(sa.text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
-        conn.execute(sa.text(f"SET LOCAL hnsw.max_scan_tuples = {int(max_scan_tuples)}"))
-        approximate = f"SELECT paper_id, score FROM ({approximate}) AS relaxed ORDER BY score DESC"
+        settings |= {"hnsw.iterative_scan": "relaxed_order", "hnsw.max_scan_tuples": str(int(max_scan_tuples))}
+    set_local(conn, settings)
     rows = conn.execute(sa.text(approximate), params).all()
     if len(rows) < limit and exact_when_short:
         rows = conn.execute(sa.text(exact), params).all()
