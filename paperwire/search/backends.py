@@ -59,4 +59,7 @@ class VectorBackend(Protocol):
     def vectors_of(self, paper_ids: list[str]) -> dict[str, np.ndarray]:
         """The stored vectors of those papers that have one."""
 
+    def cosines(self, vector: np.ndarray, paper_ids: list[str]) -> Scored:
+        """Cosine similarity of `vector` to each of those papers that has a stored vector."""
+
     def __len__(self) -> int: ...

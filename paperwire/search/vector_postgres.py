@@ -97,6 +97,15 @@ class PostgresVectorIndex:
         with self.store.read() as conn:
             return vectors_repo.vectors_of(conn, self.model, paper_ids)
 
+    def cosines(self, vector: np.ndarray, paper_ids: list[str]) -> list[tuple[str, float]]:
+        """Cosine similarity of `vector` to each of those papers that has a vector, computed in the database
+        (a few hundred floats come back instead of a few hundred vectors)."""
+        if not paper_ids or not self._ensure_index():
+            return []
+        assert self.dim is not None  # set by _ensure_index
+        with self.store.read() as conn:
+            return vector_rows.cosines(conn, model=self.model, dim=self.dim, vector=vector, paper_ids=paper_ids)
+
     def search(
         self, vector: np.ndarray, limit: int, filters: Filters, allowed: set[str] | None = None
     ) -> list[tuple[str, float]]:

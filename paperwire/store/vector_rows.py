@@ -68,6 +68,21 @@ def drop_index(conn: Connection, name: str) -> None:
     conn.execute(sa.text(f"DROP INDEX IF EXISTS {name}"))
 
 
+def cosines(
+    conn: Connection, *, model: str, dim: int, vector: np.ndarray, paper_ids: Sequence[str]
+) -> list[tuple[str, float]]:
+    """Cosine similarity of `vector` to the stored vectors of `paper_ids` (those that have one from `model`)."""
+    dim = int(dim)
+    rows = conn.execute(
+        sa.text(
+            f"SELECT paper_id, 1 - ((embedding::vector({dim})) <=> CAST(:q AS vector({dim}))) AS score "
+            f"FROM embeddings WHERE paper_id = ANY(:ids) AND model = :model AND dim = {dim}"
+        ),
+        {"q": vector_literal(vector), "ids": list(paper_ids), "model": model},
+    ).all()
+    return [(row.paper_id, float(row.score)) for row in rows]
+
+
 def set_local(conn: Connection, settings: dict[str, str]) -> None:
     """SET LOCAL each setting, in one round trip."""
     calls: list[str] = []
