@@ -109,14 +109,17 @@ def nearest(
     iterative: bool = False,
     max_scan_tuples: int = 20_000,
     half: bool = False,
+    exact_below: int = 0,
 ) -> list[tuple[str, float]]:
     """Visible papers nearest to `vector` by cosine similarity, inside the filters, best first.
 
-    The approximate query uses the HNSW index. With `iterative` (pgvector 0.8 on) the index scan goes on past
+    When one filter alone keeps at most `exact_below` papers (counted from an index, up to that many), the
+    search is exact over them: an index scan would have to visit ~limit / selectivity rows to find as many. Otherwise the
+    approximate query uses the HNSW index. With `iterative` (pgvector 0.8 on) the index scan goes on past
     ef_search rows until `limit` of them pass the filters or `max_scan_tuples` were visited (relaxed order,
     sorted again here). With `half` the index orders float16 copies (create_hnsw_index) and the scores come from
-    the float32 vectors, the order they are returned in. With `exact_when_short`, when it still finds fewer than `limit`, the same query runs
-    exactly (a sequential scan over the filtered rows): the filter then keeps so few papers that this is cheap.
+    the float32 vectors, the order they are returned in. With `exact_when_short`, when it still finds fewer than
+    `limit`, the same query runs exactly (a scan over the filtered rows).
     """
     dim = int(dim)
     where = [f"e.dim = {dim}", "e.model = :model", "NOT p.hidden"]
@@ -144,6 +147,8 @@ def nearest(
     # then reuses a cached generic plan, built with the index, whatever enable_indexscan says.)
     approximate = f"SELECT paper_id, score FROM ({select}{indexed} LIMIT :k) AS found ORDER BY score DESC"
     exact = select + "score DESC LIMIT :k"
+    if exact_below > 0 and _at_most(conn, exact_below, since, until, categories, allowed):
+        return [(row.paper_id, float(row.score)) for row in conn.execute(sa.text(exact), params)]
     settings = {"hnsw.ef_search": str(int(ef_search))}
     if iterative:
         settings |= {"hnsw.iterative_scan": "relaxed_order", "hnsw.max_scan_tuples": str(int(max_scan_tuples))}
@@ -152,3 +157,31 @@ def nearest(
     if len(rows) < limit and exact_when_short:
         rows = conn.execute(sa.text(exact), params).all()
     return [(row.paper_id, float(row.score)) for row in rows]
+
+
+def _at_most(
+    conn: Connection,
+    count: int,
+    since: date | None,
+    until: date | None,
+    categories: Sequence[str],
+    allowed: Collection[str] | None,
+) -> bool:
+    """Whether one of the filters alone keeps at most `count` papers (read from an index, at most count + 1 rows)."""
+    if allowed is not None and len(allowed) <= count:
+        return True
+    counts, params = [], {"cap": count + 1, "since": since, "until": until, "cats": list(categories)}
+    if categories:
+        counts.append(
+            "(SELECT count(*) FROM (SELECT 1 FROM paper_categories WHERE category = ANY(:cats) LIMIT :cap) c)"
+        )
+    if since or until:
+        dates = " AND ".join(
+            clause
+            for clause, given in (("published >= :since", since), ("published <= :until", until))
+            if given is not None
+        )
+        counts.append(f"(SELECT count(*) FROM (SELECT 1 FROM papers WHERE {dates} LIMIT :cap) d)")
+    if not counts:
+        return False
+    return conn.execute(sa.text(f"SELECT least({', '.join(counts)})"), params).scalar_one() <= count

@@ -112,6 +112,7 @@ def test_a_selective_filter_gives_the_exact_answer_on_every_repetition(loaded, s
     if iterative and not index.iterative:
         pytest.skip("this server's pgvector has no iterative index scans (0.8 and later)")
     index.iterative = iterative  # below 0.8 the approximate scan stops at ef_search rows and the exact one follows
+    index.exact_below = 0  # no exact search up front: the approximate scan runs and its fallback is what is checked
     assert len(rare) == 30
     with store.write() as conn:  # what PostgreSQL may choose by itself after a prepared statement's fifth run
         conn.execute(
@@ -150,6 +151,7 @@ def test_an_iterative_scan_inside_a_broad_filter_finds_the_exact_neighbours(load
         pytest.skip("this server's pgvector has no iterative index scans (0.8 and later)")
     since = date(2024, 1, 1) + timedelta(days=600)
     inside = {pid for pid in vectors if int(pid[5:]) % 700 >= 600}
+    index.exact_below = 0  # 420 papers would be searched exactly up front (EXACT_BELOW)
     statements: list[str] = []
     settings: list[object] = []
     sa.event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
@@ -164,3 +166,15 @@ def test_an_iterative_scan_inside_a_broad_filter_finds_the_exact_neighbours(load
     assert np.mean(recalls) >= 0.95
     assert any(isinstance(p, dict) and "relaxed_order" in p.values() for p in settings)
     assert not any("score DESC LIMIT" in s and "relaxed" not in s for s in statements)  # no exact fallback ran
+
+
+def test_a_filter_keeping_few_papers_is_searched_exactly_up_front(loaded, store: Store) -> None:
+    """Thirty papers in RARE: counted, then searched exactly, without an index scan first."""
+    index, vectors, rare = loaded
+    statements: list[str] = []
+    sa.event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    query = np.random.default_rng(8).standard_normal(DIM).astype(np.float32)
+    query /= np.linalg.norm(query)
+    found = index.search(query, 10, Filters(categories=(RARE,)))
+    assert [pid for pid, _ in found] == _exact(vectors, rare, query, 10)
+    assert not any("AS found" in s for s in statements)  # the approximate query never ran
