@@ -110,6 +110,7 @@ def nearest(
     max_scan_tuples: int = 20_000,
     half: bool = False,
     exact_below: int = 0,
+    fetch: int = 0,
 ) -> list[tuple[str, float]]:
     """Visible papers nearest to `vector` by cosine similarity, inside the filters, best first.
 
@@ -117,13 +118,14 @@ def nearest(
     search is exact over them: an index scan would have to visit ~limit / selectivity rows to find as many. Otherwise the
     approximate query uses the HNSW index. With `iterative` (pgvector 0.8 on) the index scan goes on past
     ef_search rows until `limit` of them pass the filters or `max_scan_tuples` were visited (relaxed order,
-    sorted again here). With `half` the index orders float16 copies (create_hnsw_index) and the scores come from
+    sorted again here), `fetch` of them (at least `limit`) rescored in float32 and the best `limit` kept. With `half` the index orders float16 copies (create_hnsw_index) and the scores come from
     the float32 vectors, the order they are returned in. With `exact_when_short`, when it still finds fewer than
     `limit`, the same query runs exactly (a scan over the filtered rows).
     """
     dim = int(dim)
     where = [f"e.dim = {dim}", "e.model = :model", "NOT p.hidden"]
     params: dict[str, object] = {"model": model, "q": vector_literal(vector), "k": int(limit)}
+    params["fetch"] = max(int(limit), int(fetch))
     if since:
         where.append("p.published >= :since")
         params["since"] = since
@@ -145,7 +147,7 @@ def nearest(
     # The exact query orders by the score, which the HNSW index cannot provide, so no plan of it uses the
     # index. (Planner settings cannot force that: psycopg prepares a statement run five times, and PostgreSQL
     # then reuses a cached generic plan, built with the index, whatever enable_indexscan says.)
-    approximate = f"SELECT paper_id, score FROM ({select}{indexed} LIMIT :k) AS found ORDER BY score DESC"
+    approximate = f"SELECT paper_id, score FROM ({select}{indexed} LIMIT :fetch) AS found ORDER BY score DESC LIMIT :k"
     exact = select + "score DESC LIMIT :k"
     if exact_below > 0 and _at_most(conn, exact_below, since, until, categories, allowed):
         return [(row.paper_id, float(row.score)) for row in conn.execute(sa.text(exact), params)]
