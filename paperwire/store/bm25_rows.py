@@ -51,25 +51,38 @@ class Statistics:
         return sum(t.idf for t in self.terms)
 
 
+def changes_pending(conn: Connection) -> bool:
+    """Whether papers changed since the last fold (a read, so a read-only database can tell)."""
+    return bool(conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM keyword_changes)")).scalar())
+
+
+def fold_changes(conn: Connection) -> int:
+    """Move the papers changed since the last fold into the statistics (migration 0010); how many changes.
+
+    0 while another process folds (it holds the lock and takes the same rows)."""
+    return int(conn.execute(sa.text("SELECT paperwire_keyword_fold()")).scalar_one())
+
+
 def idf(papers: int, holding: int) -> float:
     """Lucene's BM25 idf, as tantivy computes it."""
     return math.log(1 + (papers - holding + 0.5) / (holding + 0.5))
 
 
 def statistics(conn: Connection, text: str) -> Statistics:
-    """The lexemes of `text` as the english configuration makes them, with their document frequencies."""
+    """The lexemes of `text` as the english configuration makes them, with their document frequencies as of the
+    last fold (a lexeme no folded paper holds counts as held by one, so a paper added since is still found)."""
     rows = conn.execute(
         sa.text(
-            "SELECT q.lexeme, coalesce(t.papers, 0) AS holding, s.papers AS total, s.characters "
+            "SELECT q.lexeme, greatest(t.papers, 1) AS holding, greatest(s.papers, 1) AS total, s.characters "
             "FROM unnest(tsvector_to_array(to_tsvector('english'::regconfig, paperwire_fold(:text)))) AS q(lexeme) "
             "CROSS JOIN keyword_stats s LEFT JOIN keyword_terms t ON t.lexeme = q.lexeme"
         ),
         {"text": text},
     ).all()
-    if not rows or not rows[0].total:
+    if not rows:
         return Statistics((), 0, 0.0)
     total = int(rows[0].total)
-    terms = tuple(Term(r.lexeme, int(r.holding), idf(total, int(r.holding))) for r in rows if r.holding > 0)
+    terms = tuple(Term(r.lexeme, int(r.holding), idf(total, int(r.holding))) for r in rows)
     return Statistics(terms, total, max(1.0, rows[0].characters / total))
 
 

@@ -21,6 +21,7 @@ POSTGRES_ONLY = {
     ("index", "ix_paper_authors_name_tsv"),
     ("table", "keyword_terms"),
     ("table", "keyword_stats"),
+    ("table", "keyword_changes"),
 }
 
 

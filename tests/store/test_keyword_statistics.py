@@ -1,6 +1,6 @@
-"""Migration 0010's keyword statistics on PostgreSQL: after every kind of write to papers the trigger-kept
-document frequencies and totals equal a recount from the papers themselves, and the migration fills them
-from the papers already there."""
+"""Migration 0010's keyword statistics on PostgreSQL: after every kind of write to papers, the triggers' queue
+folded in, the document frequencies and totals equal a recount from the papers themselves, and the migration
+fills them from the papers already there."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from alembic import command
 
 from paperwire.papers.load import ingest_paths
 from paperwire.store import Store
+from paperwire.store.bm25_rows import fold_changes
 from paperwire.store.migrate import alembic_config, upgrade
 from tests.conftest import FIXTURES
 
@@ -26,6 +27,9 @@ def pg_store(store: Store, backend: str) -> Store:
 
 
 def _kept(store: Store) -> tuple[dict[str, int], tuple[int, int]]:
+    """The statistics once the changes queued since the last fold are folded in."""
+    with store.write() as conn:
+        fold_changes(conn)
     with store.read() as conn:
         terms = dict(conn.execute(sa.text("SELECT lexeme, papers FROM keyword_terms WHERE papers <> 0")).all())
         totals = conn.execute(sa.text("SELECT papers, characters FROM keyword_stats")).one()
@@ -82,3 +86,15 @@ def test_the_migration_counts_the_papers_already_there(pg_store: Store) -> None:
         assert conn.execute(sa.text("SELECT to_regclass('keyword_terms')")).scalar() is None
     upgrade(pg_store)
     assert _kept(pg_store) == before == _recount(pg_store)
+
+
+def test_changes_wait_in_the_queue_until_folded_and_fold_once(pg_store: Store) -> None:
+    ingest_paths(pg_store, [FIXTURES / "papers-300.jsonl"])
+    with pg_store.read() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM keyword_changes")).scalar() == len(RECORDS)
+        assert conn.execute(sa.text("SELECT papers FROM keyword_stats")).scalar() == 0
+    with pg_store.write() as conn:
+        assert fold_changes(conn) == len(RECORDS)
+    with pg_store.write() as conn:
+        assert fold_changes(conn) == 0
+    assert _kept(pg_store) == _recount(pg_store)
