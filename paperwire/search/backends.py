@@ -62,4 +62,7 @@ class VectorBackend(Protocol):
     def matrix_of(self, paper_ids: list[str]) -> tuple[list[str], np.ndarray]:
         """Those of `paper_ids` that have a vector, in the order given, and their vectors as one matrix."""
 
+    def cosines(self, vector: np.ndarray, paper_ids: list[str]) -> Scored:
+        """Cosine similarity of `vector` to each of those papers that has a stored vector."""
+
     def __len__(self) -> int: ...

@@ -258,7 +258,7 @@ class SearchEngine:
         so that no candidate loses its semantic side for being 101st."""
         seen = {pid for pid, _ in semantic}
         missing = [pid for pid, _ in keyword if pid not in seen]
-        return [(pid, float(v @ vector)) for pid, v in self.vectors.vectors_of(missing).items()] if missing else []
+        return self.vectors.cosines(vector, missing) if missing else []
 
     def _names_an_author(self, query: Query, ranked: Scored) -> bool:
         """A short query that is an author's name (all its words in one author's name) matches those papers,

@@ -204,6 +204,10 @@ class BinaryVectorIndex:
         row = int(state.rows_of([paper_id])[0])
         return None if row < 0 else np.array(state.floats[row])
 
+    def cosines(self, vector: np.ndarray, paper_ids: list[str]) -> list[tuple[str, float]]:
+        """Cosine similarity of `vector` to each of those papers that has a live row."""
+        return [(pid, float(v @ vector)) for pid, v in self.vectors_of(paper_ids).items()]
+
     def vectors_of(self, paper_ids: list[str]) -> dict[str, np.ndarray]:
         """The stored vectors of those papers that have a live row."""
         state = self._state

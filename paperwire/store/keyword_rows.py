@@ -1,5 +1,5 @@
 """Reads the keyword indexes need: papers changed since a moment (for the embedded index), and the
-PostgreSQL full-text queries of PostgresKeywordIndex (over the search columns of migration 0003)."""
+PostgreSQL full-text clauses of PostgresKeywordIndex (over the search columns of migration 0003)."""
 
 from __future__ import annotations
 
@@ -90,63 +90,21 @@ def count_visible(conn: Connection) -> int:
 
 
 # --- PostgreSQL full-text search (migration 0003: papers.search_tsv, paperwire_name_tsv) -----------------
-
-_WEIGHTS = "{0.1, 0.4, 0.5, 1.0}"  # D, C (authors), B (abstract), A (title): a title hit counts twice an abstract hit
-
-
-def fulltext_search(
-    conn: Connection,
-    *,
-    terms: Sequence[str],
-    phrases: Sequence[str],
-    excluded: Sequence[str],
-    categories: Sequence[str] = (),
-    author_names: Sequence[str] = (),
-    since: date | None = None,
-    until: date | None = None,
-    limit: int,
-    all_terms: bool = False,
-    skip_ids: Sequence[str] = (),
-) -> list[tuple[str, float]]:
-    """PostgreSQL: visible papers matching every phrase (or, without phrases, any term, or every term with
-    `all_terms`), none of the excluded words, inside the filters, not in `skip_ids`; ranked by ts_rank_cd
-    over the weighted tsvector (the same score either way), best first."""
-    params: dict[str, Any] = {"limit": limit}
-    term_qs = _tsqueries(params, "t", terms, "plainto_tsquery")
-    phrase_qs = _tsqueries(params, "p", phrases, "phraseto_tsquery")
-    if not term_qs and not phrase_qs:
-        return []
-    match = " && ".join(phrase_qs) if phrase_qs else (" && " if all_terms else " || ").join(term_qs)
-    ranked = " || ".join(phrase_qs + term_qs)
-    where = [f"p.search_tsv @@ ({match})", "NOT p.hidden"]
-    if skip_ids:
-        params["skip"] = list(skip_ids)
-        where.append("p.id <> ALL(:skip)")
-    excluded_qs = _tsqueries(params, "e", excluded, "plainto_tsquery")
-    if excluded_qs:
-        where.append(f"NOT (p.search_tsv @@ ({' || '.join(excluded_qs)}))")
-    where += _filter_sql(params, categories, author_names, since, until)
-    sql = (
-        f"SELECT p.id, ts_rank_cd('{_WEIGHTS}'::float4[], p.search_tsv, ({ranked}), 1) AS score "
-        f"FROM papers p WHERE {' AND '.join(where)} ORDER BY score DESC, p.id LIMIT :limit"
-    )
-    statement = sa.text(sql)
-    if categories:
-        statement = statement.bindparams(sa.bindparam("cats", expanding=True))
-    return [(row.id, float(row.score)) for row in conn.execute(statement, params)]
+# The ranking itself is BM25 (paperwire.store.bm25_rows); these are the clauses it and the author filter share.
 
 
 def ids_with_author_names(conn: Connection, names: Sequence[str]) -> set[str]:
     """PostgreSQL: ids of visible papers with, for each name, one author whose name holds all of its words."""
     params: dict[str, Any] = {}
-    where = _filter_sql(params, (), names, None, None)
+    where = filter_clauses(params, (), names, None, None)
     if not where:
         return set()
     sql = f"SELECT p.id FROM papers p WHERE NOT p.hidden AND {' AND '.join(where)}"
     return set(conn.execute(sa.text(sql), params).scalars())
 
 
-def _tsqueries(params: dict[str, Any], prefix: str, texts: Sequence[str], function: str) -> list[str]:
+def tsqueries(params: dict[str, Any], prefix: str, texts: Sequence[str], function: str) -> list[str]:
+    """One tsquery expression per text (`function` is plainto_tsquery or phraseto_tsquery), its text in params."""
     found = []
     for i, text in enumerate(texts):
         params[f"{prefix}{i}"] = text
@@ -154,13 +112,14 @@ def _tsqueries(params: dict[str, Any], prefix: str, texts: Sequence[str], functi
     return found
 
 
-def _filter_sql(
+def filter_clauses(
     params: dict[str, Any],
     categories: Sequence[str],
     author_names: Sequence[str],
     since: date | None,
     until: date | None,
 ) -> list[str]:
+    """WHERE clauses over papers `p` for the search filters (categories bind as the expanding parameter `cats`)."""
     where = []
     if categories:
         params["cats"] = list(categories)

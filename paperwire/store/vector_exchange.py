@@ -9,7 +9,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from paperwire.store.embeddings import _decode
+from paperwire.store.embeddings import _decode, vector_column
 from paperwire.store.papers import _chunks
 from paperwire.store.schema import embeddings, papers
 
@@ -38,7 +38,7 @@ def iter_vectors_with_text(
     `current` is false for a vector made from older metadata than the paper has now.
     """
     postgres = conn.dialect.name == "postgresql"
-    column = embeddings.c.embedding if postgres else embeddings.c.vector
+    column = vector_column(postgres)
     query = (
         sa.select(
             embeddings.c.paper_id,

@@ -3,6 +3,7 @@ and nearest-neighbour queries with the search filters as clauses of the same sta
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from datetime import date
 
@@ -16,6 +17,31 @@ def vector_literal(vector: np.ndarray) -> str:
     return "[" + ",".join(f"{x:.7g}" for x in np.asarray(vector, dtype=np.float32).ravel()) + "]"
 
 
+ITERATIVE_SCANS = (0, 8)  # the first pgvector release whose HNSW scan goes on until enough rows pass the filters
+HALF_VECTORS = (0, 7)  # the first with halfvec (float16), which halves the HNSW index
+
+
+def pgvector_version(conn: Connection) -> tuple[int, ...] | None:
+    """The installed pgvector release as numbers, e.g. (0, 8, 2); None without the extension."""
+    text = conn.execute(sa.text("SELECT extversion FROM pg_extension WHERE extname = 'vector'")).scalar()
+    return parse_version(text) if text else None
+
+
+def parse_version(text: str) -> tuple[int, ...]:
+    """'0.8.2' -> (0, 8, 2); a suffix such as '0.7.0-dev' is ignored."""
+    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
+
+
+def has_iterative_scans(version: tuple[int, ...] | None) -> bool:
+    """Whether that pgvector can continue an HNSW scan past ef_search rows (hnsw.iterative_scan, 0.8 on)."""
+    return version is not None and version >= ITERATIVE_SCANS
+
+
+def has_half_vectors(version: tuple[int, ...] | None) -> bool:
+    """Whether that pgvector has the halfvec type (0.7 on)."""
+    return version is not None and version >= HALF_VECTORS
+
+
 def model_dim(conn: Connection, model: str) -> int | None:
     """The dimension of `model`'s stored vectors, or None while it has none."""
     dim = conn.execute(sa.text("SELECT dim FROM embeddings WHERE model = :m LIMIT 1"), {"m": model}).scalar()
@@ -26,18 +52,45 @@ def index_exists(conn: Connection, name: str) -> bool:
     return bool(conn.execute(sa.text("SELECT to_regclass(:name) IS NOT NULL"), {"name": name}).scalar())
 
 
-def create_hnsw_index(conn: Connection, name: str, dim: int) -> None:
-    """A partial HNSW cosine index over the vectors of dimension `dim` (pgvector indexes one dimension at a time)."""
+def create_hnsw_index(conn: Connection, name: str, dim: int, *, half: bool) -> None:
+    """A partial HNSW cosine index over the vectors of dimension `dim` (pgvector indexes one dimension at a time),
+    of their float16 copies with `half` (half the size; the scores are computed again from the float32 vectors)."""
+    kind = "halfvec" if half else "vector"
     conn.execute(
         sa.text(
             f"CREATE INDEX IF NOT EXISTS {name} ON embeddings USING hnsw "
-            f"((embedding::vector({int(dim)})) vector_cosine_ops) WHERE dim = {int(dim)}"
+            f"((embedding::{kind}({int(dim)})) {kind}_cosine_ops) WHERE dim = {int(dim)}"
         )
     )
 
 
 def drop_index(conn: Connection, name: str) -> None:
     conn.execute(sa.text(f"DROP INDEX IF EXISTS {name}"))
+
+
+def cosines(
+    conn: Connection, *, model: str, dim: int, vector: np.ndarray, paper_ids: Sequence[str]
+) -> list[tuple[str, float]]:
+    """Cosine similarity of `vector` to the stored vectors of `paper_ids` (those that have one from `model`)."""
+    dim = int(dim)
+    rows = conn.execute(
+        sa.text(
+            f"SELECT paper_id, 1 - ((embedding::vector({dim})) <=> CAST(:q AS vector({dim}))) AS score "
+            f"FROM embeddings WHERE paper_id = ANY(:ids) AND model = :model AND dim = {dim}"
+        ),
+        {"q": vector_literal(vector), "ids": list(paper_ids), "model": model},
+    ).all()
+    return [(row.paper_id, float(row.score)) for row in rows]
+
+
+def set_local(conn: Connection, settings: dict[str, str]) -> None:
+    """SET LOCAL each setting, in one round trip."""
+    calls: list[str] = []
+    params: dict[str, str] = {}
+    for i, (name, value) in enumerate(settings.items()):
+        calls.append(f"set_config(:name{i}, :value{i}, true)")
+        params |= {f"name{i}": name, f"value{i}": value}
+    conn.execute(sa.text("SELECT " + ", ".join(calls)), params)
 
 
 def nearest(
@@ -53,15 +106,26 @@ def nearest(
     categories: Sequence[str] = (),
     allowed: Collection[str] | None = None,
     exact_when_short: bool = False,
+    iterative: bool = False,
+    max_scan_tuples: int = 20_000,
+    half: bool = False,
+    exact_below: int = 0,
+    fetch: int = 0,
 ) -> list[tuple[str, float]]:
     """Visible papers nearest to `vector` by cosine similarity, inside the filters, best first.
 
-    The approximate query uses the HNSW index; with `exact_when_short`, when it finds fewer than `limit`,
-    the same query runs exactly (a sequential scan over the filtered rows).
+    When one filter alone keeps at most `exact_below` papers (counted from an index, up to that many), the
+    search is exact over them: an index scan would have to visit ~limit / selectivity rows to find as many. Otherwise the
+    approximate query uses the HNSW index. With `iterative` (pgvector 0.8 on) the index scan goes on past
+    ef_search rows until `limit` of them pass the filters or `max_scan_tuples` were visited (relaxed order,
+    sorted again here), `fetch` of them (at least `limit`) rescored in float32 and the best `limit` kept. With `half` the index orders float16 copies (create_hnsw_index) and the scores come from
+    the float32 vectors, the order they are returned in. With `exact_when_short`, when it still finds fewer than
+    `limit`, the same query runs exactly (a scan over the filtered rows).
     """
     dim = int(dim)
     where = [f"e.dim = {dim}", "e.model = :model", "NOT p.hidden"]
     params: dict[str, object] = {"model": model, "q": vector_literal(vector), "k": int(limit)}
+    params["fetch"] = max(int(limit), int(fetch))
     if since:
         where.append("p.published >= :since")
         params["since"] = since
@@ -75,6 +139,7 @@ def nearest(
         where.append("e.paper_id = ANY(:allowed)")
         params["allowed"] = list(allowed)
     distance = f"(e.embedding::vector({dim})) <=> CAST(:q AS vector({dim}))"
+    indexed = f"(e.embedding::halfvec({dim})) <=> CAST(:q AS halfvec({dim}))" if half else distance
     select = (
         f"SELECT e.paper_id, 1 - ({distance}) AS score FROM embeddings e JOIN papers p ON p.id = e.paper_id "
         f"WHERE {' AND '.join(where)} ORDER BY "
@@ -82,9 +147,43 @@ def nearest(
     # The exact query orders by the score, which the HNSW index cannot provide, so no plan of it uses the
     # index. (Planner settings cannot force that: psycopg prepares a statement run five times, and PostgreSQL
     # then reuses a cached generic plan, built with the index, whatever enable_indexscan says.)
-    approximate, exact = sa.text(select + f"{distance} LIMIT :k"), sa.text(select + "score DESC LIMIT :k")
-    conn.execute(sa.text(f"SET LOCAL hnsw.ef_search = {int(ef_search)}"))
-    rows = conn.execute(approximate, params).all()
+    approximate = f"SELECT paper_id, score FROM ({select}{indexed} LIMIT :fetch) AS found ORDER BY score DESC LIMIT :k"
+    exact = select + "score DESC LIMIT :k"
+    if exact_below > 0 and _at_most(conn, exact_below, since, until, categories, allowed):
+        return [(row.paper_id, float(row.score)) for row in conn.execute(sa.text(exact), params)]
+    settings = {"hnsw.ef_search": str(int(ef_search))}
+    if iterative:
+        settings |= {"hnsw.iterative_scan": "relaxed_order", "hnsw.max_scan_tuples": str(int(max_scan_tuples))}
+    set_local(conn, settings)
+    rows = conn.execute(sa.text(approximate), params).all()
     if len(rows) < limit and exact_when_short:
-        rows = conn.execute(exact, params).all()
+        rows = conn.execute(sa.text(exact), params).all()
     return [(row.paper_id, float(row.score)) for row in rows]
+
+
+def _at_most(
+    conn: Connection,
+    count: int,
+    since: date | None,
+    until: date | None,
+    categories: Sequence[str],
+    allowed: Collection[str] | None,
+) -> bool:
+    """Whether one of the filters alone keeps at most `count` papers (read from an index, at most count + 1 rows)."""
+    if allowed is not None and len(allowed) <= count:
+        return True
+    counts, params = [], {"cap": count + 1, "since": since, "until": until, "cats": list(categories)}
+    if categories:
+        counts.append(
+            "(SELECT count(*) FROM (SELECT 1 FROM paper_categories WHERE category = ANY(:cats) LIMIT :cap) c)"
+        )
+    if since or until:
+        dates = " AND ".join(
+            clause
+            for clause, given in (("published >= :since", since), ("published <= :until", until))
+            if given is not None
+        )
+        counts.append(f"(SELECT count(*) FROM (SELECT 1 FROM papers WHERE {dates} LIMIT :cap) d)")
+    if not counts:
+        return False
+    return conn.execute(sa.text(f"SELECT least({', '.join(counts)})"), params).scalar_one() <= count

@@ -330,20 +330,88 @@ def test_a_sync_with_nothing_new_writes_nothing(tmp_path) -> None:
         store.close()
 
 
-def test_postgresql_ranks_all_word_papers_first_and_is_exact_when_they_are_few(
-    index: KeywordBackend, store: Store
-) -> None:
-    """Conjunctive first: a short result is the top of the all-words papers; a deep one equals the any-word ranking."""
-    if not isinstance(index, PostgresKeywordIndex):
-        pytest.skip("the conjunctive-first strategy is PostgreSQL's (tantivy ranks every match by BM25 cheaply)")
-    from paperwire.store.keyword_rows import fulltext_search
+def _bm25_from_tsvectors(store: Store, lexemes: list[str]) -> list[tuple[str, float]]:
+    """BM25 of every visible paper for `lexemes`, computed here from the stored tsvectors and lengths (the
+    reference for the SQL): Lucene's idf and k1/b, title + abstract occurrences once, author ones a fifth."""
+    import math
 
-    query = parse_query("gaussian splatting rendering")
+    import sqlalchemy as sa
+
+    from paperwire.store.bm25_rows import AUTHOR_WEIGHT, K1, B
+
     with store.read() as conn:
-        every_word = fulltext_search(conn, terms=query.terms, phrases=(), excluded=(), limit=ALL, all_terms=True)
-        any_word = fulltext_search(conn, terms=query.terms, phrases=(), excluded=(), limit=ALL)
-    assert 5 <= len(every_word) < len(any_word)
-    assert index.search(query, 5) == every_word[:5]
-    assert index.search(query, ALL) == sorted(any_word, key=lambda hit: (-hit[1], hit[0]))
-    deep = len(every_word) + 10
-    assert index.search(query, deep) == sorted(any_word, key=lambda hit: (-hit[1], hit[0]))[:deep]
+        docs = conn.execute(
+            sa.text(
+                "SELECT p.id, octet_length(p.title) + octet_length(p.abstract) AS length, p.hidden, "
+                "array(SELECT x.lexeme || ':' || array_to_string(x.weights, '') FROM unnest(p.search_tsv) x) AS terms "
+                "FROM papers p"
+            )
+        ).all()
+    papers = len(docs)
+    mean = sum(d.length for d in docs) / papers
+    holding = {lx: sum(any(t.rsplit(":", 1)[0] == lx for t in d.terms) for d in docs) for lx in lexemes}
+    scores = []
+    for d in docs:
+        weights = {t.rsplit(":", 1)[0]: t.rsplit(":", 1)[1] for t in d.terms}
+        score = 0.0
+        for lx in lexemes:
+            if lx not in weights:
+                continue
+            tf = sum(w in "AB" for w in weights[lx]) + AUTHOR_WEIGHT * weights[lx].count("C")
+            idf = math.log(1 + (papers - holding[lx] + 0.5) / (holding[lx] + 0.5))
+            score += idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * d.length / mean))
+        if score and not d.hidden:
+            scores.append((d.id, score))
+    return sorted(scores, key=lambda hit: (-hit[1], hit[0]))
+
+
+def test_postgresql_ranks_by_bm25_as_computed_from_its_tsvectors(index: KeywordBackend, store: Store) -> None:
+    """With every candidate word in budget, the SQL ranking is BM25 over the stored tsvectors, score for score."""
+    if store.dialect != "postgresql":
+        pytest.skip("the BM25 in SQL is PostgreSQL's (tantivy's is checked against bm25s)")
+    from paperwire.store.bm25_rows import bm25_search, statistics
+
+    with store.read() as conn:
+        stats = statistics(conn, "gaussian splatting rendering of language models")
+        found = bm25_search(conn, stats, limit=ALL, budget=10**9, depth=ALL)
+    expected = _bm25_from_tsvectors(store, [t.lexeme for t in stats.terms])
+    assert len(stats.terms) >= 4 and len(found) > 20
+    assert [pid for pid, _ in found] == [pid for pid, _ in expected]
+    assert [round(score, 6) for _, score in found] == [round(score, 6) for _, score in expected]
+
+
+def test_postgresql_bounds_a_broad_query_by_its_rare_words(index: KeywordBackend, store: Store) -> None:
+    """Under a small budget only papers holding the rarest words are candidates; their scores stay exact."""
+    if store.dialect != "postgresql":
+        pytest.skip("the candidate budget is PostgreSQL's")
+    from paperwire.store.bm25_rows import bm25_search, bounding_terms, statistics
+
+    with store.read() as conn:
+        stats = statistics(conn, "gaussian splatting rendering of language models")
+        rarest = min(stats.terms, key=lambda t: t.papers)
+        budget = rarest.papers  # exactly the rarest word's papers
+        assert [group for group in bounding_terms(stats, budget)] == [(rarest,)]
+        found = bm25_search(conn, stats, limit=ALL, budget=budget, depth=ALL)
+    expected = dict(_bm25_from_tsvectors(store, [t.lexeme for t in stats.terms]))
+    holding = {pid for pid, _ in _bm25_from_tsvectors(store, [rarest.lexeme])}
+    assert {pid for pid, _ in found} == holding
+    assert all(abs(score - expected[pid]) < 1e-9 for pid, score in found)
+    # the rarest word alone over the budget: papers holding the two rarest words, at most the budget of them
+    with store.read() as conn:
+        groups = bounding_terms(stats, rarest.papers - 1)
+        pair = bm25_search(conn, stats, limit=ALL, budget=rarest.papers - 1, depth=ALL)
+    assert len(groups) == 1 and len(groups[0]) == 2
+    both = holding & {pid for pid, _ in _bm25_from_tsvectors(store, [groups[0][1].lexeme])}
+    assert {pid for pid, _ in pair} <= both and len(pair) == min(len(both), rarest.papers - 1)
+
+
+def test_postgresql_full_match_score_is_the_sum_of_idf(index: KeywordBackend, store: Store) -> None:
+    if store.dialect != "postgresql":
+        pytest.skip("checked for tantivy in tests/search/test_hybrid.py")
+    from paperwire.store.bm25_rows import statistics
+
+    query = parse_query("gaussian splatting")
+    with store.read() as conn:
+        stats = statistics(conn, "gaussian splatting")
+    assert index.full_match_score(query) == pytest.approx(sum(t.idf for t in stats.terms))
+    assert len(stats.terms) == 2 and all(t.idf > 0 for t in stats.terms)

@@ -1,4 +1,5 @@
-"""pgvector search against exact brute force: a selective filter falls back to an exact scan, every time."""
+"""pgvector search against exact brute force: on pgvector 0.8 an iterative index scan inside every filter, and
+below 0.8 (forced here on the same server) a selective filter falls back to an exact scan, every time."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from paperwire.search.query import Filters
 from paperwire.search.vector_postgres import PostgresVectorIndex
 from paperwire.store import Store
 from paperwire.store.embeddings import pending_papers, save_vectors
-from paperwire.store.vector_rows import vector_literal
+from paperwire.store.vector_rows import has_half_vectors, has_iterative_scans, parse_version, vector_literal
 
 MODEL = "test/random-16"
 DIM = 16
@@ -60,8 +61,58 @@ def _exact(vectors: dict[str, np.ndarray], ids: set[str], query: np.ndarray, lim
     return [ordered[i] for i in np.argsort(-scores, kind="stable")[:limit]]
 
 
-def test_a_selective_filter_gives_the_exact_answer_on_every_repetition(loaded, store: Store) -> None:
+@pytest.mark.parametrize(
+    ("text", "iterative"),
+    [("0.5.1", False), ("0.6.2", False), ("0.7.4", False), ("0.8.0", True), ("0.8.2", True), ("1.0.0", True)],
+)
+def test_iterative_scans_from_pgvector_0_8_on(text: str, iterative: bool) -> None:
+    assert has_iterative_scans(parse_version(text)) is iterative
+
+
+def test_a_version_with_a_suffix_and_none_at_all() -> None:
+    assert parse_version("0.7.0-dev") == (0, 7, 0)
+    assert not has_iterative_scans(None)
+    assert has_half_vectors((0, 7, 0)) and not has_half_vectors((0, 6, 2)) and not has_half_vectors(None)
+
+
+def test_the_index_holds_half_precision_copies_and_scores_stay_float32(loaded, store: Store) -> None:
+    """From pgvector 0.7 the HNSW index is over halfvec (half the size); returned scores are float32 cosines."""
+    index, vectors, _rare = loaded
+    if not index.half:
+        pytest.skip("this server's pgvector has no halfvec (0.7 and later)")
+    with store.read() as conn:
+        definitions = (
+            conn.execute(
+                sa.text(
+                    "SELECT indexdef FROM pg_indexes WHERE tablename = 'embeddings' AND indexname LIKE 'ix_embeddings_hnsw_%'"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert len(definitions) == 1 and "halfvec_cosine_ops" in definitions[0]
+    query = np.random.default_rng(2).standard_normal(DIM).astype(np.float32)
+    query /= np.linalg.norm(query)
+    found = index.search(query, 10, Filters())
+    assert [s for _, s in found] == sorted((s for _, s in found), reverse=True)
+    assert np.allclose([s for _, s in found], [float(vectors[pid] @ query) for pid, _ in found], atol=1e-6)
+
+
+def test_the_server_s_pgvector_decides_the_scan(loaded, store: Store) -> None:
+    index, _vectors, _rare = loaded
+    with store.read() as conn:
+        text = conn.execute(sa.text("SELECT extversion FROM pg_extension WHERE extname = 'vector'")).scalar_one()
+    assert index.pgvector == parse_version(text)
+    assert index.iterative is has_iterative_scans(parse_version(text))
+
+
+@pytest.mark.parametrize("iterative", [True, False], ids=["iterative-scan", "exact-fallback"])
+def test_a_selective_filter_gives_the_exact_answer_on_every_repetition(loaded, store: Store, iterative: bool) -> None:
     index, vectors, rare = loaded
+    if iterative and not index.iterative:
+        pytest.skip("this server's pgvector has no iterative index scans (0.8 and later)")
+    index.iterative = iterative  # below 0.8 the approximate scan stops at ef_search rows and the exact one follows
+    index.exact_below = 0  # no exact search up front: the approximate scan runs and its fallback is what is checked
     assert len(rare) == 30
     with store.write() as conn:  # what PostgreSQL may choose by itself after a prepared statement's fifth run
         conn.execute(
@@ -73,12 +124,13 @@ def test_a_selective_filter_gives_the_exact_answer_on_every_repetition(loaded, s
     store.engine.dispose()
     queries = np.random.default_rng(11).standard_normal((12, DIM)).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    kind = "halfvec" if index.half else "vector"
     with store.read() as conn:  # the approximate query does use the HNSW index, so the fallback is exercised
         plan = "\n".join(
             conn.execute(
                 sa.text(
-                    "EXPLAIN SELECT e.paper_id FROM embeddings e WHERE e.dim = 16 "
-                    f"ORDER BY (e.embedding::vector(16)) <=> CAST('{vector_literal(queries[0])}' AS vector(16)) LIMIT 10"
+                    f"EXPLAIN SELECT e.paper_id FROM embeddings e WHERE e.dim = 16 ORDER BY (e.embedding::{kind}(16)) "
+                    f"<=> CAST('{vector_literal(queries[0])}' AS {kind}(16)) LIMIT 10"
                 )
             ).scalars()
         )
@@ -90,3 +142,39 @@ def test_a_selective_filter_gives_the_exact_answer_on_every_repetition(loaded, s
             found = index.search(query, 10, filters)
             assert [pid for pid, _ in found] == _exact(vectors, inside, query, 10)
             assert np.allclose([s for _, s in found], [float(vectors[pid] @ query) for pid, _ in found], atol=1e-5)
+
+
+def test_an_iterative_scan_inside_a_broad_filter_finds_the_exact_neighbours(loaded, store: Store) -> None:
+    """A filter keeping 14 % of the papers: the iterative HNSW scan, not the exact fallback, answers it."""
+    index, vectors, _rare = loaded
+    if not index.iterative:
+        pytest.skip("this server's pgvector has no iterative index scans (0.8 and later)")
+    since = date(2024, 1, 1) + timedelta(days=600)
+    inside = {pid for pid in vectors if int(pid[5:]) % 700 >= 600}
+    index.exact_below = 0  # 420 papers would be searched exactly up front (EXACT_BELOW)
+    statements: list[str] = []
+    settings: list[object] = []
+    sa.event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    sa.event.listen(store.engine, "before_cursor_execute", lambda *args: settings.append(args[3]))
+    queries = np.random.default_rng(5).standard_normal((20, DIM)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    recalls = []
+    for query in queries:
+        found = [pid for pid, _ in index.search(query, 21, Filters(since=since))]
+        assert len(found) == 21
+        recalls.append(len(set(found) & set(_exact(vectors, inside, query, 21))) / 21)
+    assert np.mean(recalls) >= 0.95
+    assert any(isinstance(p, dict) and "relaxed_order" in p.values() for p in settings)
+    assert not any("score DESC LIMIT" in s and "AS found" not in s for s in statements)  # no exact search ran
+
+
+def test_a_filter_keeping_few_papers_is_searched_exactly_up_front(loaded, store: Store) -> None:
+    """Thirty papers in RARE: counted, then searched exactly, without an index scan first."""
+    index, vectors, rare = loaded
+    statements: list[str] = []
+    sa.event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    query = np.random.default_rng(8).standard_normal(DIM).astype(np.float32)
+    query /= np.linalg.norm(query)
+    found = index.search(query, 10, Filters(categories=(RARE,)))
+    assert [pid for pid, _ in found] == _exact(vectors, rare, query, 10)
+    assert not any("AS found" in s for s in statements)  # the approximate query never ran

@@ -14,8 +14,15 @@ from paperwire.store.database import database_url
 from paperwire.store.migrate import current_revision, head_revision, upgrade
 from paperwire.store.schema import metadata
 
-# PostgreSQL-only keyword-search objects of migration 0003, kept by the database and absent from schema.py.
-POSTGRES_ONLY = {("column", "search_tsv"), ("index", "ix_papers_search_tsv"), ("index", "ix_paper_authors_name_tsv")}
+# PostgreSQL-only keyword-search objects of migrations 0003 and 0010, kept by the database and absent from schema.py.
+POSTGRES_ONLY = {
+    ("column", "search_tsv"),
+    ("index", "ix_papers_search_tsv"),
+    ("index", "ix_paper_authors_name_tsv"),
+    ("table", "keyword_terms"),
+    ("table", "keyword_stats"),
+    ("table", "keyword_changes"),
+}
 
 
 def _in_metadata(obj, name, type_, reflected, compare_to) -> bool:

@@ -175,4 +175,6 @@ def test_a_page_of_results_costs_a_fixed_number_of_queries(client, site_store) -
     finally:
         sa.event.remove(site_store.engine, "before_cursor_execute", count)
     assert len(_result_ids(page.text)) == 20
-    assert len(statements) <= 3, statements  # measured: 2 (the hits' fields in one query)
+    # measured: 2 on SQLite (the hits' fields in one query); PostgreSQL's BM25 adds its settings, the query's
+    # word statistics, the candidates and their exact scores: 5, whatever the number of hits
+    assert len(statements) <= (5 if site_store.dialect == "postgresql" else 3), statements
