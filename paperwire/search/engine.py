@@ -19,6 +19,7 @@ from paperwire.errors import InvalidInput
 from paperwire.search.backends import KeywordBackend, Scored, VectorBackend
 from paperwire.search.embedder import Embedder, load_embedder
 from paperwire.search.hybrid import fuse
+from paperwire.search.keyword_postgres import fold_statistics
 from paperwire.search.query import Filters, Query, check_mode, parse_query
 from paperwire.search.relevance import NEAREST_SHOWN, WEAK, Evidence
 from paperwire.store import Store
@@ -172,7 +173,10 @@ class SearchEngine:
         if not force and now - self._synced_at < self.settings.index_sync_interval:
             return {}
         self._synced_at = now
-        return {"keyword": self.keyword.sync(), "vectors": self.vectors.sync()}
+        counts = {"keyword": self.keyword.sync(), "vectors": self.vectors.sync()}
+        if self.store.dialect == "postgresql" and not self.in_database:
+            fold_statistics(self.store)  # the database's BM25 statistics stay current and their change queue short
+        return counts
 
     def rebuild(self) -> dict[str, int]:
         return {"keyword": self.keyword.rebuild(), "vectors": self.vectors.rebuild()}

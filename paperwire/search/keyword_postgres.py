@@ -60,16 +60,7 @@ class PostgresKeywordIndex:
     def sync(self) -> int:
         """Fold the papers changed since the last sync into the word statistics (the tsvector and its GIN index
         are current already); returns how many changes. A read-only database keeps the statistics it has."""
-        with self.store.read() as conn:
-            if not changes_pending(conn):
-                return 0
-        try:
-            with self.store.write() as conn:
-                return fold_changes(conn)
-        except sa.exc.DBAPIError as exc:
-            if getattr(exc.orig, "sqlstate", None) == READ_ONLY:
-                return 0
-            raise
+        return fold_statistics(self.store)
 
     def rebuild(self) -> int:
         """Nothing to rebuild; returns the number of searchable (visible) papers."""
@@ -126,3 +117,19 @@ class PostgresKeywordIndex:
 def _text(query: Query) -> str:
     """The words a query ranks by: its terms and the words of its phrases."""
     return " ".join([*query.terms, *query.phrases])
+
+
+def fold_statistics(store: Store) -> int:
+    """Fold the papers changed since the last fold into the BM25 word statistics; how many changes (0 on a
+    read-only database, which keeps the statistics it has). Run by every sync on PostgreSQL, whichever
+    index searches, so the change queue stays short and search_index can be switched to database."""
+    with store.read() as conn:
+        if not changes_pending(conn):
+            return 0
+    try:
+        with store.write() as conn:
+            return fold_changes(conn)
+    except sa.exc.DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) == READ_ONLY:
+            return 0
+        raise

@@ -367,8 +367,8 @@ def _bm25_from_tsvectors(store: Store, lexemes: list[str]) -> list[tuple[str, fl
 
 def test_postgresql_ranks_by_bm25_as_computed_from_its_tsvectors(index: KeywordBackend, store: Store) -> None:
     """With every candidate word in budget, the SQL ranking is BM25 over the stored tsvectors, score for score."""
-    if store.dialect != "postgresql":
-        pytest.skip("the BM25 in SQL is PostgreSQL's (tantivy's is checked against bm25s)")
+    if not isinstance(index, PostgresKeywordIndex):
+        pytest.skip("the BM25 in SQL is the database index's (tantivy's is checked against bm25s)")
     from paperwire.store.bm25_rows import bm25_search, statistics
 
     with store.read() as conn:
@@ -382,8 +382,8 @@ def test_postgresql_ranks_by_bm25_as_computed_from_its_tsvectors(index: KeywordB
 
 def test_postgresql_bounds_a_broad_query_by_its_rare_words(index: KeywordBackend, store: Store) -> None:
     """Under a small budget only papers holding the rarest words are candidates; their scores stay exact."""
-    if store.dialect != "postgresql":
-        pytest.skip("the candidate budget is PostgreSQL's")
+    if not isinstance(index, PostgresKeywordIndex):
+        pytest.skip("the BM25 in SQL is the database index's (tantivy's is checked against bm25s)")
     from paperwire.store.bm25_rows import bm25_search, bounding_terms, statistics
 
     with store.read() as conn:
@@ -406,8 +406,8 @@ def test_postgresql_bounds_a_broad_query_by_its_rare_words(index: KeywordBackend
 
 
 def test_postgresql_full_match_score_is_the_sum_of_idf(index: KeywordBackend, store: Store) -> None:
-    if store.dialect != "postgresql":
-        pytest.skip("checked for tantivy in tests/search/test_hybrid.py")
+    if not isinstance(index, PostgresKeywordIndex):
+        pytest.skip("the BM25 in SQL is the database index's (tantivy's is checked against bm25s)")
     from paperwire.store.bm25_rows import statistics
 
     query = parse_query("gaussian splatting")
@@ -415,3 +415,22 @@ def test_postgresql_full_match_score_is_the_sum_of_idf(index: KeywordBackend, st
         stats = statistics(conn, "gaussian splatting")
     assert index.full_match_score(query) == pytest.approx(sum(t.idf for t in stats.terms))
     assert len(stats.terms) == 2 and all(t.idf > 0 for t in stats.terms)
+
+
+def test_embedded_indexes_on_postgresql_keep_the_databases_statistics_folded(
+    store: Store, settings: Settings, records: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """With search_index=embedded the database's BM25 change queue is still emptied by each sync (it would
+    otherwise grow with every paper), so switching to search_index=database needs no rebuild."""
+    if store.dialect != "postgresql":
+        pytest.skip("the BM25 statistics live in PostgreSQL")
+    from paperwire.search.engine import SearchEngine
+    from paperwire.store.bm25_rows import changes_pending
+
+    embedded = SearchEngine(settings.model_copy(update={"search_index": "embedded"}), store)
+    ingest_paths(store, [_write(tmp_path / "some.jsonl", records[:50])])
+    with store.read() as conn:
+        assert changes_pending(conn)
+    embedded.sync()
+    with store.read() as conn:
+        assert not changes_pending(conn)
