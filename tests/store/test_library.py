@@ -134,5 +134,5 @@ def test_0009_down_and_up(store: Store) -> None:
     _downgrade(store, "0008")
     assert current_revision(store) == "0008"
     assert not {"library_entries", "dismissed_papers"} & tables() and "ix_papers_doi_lower" not in paper_indexes()
-    assert upgrade(store) == ["0009"] and current_revision(store) == head_revision()
+    assert upgrade(store)[:2] == ["0009", "0010"] and current_revision(store) == head_revision()
     assert {"library_entries", "dismissed_papers"} <= tables() and "ix_papers_doi_lower" in paper_indexes()
