@@ -57,6 +57,7 @@ from paperwire.store import digests as repo
 
 log = logging.getLogger("paperwire.digest")
 PAGE = 200  # subscriptions read per query: memory stays flat in the number of subscribers
+MAX_ERRORS = 20  # errors a report keeps word for word (the counts hold them all)
 MAX_CLAIMS = 5  # runs that may try one digest (a failed one is tried again by the next run, up to this)
 
 
@@ -174,7 +175,7 @@ class SendReport:
             if name in ("dry_run", "seconds"):
                 continue
             if name == "errors":
-                self.errors.extend(other.errors[: max(0, 20 - len(self.errors))])
+                self.errors.extend(other.errors[: max(0, MAX_ERRORS - len(self.errors))])
             else:
                 setattr(self, name, getattr(self, name) + value)
 
@@ -226,7 +227,10 @@ def send_all(
     if count > 1 and to is None:
         from paperwire.digest.senders import send_parallel
 
-        return send_parallel(settings, count, now=now, period=period, dry_run=dry_run, on_progress=on_progress)
+        moment = now or datetime.now(UTC)
+        if not dry_run:
+            prepare_run(store, settings, moment)  # once, here, before the senders start
+        return send_parallel(settings, count, now=moment, period=period, dry_run=dry_run, on_progress=on_progress)
     return send_due(store, settings, engine, now=now, period=period, to=to, dry_run=dry_run, on_progress=on_progress)
 
 
@@ -462,5 +466,5 @@ class _Run:
             log.warning("digest: no more digests to %s after %d permanent failures", subscription["email"], count)
 
     def _note(self, subscription: dict[str, Any], error: str) -> None:
-        if len(self.report.errors) < 20:
+        if len(self.report.errors) < MAX_ERRORS:
             self.report.errors.append(f"{subscription['email']}: {error}")

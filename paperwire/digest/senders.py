@@ -3,7 +3,7 @@
 A run is CPU-bound in Python (composing, rendering and encoding the email, the ledger), so one process
 uses one core however fast the mail server is; `digest_senders` processes use that many. They need
 no coordination beyond the delivery ledger, whose claims already keep two senders (or two machines)
-from sending one digest twice. The parent does the run's housekeeping once, starts the processes
+from sending one digest twice. The caller does the run's housekeeping once; this module starts the processes
 (spawned: a fresh interpreter each, no inherited threads or connections), shows their combined
 progress and sums their reports. Each process opens its own store, search engine and SMTP connection,
 and sizes the native thread pools to its share of the cores.
@@ -49,20 +49,14 @@ def send_parallel(
     on_progress: Callable[[int, int], None] | None = None,
 ) -> SendReport:
     """Send every due digest once with `senders` processes; their SendReports summed (`seconds`: the whole run).
+    The caller has done the run's housekeeping (send.prepare_run), as send.send_all does.
 
     Raises MailUnavailable when a sender found the mail server unreachable (the others finish their share).
     """
-    from paperwire.digest.send import SendReport, prepare_run
-    from paperwire.store import Store
+    from paperwire.digest.send import SendReport
 
     started = time.perf_counter()
     moment = now or datetime.now(UTC)
-    if not dry_run:
-        store = Store.open(settings)
-        try:
-            prepare_run(store, settings, moment)
-        finally:
-            store.close()
     context = multiprocessing.get_context("spawn")
     messages: multiprocessing.Queue[tuple[str, int, Any]] = context.Queue()
     children = [
