@@ -141,8 +141,6 @@ def bm25_search(
         f"SELECT h.id FROM ({' UNION ALL '.join(branches)}) AS h GROUP BY h.id "
         f"ORDER BY sum(h.idf) / (1 + :k1 * {norm}) DESC, h.id LIMIT :depth"
     )
-    if categories:
-        first = first.bindparams(sa.bindparam("cats", expanding=True))
     candidates = list(conn.execute(first, {**params, "depth": max(depth, limit), "budget": budget}).scalars())
     if not candidates:
         return []

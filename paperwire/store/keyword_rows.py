@@ -119,11 +119,12 @@ def filter_clauses(
     since: date | None,
     until: date | None,
 ) -> list[str]:
-    """WHERE clauses over papers `p` for the search filters (categories bind as the expanding parameter `cats`)."""
+    """WHERE clauses over papers `p` for the search filters. Categories are checked on the paper's own row (its
+    jsonb list), which a search reads anyway, not by a probe into paper_categories per candidate."""
     where = []
     if categories:
         params["cats"] = list(categories)
-        where.append("EXISTS (SELECT 1 FROM paper_categories c WHERE c.paper_id = p.id AND c.category IN :cats)")
+        where.append("p.categories ?| CAST(:cats AS text[])")
     for i, name in enumerate(author_names):
         words = name_words(name)
         if not words:

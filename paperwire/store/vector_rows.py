@@ -123,32 +123,43 @@ def nearest(
     `limit`, the same query runs exactly (a scan over the filtered rows).
     """
     dim = int(dim)
-    where = [f"e.dim = {dim}", "e.model = :model", "NOT p.hidden"]
     params: dict[str, object] = {"model": model, "q": vector_literal(vector), "k": int(limit)}
     params["fetch"] = max(int(limit), int(fetch))
+    # The approximate query checks each index row against the copies of the filters on its own row (migration
+    # 0011); the exact one starts from the papers inside the filters, through their indexes.
+    near = [f"e.dim = {dim}", "e.model = :model", "NOT e.hidden"]
+    exact_where = [f"e.dim = {dim}", "e.model = :model", "NOT p.hidden"]
     if since:
-        where.append("p.published >= :since")
+        near.append("e.published >= :since")
+        exact_where.append("p.published >= :since")
         params["since"] = since
     if until:
-        where.append("p.published <= :until")
+        near.append("e.published <= :until")
+        exact_where.append("p.published <= :until")
         params["until"] = until
     if categories:
-        where.append("EXISTS (SELECT 1 FROM paper_categories c WHERE c.paper_id = p.id AND c.category = ANY(:cats))")
+        near.append("e.categories && CAST(:cats AS text[])")
+        exact_where.append(
+            "EXISTS (SELECT 1 FROM paper_categories c WHERE c.paper_id = p.id AND c.category = ANY(:cats))"
+        )
         params["cats"] = list(categories)
     if allowed is not None:
-        where.append("e.paper_id = ANY(:allowed)")
+        near.append("e.paper_id = ANY(:allowed)")
+        exact_where.append("e.paper_id = ANY(:allowed)")
         params["allowed"] = list(allowed)
     distance = f"(e.embedding::vector({dim})) <=> CAST(:q AS vector({dim}))"
     indexed = f"(e.embedding::halfvec({dim})) <=> CAST(:q AS halfvec({dim}))" if half else distance
-    select = (
-        f"SELECT e.paper_id, 1 - ({distance}) AS score FROM embeddings e JOIN papers p ON p.id = e.paper_id "
-        f"WHERE {' AND '.join(where)} ORDER BY "
-    )
     # The exact query orders by the score, which the HNSW index cannot provide, so no plan of it uses the
     # index. (Planner settings cannot force that: psycopg prepares a statement run five times, and PostgreSQL
     # then reuses a cached generic plan, built with the index, whatever enable_indexscan says.)
-    approximate = f"SELECT paper_id, score FROM ({select}{indexed} LIMIT :fetch) AS found ORDER BY score DESC LIMIT :k"
-    exact = select + "score DESC LIMIT :k"
+    approximate = (
+        f"SELECT paper_id, score FROM (SELECT e.paper_id, 1 - ({distance}) AS score FROM embeddings e "
+        f"WHERE {' AND '.join(near)} ORDER BY {indexed} LIMIT :fetch) AS found ORDER BY score DESC LIMIT :k"
+    )
+    exact = (
+        f"SELECT e.paper_id, 1 - ({distance}) AS score FROM embeddings e JOIN papers p ON p.id = e.paper_id "
+        f"WHERE {' AND '.join(exact_where)} ORDER BY score DESC LIMIT :k"
+    )
     if exact_below > 0 and _at_most(conn, exact_below, since, until, categories, allowed):
         return [(row.paper_id, float(row.score)) for row in conn.execute(sa.text(exact), params)]
     settings = {"hnsw.ef_search": str(int(ef_search))}

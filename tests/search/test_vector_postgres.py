@@ -3,11 +3,12 @@ below 0.8 (forced here on the same server) a selective filter falls back to an e
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
 from paperwire.config import Settings
 from paperwire.papers.ingest import ingest_items
@@ -15,7 +16,9 @@ from paperwire.papers.record import PaperRecord, ParsedItem
 from paperwire.search.query import Filters
 from paperwire.search.vector_postgres import PostgresVectorIndex
 from paperwire.store import Store
+from paperwire.store.accounts import set_paper_hidden
 from paperwire.store.embeddings import pending_papers, save_vectors
+from paperwire.store.migrate import alembic_config, upgrade
 from paperwire.store.vector_rows import has_half_vectors, has_iterative_scans, parse_version, vector_literal
 
 MODEL = "test/random-16"
@@ -178,3 +181,69 @@ def test_a_filter_keeping_few_papers_is_searched_exactly_up_front(loaded, store:
     found = index.search(query, 10, Filters(categories=(RARE,)))
     assert [pid for pid, _ in found] == _exact(vectors, rare, query, 10)
     assert not any("AS found" in s for s in statements)  # the approximate query never ran
+
+
+def _filter_copies(store: Store, paper_id: str) -> tuple:
+    with store.read() as conn:
+        return tuple(
+            conn.execute(
+                sa.text("SELECT published, hidden, categories FROM embeddings WHERE paper_id = :id"), {"id": paper_id}
+            ).one()
+        )
+
+
+def test_each_vector_row_carries_its_paper_s_filters_and_follows_their_changes(loaded, store: Store) -> None:
+    """Migration 0011: the copies the index scan filters on are filled on insert and follow the paper's date,
+    categories and visibility; a write that changes none of them leaves the vector row as it was."""
+    index, vectors, rare = loaded
+    paper = sorted(rare)[0]
+    assert _filter_copies(store, paper) == (date(2024, 1, 1) + timedelta(days=int(paper[5:]) % 700), False, [RARE])
+    with store.write() as conn:
+        before = conn.execute(sa.text("SELECT xmin::text FROM embeddings WHERE paper_id = :id"), {"id": paper}).scalar()
+        conn.execute(sa.text("UPDATE papers SET title = 'Renamed', updated_at = now() WHERE id = :id"), {"id": paper})
+        after = conn.execute(sa.text("SELECT xmin::text FROM embeddings WHERE paper_id = :id"), {"id": paper}).scalar()
+    assert after == before
+    query = vectors[paper]
+    assert index.search(query, 1, Filters())[0][0] == paper
+    with store.write() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE papers SET categories = CAST(:cats AS jsonb), published = DATE '2020-02-02' WHERE id = :id"
+            ),
+            {"id": paper, "cats": '["math.XX", "cs.CL"]'},
+        )
+    assert _filter_copies(store, paper) == (date(2020, 2, 2), False, ["math.XX", "cs.CL"])
+    index.exact_below = 0  # the approximate scan, which reads the copies
+    assert index.search(query, 1, Filters(categories=("math.XX",)))[0][0] == paper
+    assert paper not in {pid for pid, _ in index.search(query, 10, Filters(since=date(2021, 1, 1)))}
+    assert paper not in {pid for pid, _ in index.search(query, 29, Filters(categories=(RARE,)))}
+    with store.write() as conn:
+        set_paper_hidden(conn, paper, True, datetime.now(UTC))
+    assert _filter_copies(store, paper)[1] is True
+    assert paper not in {pid for pid, _ in index.search(query, 10, Filters())}
+    assert paper not in {pid for pid, _ in index.search(query, 10, Filters(categories=("math.XX",)))}
+
+
+def test_0011_fills_the_copies_from_the_papers_already_there(loaded, store: Store) -> None:
+    _index, vectors, rare = loaded
+    with store.write() as conn:
+        conn.execute(sa.text("UPDATE papers SET hidden = true WHERE id = :id"), {"id": sorted(rare)[1]})
+    config = alembic_config()
+    with store.engine.connect() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0010")
+        conn.commit()
+    with store.read() as conn:
+        assert "published" not in {c["name"] for c in sa.inspect(conn).get_columns("embeddings")}
+    assert upgrade(store) == ["0011"]
+    assert _filter_copies(store, sorted(rare)[1])[1:] == (True, [RARE])
+    with store.read() as conn:
+        unfilled = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM embeddings e JOIN papers p ON p.id = e.paper_id WHERE e.published "
+                "IS DISTINCT FROM p.published OR e.hidden <> p.hidden OR e.categories <> "
+                "ARRAY(SELECT jsonb_array_elements_text(p.categories))"
+            )
+        ).scalar_one()
+    assert unfilled == 0 and len(vectors) == PAPERS
+

@@ -14,9 +14,12 @@ from paperwire.store.database import database_url
 from paperwire.store.migrate import current_revision, head_revision, upgrade
 from paperwire.store.schema import metadata
 
-# PostgreSQL-only keyword-search objects of migrations 0003 and 0010, kept by the database and absent from schema.py.
+# PostgreSQL-only search objects of migrations 0003, 0010 and 0011, kept by the database and absent from schema.py.
 POSTGRES_ONLY = {
-    ("column", "search_tsv"),
+    ("column", "papers.search_tsv"),
+    ("column", "embeddings.published"),
+    ("column", "embeddings.hidden"),
+    ("column", "embeddings.categories"),
     ("index", "ix_papers_search_tsv"),
     ("index", "ix_paper_authors_name_tsv"),
     ("table", "keyword_terms"),
@@ -26,6 +29,8 @@ POSTGRES_ONLY = {
 
 
 def _in_metadata(obj, name, type_, reflected, compare_to) -> bool:
+    if type_ == "column":
+        name = f"{obj.table.name}.{name}"
     return (type_, name) not in POSTGRES_ONLY
 
 
