@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+import time
+from collections import OrderedDict
 
 import numpy as np
 
@@ -26,6 +29,7 @@ EF_SEARCH = 200  # HNSW candidates per query; pgvector 0.6 filters after the ind
 FILTERED_FETCH = 100
 MAX_SCAN_TUPLES = 20_000  # pgvector >= 0.8: index rows an iterative scan may visit before the exact fallback
 EXACT_BELOW = 3_000  # a filter keeping at most this many papers is searched exactly (~1 % at 287 k)
+FILTER_SIZES_KEPT, FILTER_SIZES_SECONDS = 256, 60.0  # whether a filter keeps few papers, per filter, reused this long
 
 log = logging.getLogger("paperwire.search")
 
@@ -43,6 +47,8 @@ class PostgresVectorIndex:
         self.iterative = vector_rows.has_iterative_scans(self.pgvector)
         self.half = vector_rows.has_half_vectors(self.pgvector)
         self.exact_below = EXACT_BELOW
+        self._few: OrderedDict[tuple, tuple[float, bool]] = OrderedDict()
+        self._lock = threading.Lock()
         if self.pgvector is not None and not self.iterative:
             log.warning(
                 "pgvector %s has no iterative index scans (0.8 and later do): filtered semantic searches fall back "
@@ -119,6 +125,29 @@ class PostgresVectorIndex:
         with self.store.read() as conn:
             return vector_rows.cosines(conn, model=self.model, dim=self.dim, vector=vector, paper_ids=paper_ids)
 
+    def _few_inside(self, filters: Filters, allowed: set[str] | None) -> bool:
+        """Whether the filters keep at most exact_below papers, so the exact search is the faster one. Counted
+        once a minute per filter (a category's size barely moves; either answer gives the same results)."""
+        if self.exact_below <= 0:
+            return False
+        if allowed is not None and len(allowed) <= self.exact_below:
+            return True
+        if not (filters.categories or filters.since or filters.until):
+            return False
+        key, now = (filters.categories, filters.since, filters.until), time.monotonic()
+        with self._lock:
+            kept = self._few.get(key)
+        if kept is not None and now - kept[0] < FILTER_SIZES_SECONDS:
+            return kept[1]
+        with self.store.read() as conn:
+            few = vector_rows.at_most(conn, self.exact_below, filters.since, filters.until, filters.categories)
+        with self._lock:
+            self._few[key] = (now, few)
+            self._few.move_to_end(key)
+            while len(self._few) > FILTER_SIZES_KEPT:
+                self._few.popitem(last=False)
+        return few
+
     def search(
         self, vector: np.ndarray, limit: int, filters: Filters, allowed: set[str] | None = None
     ) -> list[tuple[str, float]]:
@@ -143,6 +172,6 @@ class PostgresVectorIndex:
                 iterative=self.iterative,
                 max_scan_tuples=MAX_SCAN_TUPLES,
                 half=self.half,
-                exact_below=self.exact_below,
+                exact_first=self._few_inside(filters, allowed),
                 fetch=FILTERED_FETCH if filters or allowed is not None else limit,
             )

@@ -109,58 +109,55 @@ def nearest(
     iterative: bool = False,
     max_scan_tuples: int = 20_000,
     half: bool = False,
-    exact_below: int = 0,
+    exact_first: bool = False,
     fetch: int = 0,
 ) -> list[tuple[str, float]]:
     """Visible papers nearest to `vector` by cosine similarity, inside the filters, best first.
 
-    When one filter alone keeps at most `exact_below` papers (counted from an index, up to that many), the
-    search is exact over them: an index scan would have to visit ~limit / selectivity rows to find as many. Otherwise the
-    approximate query uses the HNSW index. With `iterative` (pgvector 0.8 on) the index scan goes on past
-    ef_search rows until `limit` of them pass the filters or `max_scan_tuples` were visited (relaxed order,
-    sorted again here), `fetch` of them (at least `limit`) rescored in float32 and the best `limit` kept. With `half` the index orders float16 copies (create_hnsw_index) and the scores come from
-    the float32 vectors, the order they are returned in. With `exact_when_short`, when it still finds fewer than
-    `limit`, the same query runs exactly (a scan over the filtered rows).
+    With `exact_first` (the caller found that the filters keep few papers, see at_most) the search is exact over
+    them: an index scan would have to visit ~limit / selectivity rows to find as many. Otherwise the approximate
+    query uses the HNSW index. With `iterative` (pgvector 0.8 on) the index scan goes on past ef_search rows until
+    `fetch` of them (at least `limit`) pass the filters or `max_scan_tuples` were visited (relaxed order); those
+    are rescored in float32 and the best `limit` kept. With `half` the index orders float16 copies
+    (create_hnsw_index) and the scores come from the float32 vectors, the order they are returned in. With
+    `exact_when_short`, when it still finds fewer than `limit`, the same query runs exactly.
     """
     dim = int(dim)
     params: dict[str, object] = {"model": model, "q": vector_literal(vector), "k": int(limit)}
     params["fetch"] = max(int(limit), int(fetch))
-    # The approximate query checks each index row against the copies of the filters on its own row (migration
-    # 0011); the exact one starts from the papers inside the filters, through their indexes.
-    near = [f"e.dim = {dim}", "e.model = :model", "NOT e.hidden"]
-    exact_where = [f"e.dim = {dim}", "e.model = :model", "NOT p.hidden"]
+    # Both queries check the copies of the filters on each vector row (migration 0011): the approximate one on the
+    # rows its index scan visits, the exact one on the rows of the papers inside the filters, found through the
+    # filters' own indexes (the author filter's ids, paper_categories, papers.published).
+    where = [f"e.dim = {dim}", "e.model = :model", "NOT e.hidden"]
     if since:
-        near.append("e.published >= :since")
-        exact_where.append("p.published >= :since")
+        where.append("e.published >= :since")
         params["since"] = since
     if until:
-        near.append("e.published <= :until")
-        exact_where.append("p.published <= :until")
+        where.append("e.published <= :until")
         params["until"] = until
     if categories:
-        near.append("e.categories && CAST(:cats AS text[])")
-        exact_where.append(
-            "EXISTS (SELECT 1 FROM paper_categories c WHERE c.paper_id = p.id AND c.category = ANY(:cats))"
-        )
+        where.append("e.categories && CAST(:cats AS text[])")
         params["cats"] = list(categories)
     if allowed is not None:
-        near.append("e.paper_id = ANY(:allowed)")
-        exact_where.append("e.paper_id = ANY(:allowed)")
+        where.append("e.paper_id = ANY(:allowed)")
         params["allowed"] = list(allowed)
+    inside = ""  # the planner starts from the smaller of these sets
+    if allowed is None and categories:
+        inside += " AND e.paper_id IN (SELECT c.paper_id FROM paper_categories c WHERE c.category = ANY(:cats))"
+    if allowed is None and (since or until):
+        dates = " AND ".join(
+            clause for clause, given in (("published >= :since", since), ("published <= :until", until)) if given
+        )
+        inside += f" AND e.paper_id IN (SELECT id FROM papers WHERE {dates})"
     distance = f"(e.embedding::vector({dim})) <=> CAST(:q AS vector({dim}))"
     indexed = f"(e.embedding::halfvec({dim})) <=> CAST(:q AS halfvec({dim}))" if half else distance
     # The exact query orders by the score, which the HNSW index cannot provide, so no plan of it uses the
     # index. (Planner settings cannot force that: psycopg prepares a statement run five times, and PostgreSQL
     # then reuses a cached generic plan, built with the index, whatever enable_indexscan says.)
-    approximate = (
-        f"SELECT paper_id, score FROM (SELECT e.paper_id, 1 - ({distance}) AS score FROM embeddings e "
-        f"WHERE {' AND '.join(near)} ORDER BY {indexed} LIMIT :fetch) AS found ORDER BY score DESC LIMIT :k"
-    )
-    exact = (
-        f"SELECT e.paper_id, 1 - ({distance}) AS score FROM embeddings e JOIN papers p ON p.id = e.paper_id "
-        f"WHERE {' AND '.join(exact_where)} ORDER BY score DESC LIMIT :k"
-    )
-    if exact_below > 0 and _at_most(conn, exact_below, since, until, categories, allowed):
+    select = f"SELECT e.paper_id, 1 - ({distance}) AS score FROM embeddings e WHERE {' AND '.join(where)}"
+    approximate = f"SELECT paper_id, score FROM ({select} ORDER BY {indexed} LIMIT :fetch) AS found ORDER BY score DESC LIMIT :k"
+    exact = f"{select}{inside} ORDER BY score DESC LIMIT :k"
+    if exact_first:
         return [(row.paper_id, float(row.score)) for row in conn.execute(sa.text(exact), params)]
     settings = {"hnsw.ef_search": str(int(ef_search))}
     if iterative:
@@ -172,17 +169,9 @@ def nearest(
     return [(row.paper_id, float(row.score)) for row in rows]
 
 
-def _at_most(
-    conn: Connection,
-    count: int,
-    since: date | None,
-    until: date | None,
-    categories: Sequence[str],
-    allowed: Collection[str] | None,
-) -> bool:
-    """Whether one of the filters alone keeps at most `count` papers (read from an index, at most count + 1 rows)."""
-    if allowed is not None and len(allowed) <= count:
-        return True
+def at_most(conn: Connection, count: int, since: date | None, until: date | None, categories: Sequence[str]) -> bool:
+    """Whether the category or the date filter alone keeps at most `count` papers (read from an index, at most
+    count + 1 rows)."""
     counts, params = [], {"cap": count + 1, "since": since, "until": until, "cats": list(categories)}
     if categories:
         counts.append(

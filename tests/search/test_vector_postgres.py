@@ -247,3 +247,14 @@ def test_0011_fills_the_copies_from_the_papers_already_there(loaded, store: Stor
         ).scalar_one()
     assert unfilled == 0 and len(vectors) == PAPERS
 
+
+
+def test_a_filter_s_size_is_counted_once_a_minute(loaded, store: Store) -> None:
+    """Whether a filter keeps few papers is read once and reused: repeated searches in a category pay no count."""
+    index, _vectors, rare = loaded
+    statements: list[str] = []
+    sa.event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    query = np.random.default_rng(9).standard_normal(DIM).astype(np.float32)
+    for _ in range(3):
+        assert {pid for pid, _ in index.search(query, 10, Filters(categories=(RARE,)))} <= rare
+    assert sum("SELECT least(" in s for s in statements) == 1
