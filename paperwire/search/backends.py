@@ -47,11 +47,20 @@ class VectorBackend(Protocol):
     def rebuild(self) -> int:
         """Rebuild from the database; returns the number of vectors."""
 
-    def search(self, vector: np.ndarray, limit: int, filters: Filters, allowed: set[str] | None = None) -> Scored:
+    def search(
+        self,
+        vector: np.ndarray,
+        limit: int,
+        filters: Filters,
+        allowed: set[str] | None = None,
+        *,
+        for_fusion: bool = False,
+    ) -> Scored:
         """The `limit` nearest papers inside the filters (and inside `allowed`, if given), best first.
 
-        A selective filter still returns `limit` correct results when that many papers pass it.
-        """
+        A selective filter still returns `limit` correct results when that many papers pass it. `for_fusion`: the
+        caller fuses these with keyword candidates (hybrid search), so an index may trade a little recall inside
+        filters for speed."""
 
     def vector_of(self, paper_id: str) -> np.ndarray | None:
         """The stored vector of a paper, or None."""

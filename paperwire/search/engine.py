@@ -218,7 +218,7 @@ class SearchEngine:
         if mode in ("semantic", "hybrid"):
             vector = self.query_vector(query.text)
             rankings["semantic"] = self.nearest(
-                vector, max(depth, FUSION_DEPTH if mode == "hybrid" else depth), query.filters, query=query
+                vector, self._semantic_depth(mode, depth), query.filters, query=query, for_fusion=mode == "hybrid"
             )
         keyword_full = self.keyword.full_match_score(query) if "keyword" in rankings else None
         cosines = rankings.get("semantic")
@@ -257,6 +257,15 @@ class SearchEngine:
         metrics.observe_search(mode, started)
         return SearchResults(query, mode, hits, offset, limit, close=close)
 
+    def _semantic_depth(self, mode: str, depth: int) -> int:
+        """How many nearest papers a search needs. The calibrated fusion needs no more than the page's depth: every
+        keyword candidate gets its cosine anyway (_cosines_missing), and a paper found only by meaning scores
+        (1 - keyword_weight) x its cosine, which the `depth` nearer papers each reach, so it could not enter the
+        page. Rank fusions take FUSION_DEPTH from each side."""
+        if mode == "hybrid" and self.settings.fusion != "calibrated":
+            return max(depth, FUSION_DEPTH)
+        return depth
+
     def _cosines_missing(self, vector: np.ndarray, keyword: Scored, semantic: Scored) -> Scored:
         """Cosines of the keyword candidates that the vector search did not return (their vectors are at hand),
         so that no candidate loses its semantic side for being 101st."""
@@ -279,12 +288,14 @@ class SearchEngine:
         *,
         query: Query | None = None,
         exclude: set[str] | None = None,
+        for_fusion: bool = False,
     ) -> Scored:
-        """Nearest papers to a vector inside filters, honouring author filters, exclusions and text checks."""
+        """Nearest papers to a vector inside filters, honouring author filters, exclusions and text checks
+        (`for_fusion`: see VectorBackend.search)."""
         allowed = self.keyword.ids_with_authors(filters.authors) if filters.authors else None
         strict_text = query is not None and (query.phrases or query.excluded)
         extra = len(exclude or ()) + (depth if strict_text else 0)
-        found = self.vectors.search(vector, min(depth + extra, MAX_DEPTH * 2), filters, allowed)
+        found = self.vectors.search(vector, min(depth + extra, MAX_DEPTH * 2), filters, allowed, for_fusion=for_fusion)
         if exclude:
             found = [(pid, s) for pid, s in found if pid not in exclude]
         if strict_text:

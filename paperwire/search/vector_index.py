@@ -226,8 +226,17 @@ class BinaryVectorIndex:
         found = [pid for pid, ok in zip(paper_ids, keep.tolist(), strict=True) if ok]
         return found, np.asarray(state.floats[rows[keep]], dtype=np.float32)
 
-    def search(self, vector: np.ndarray, limit: int, filters: Filters, allowed: set[str] | None = None) -> Scored:
-        """The `limit` nearest visible papers inside the filters (and `allowed`), best first, by cosine."""
+    def search(
+        self,
+        vector: np.ndarray,
+        limit: int,
+        filters: Filters,
+        allowed: set[str] | None = None,
+        *,
+        for_fusion: bool = False,
+    ) -> Scored:
+        """The `limit` nearest visible papers inside the filters (and `allowed`), best first, by cosine (a filter
+        costs this index no extra recall, so `for_fusion` changes nothing)."""
         state = self._state
         if state is None or limit <= 0 or not len(state.keys):
             return []

@@ -212,3 +212,35 @@ def test_hydrate_reads_each_row_once_with_a_cache(engine: SearchEngine) -> None:
     rows[plain.hits[0].id] = {**rows[plain.hits[0].id], "title": "from the cache"}
     again = engine.search("image segmentation", limit=10, rows=rows)
     assert again.hits[0].title == "from the cache"
+
+
+@pytest.mark.parametrize("filters", [Filters(), Filters(categories=("cs.CV",))], ids=["unfiltered", "cs.CV"])
+def test_hybrid_asks_only_the_page_s_depth_of_nearest_papers_and_ranks_as_with_more(
+    engine: SearchEngine, filters: Filters
+) -> None:
+    """The calibrated fusion of a page from the page's depth of nearest papers equals the fusion of FUSION_DEPTH of
+    them: every keyword candidate has its cosine either way, and a paper found only by meaning cannot pass the
+    `depth` nearer ones."""
+    from paperwire.search.engine import FUSION_DEPTH, KEYWORD_FILL_DEPTH
+    from paperwire.search.hybrid import fuse
+    from paperwire.search.query import parse_query
+
+    asked: list[int] = []
+    search_vectors = engine.vectors.search
+    engine.vectors.search = lambda vector, limit, *args, **kwargs: asked.append(limit) or search_vectors(  # type: ignore[method-assign]
+        vector, limit, *args, **kwargs
+    )
+    for text in ("diffusion models for image generation", "speech recognition", "graph neural networks", "robots"):
+        asked.clear()
+        page = [hit.id for hit in engine.search(text, mode="hybrid", limit=8, offset=2, filters=filters).hits]
+        assert asked == [10]
+        query = parse_query(text).with_filters(filters)
+        vector = engine.query_vector(query.text)
+        keyword = engine.keyword.search(query, KEYWORD_FILL_DEPTH)
+        semantic = search_vectors(vector, FUSION_DEPTH, filters)
+        seen = {pid for pid, _ in semantic}
+        cosines = semantic + engine.vectors.cosines(vector, [pid for pid, _ in keyword if pid not in seen])
+        settings = engine.settings
+        full = engine.keyword.full_match_score(query)
+        fused = fuse(keyword, cosines, method="calibrated", keyword_weight=settings.keyword_weight, keyword_full=full)
+        assert len(page) == 8 and page == [pid for pid, _ in fused[2:10]]
