@@ -21,7 +21,8 @@ Each mode below runs through paperwire.search.engine.SearchEngine.search (what t
 with the site's page size (21), after 20 untimed queries (WARMUP); the two backends alternate query by
 query, one thread, so both see the same machine load. Reported: p50 and p95 per mode and backend and the
 ratio PostgreSQL / embedded of the p50s. Correctness: recall@10 of each backend's semantic top 10 (without
-and with filters) against exact float32 search (numpy, the same imported vectors, the same filters).
+and with filters; SearchEngine.nearest, the ranking semantic search shows before its relevance floor) against exact
+float32 search (numpy, the same imported vectors, the same filters).
 Sizes: pg_database_size and the largest relations, SQLite's files and the index folders, bytes per paper.
 Every phase is bounded: --max-minutes for the whole run, statement_timeout on PostgreSQL.
 """
@@ -525,7 +526,9 @@ def recall(
                 vector = embedder.embed([parse_query(text).text])[0]
                 truth = set(exact.top(vector, rows, 10))
                 for name, engine in engines.items():
-                    got = [h.id for h in engine.search(text, mode="semantic", limit=10, filters=filters).hits]
+                    # The engine's semantic ranking, before the relevance floor (which shows only the nearest 3 when
+                    # nothing is close, and would count as misses what the index did find).
+                    got = [pid for pid, _ in engine.nearest(vector, 10, filters, query=parse_query(text))]
                     values[name].append(len(truth.intersection(got)) / len(truth) if truth else float(not got))
             out[label] = {
                 "selectivity": round(len(rows) / len(exact.ids), 4),
