@@ -6,6 +6,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,6 +29,7 @@ from paperwire.store import papers as repo
 MAX_LIMIT = 100
 MAX_DEPTH = 1000  # offset + limit: deeper pages are not useful and cost more than they give
 FUSION_DEPTH = 100  # candidates taken from each ranking before fusing
+LEG_THREADS = 4  # keyword legs of concurrent hybrid searches in the database, per process
 QUERY_CACHE_SIZE = 1024  # query vectors kept (1.5 KB each)
 KEYWORD_FILL_DEPTH = 300  # calibrated fusion: keyword scores this deep, so vector candidates keep theirs
 
@@ -89,6 +91,18 @@ class SearchEngine:
         self._loading = threading.Lock()
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._leg_pool: ThreadPoolExecutor | None = None
+
+    @property
+    def _legs(self) -> ThreadPoolExecutor:
+        """A thread for the keyword leg of a hybrid search in the database, which then runs in another PostgreSQL
+        backend while this thread embeds the query and runs the vector leg: the search waits for the slower leg
+        instead of both. (The embedded indexes compute in this process, on the cores the web workers share, so
+        they run one after the other.)"""
+        with self._loading:
+            if self._leg_pool is None:
+                self._leg_pool = ThreadPoolExecutor(max_workers=LEG_THREADS, thread_name_prefix="paperwire-search-leg")
+        return self._leg_pool
 
     @property
     def embedder(self) -> Embedder:
@@ -210,16 +224,22 @@ class SearchEngine:
             return listing
         depth = offset + limit
         rankings: dict[str, Scored] = {}
+        keyword_leg: Future[Scored] | None = None
         if mode in ("keyword", "hybrid"):
             wanted = depth if mode == "keyword" else max(depth, FUSION_DEPTH)
             if mode == "hybrid" and self.settings.fusion == "calibrated":
                 wanted = max(wanted, KEYWORD_FILL_DEPTH)
-            rankings["keyword"] = self.keyword.search(query, wanted)
+            if mode == "hybrid" and self.in_database:
+                keyword_leg = self._legs.submit(self.keyword.search, query, wanted)
+            else:
+                rankings["keyword"] = self.keyword.search(query, wanted)
         if mode in ("semantic", "hybrid"):
             vector = self.query_vector(query.text)
             rankings["semantic"] = self.nearest(
                 vector, self._semantic_depth(mode, depth), query.filters, query=query, for_fusion=mode == "hybrid"
             )
+        if keyword_leg is not None:
+            rankings = {"keyword": keyword_leg.result(), **rankings}
         keyword_full = self.keyword.full_match_score(query) if "keyword" in rankings else None
         cosines = rankings.get("semantic")
         if mode == "hybrid":
