@@ -244,3 +244,32 @@ def test_hybrid_asks_only_the_page_s_depth_of_nearest_papers_and_ranks_as_with_m
         full = engine.keyword.full_match_score(query)
         fused = fuse(keyword, cosines, method="calibrated", keyword_weight=settings.keyword_weight, keyword_full=full)
         assert len(page) == 8 and page == [pid for pid, _ in fused[2:10]]
+
+
+def test_hybrid_in_the_database_runs_its_two_legs_at_once(engine: SearchEngine, search_index: str) -> None:
+    """On PostgreSQL's own indexes the keyword leg runs in a thread of its own, so both statements are in the
+    database together; the embedded indexes run both legs in the caller's thread."""
+    import threading
+
+    import sqlalchemy as sa
+
+    from paperwire.search.query import parse_query
+
+    threads: dict[str, set[str]] = {"keyword": set(), "vector": set()}
+
+    def record(conn, cursor, statement, *args) -> None:
+        if "search_tsv" in statement:
+            threads["keyword"].add(threading.current_thread().name)
+        elif "<=>" in statement:
+            threads["vector"].add(threading.current_thread().name)
+
+    sa.event.listen(engine.store.engine, "before_cursor_execute", record)
+    results = engine.search("graph neural networks for molecules", mode="hybrid", limit=10)
+    sa.event.remove(engine.store.engine, "before_cursor_execute", record)
+    alone = engine.keyword.search(parse_query("graph neural networks for molecules"), 300)
+    assert results.hits and {hit.id for hit in results.hits if "keyword" in hit.ranks} <= {pid for pid, _ in alone}
+    if search_index == "database":
+        assert threads["vector"] == {threading.current_thread().name}
+        assert {name.startswith("paperwire-search-leg") for name in threads["keyword"]} == {True}
+    else:
+        assert not (threads["keyword"] | threads["vector"]) - {threading.current_thread().name}
