@@ -33,14 +33,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-import scale  # noqa: E402  (bench/scale.py: its stores, queries and exact search)
+import scale  # bench/scale.py: its stores, queries and exact search
 
-from paperwire.config import load_settings  # noqa: E402
-from paperwire.search.embedder import load_embedder  # noqa: E402
-from paperwire.search.query import Filters, parse_query  # noqa: E402
-from paperwire.search.vector_postgres import EF_SEARCH, FILTERED_FETCH, MAX_SCAN_TUPLES, PostgresVectorIndex  # noqa: E402
-from paperwire.store import Store  # noqa: E402
-from paperwire.store.vector_rows import set_local, vector_literal  # noqa: E402
+from paperwire.config import load_settings
+from paperwire.search.embedder import load_embedder
+from paperwire.search.query import Filters, parse_query
+from paperwire.search.vector_postgres import EF_SEARCH, FILTERED_FETCH, MAX_SCAN_TUPLES, PostgresVectorIndex
+from paperwire.store import Store
+from paperwire.store.vector_rows import set_local, vector_literal
 
 BIT_INDEX = "ix_embeddings_hnsw_bits_bench"
 RESCORE = (200, 400)
@@ -134,12 +134,16 @@ def main() -> None:
                 name: conn.execute(sa.text("SELECT pg_relation_size(to_regclass(:n))"), {"n": name}).scalar_one()
                 for name in (BIT_INDEX, halfvec._index)
             }
-        print(f"binary index ready in {time.perf_counter() - began:.0f} s; sizes (MB): "
-              + ", ".join(f"{k} {v / 2**20:.0f}" for k, v in sizes.items()))
+        print(
+            f"binary index ready in {time.perf_counter() - began:.0f} s; sizes (MB): "
+            + ", ".join(f"{k} {v / 2**20:.0f}" for k, v in sizes.items())
+        )
         queries = {k: v[: args.queries] for k, v in scale.make_queries(lite).items()}
         exact = scale.Exact(lite, folder / "vectors.npz")
         strategies = ["halfvec", "halfvec, joined (0010)", *(f"bits + rescoring {n}" for n in RESCORE)]
-        print(f"\n{'filter [queries]':<34}{'strategy':<24}{'p50 @10':>9}{'p95 @10':>9}{'p50 @100':>10}{'recall@10':>11}")
+        print(
+            f"\n{'filter [queries]':<34}{'strategy':<24}{'p50 @10':>9}{'p95 @10':>9}{'p50 @100':>10}{'recall@10':>11}"
+        )
         seen: set[Filters] = set()
         for _, _, filters in scale.MODES:
             if filters in seen:

@@ -1,4 +1,5 @@
-"""Vector search in PostgreSQL with pgvector: an HNSW cosine index, filters in SQL.
+"""Vector search in PostgreSQL with pgvector: an HNSW cosine index, filters in SQL on each vector row's copies of
+its paper's date, categories and visibility (migration 0011), so the index scan reads no other table.
 
 pgvector 0.8 and later scan the index iteratively, so a filter that keeps 1 % of the papers still gets its
 nearest ones from the index; older releases stop after ef_search rows, and a filter that leaves fewer than

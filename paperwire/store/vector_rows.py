@@ -155,7 +155,9 @@ def nearest(
     # index. (Planner settings cannot force that: psycopg prepares a statement run five times, and PostgreSQL
     # then reuses a cached generic plan, built with the index, whatever enable_indexscan says.)
     select = f"SELECT e.paper_id, 1 - ({distance}) AS score FROM embeddings e WHERE {' AND '.join(where)}"
-    approximate = f"SELECT paper_id, score FROM ({select} ORDER BY {indexed} LIMIT :fetch) AS found ORDER BY score DESC LIMIT :k"
+    approximate = (
+        f"SELECT paper_id, score FROM ({select} ORDER BY {indexed} LIMIT :fetch) AS found ORDER BY score DESC LIMIT :k"
+    )
     exact = f"{select}{inside} ORDER BY score DESC LIMIT :k"
     if exact_first:
         return [(row.paper_id, float(row.score)) for row in conn.execute(sa.text(exact), params)]

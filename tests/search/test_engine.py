@@ -227,8 +227,11 @@ def test_hybrid_asks_only_the_page_s_depth_of_nearest_papers_and_ranks_as_with_m
 
     asked: list[int] = []
     search_vectors = engine.vectors.search
-    engine.vectors.search = lambda vector, limit, *args, **kwargs: asked.append(limit) or search_vectors(  # type: ignore[method-assign]
-        vector, limit, *args, **kwargs
+    engine.vectors.search = lambda vector, limit, *args, **kwargs: (
+        asked.append(limit)
+        or search_vectors(  # type: ignore[method-assign]
+            vector, limit, *args, **kwargs
+        )
     )
     for text in ("diffusion models for image generation", "speech recognition", "graph neural networks", "robots"):
         asked.clear()

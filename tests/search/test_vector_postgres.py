@@ -248,7 +248,6 @@ def test_0011_fills_the_copies_from_the_papers_already_there(loaded, store: Stor
     assert unfilled == 0 and len(vectors) == PAPERS
 
 
-
 def test_a_filter_s_size_is_counted_once_a_minute(loaded, store: Store) -> None:
     """Whether a filter keeps few papers is read once and reused: repeated searches in a category pay no count."""
     index, _vectors, rare = loaded
