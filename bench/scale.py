@@ -4,6 +4,8 @@
     .venv/bin/python bench/scale.py --reuse        # measure again on the stores loaded before (minutes)
     .venv/bin/python bench/scale.py --small        # a ~1,600-paper development run (bench/out/scale-small/)
     .venv/bin/python bench/scale.py --reuse --explain   # also print EXPLAIN ANALYZE of PostgreSQL's queries
+    .venv/bin/python bench/scale.py --reuse --nodes     # also the default PostgreSQL deployment: a node's embedded
+                                                        # indexes, built and synced from the database (node-home/)
 
 Data: ../shared/data/arxiv-daily-2025-2026/papers.jsonl.xz (74,728 papers) and every Geiger archive TSV
 (the 2019 dump first, so the 2020 one wins; 212,286 distinct papers), ingested with paperwire's own
@@ -77,6 +79,7 @@ PAGE = 21  # the search page asks for PER_PAGE + 1 hits
 PG_DATABASE = "paperwire_scale"
 PG_SETTINGS = {"maintenance_work_mem": "1GB", "shared_buffers": "1GB", "max_parallel_maintenance_workers": "1"}
 STATEMENT_TIMEOUT = "60s"
+NODE = "postgresql-node"  # --nodes: PostgreSQL searched through a node's embedded indexes (the default deployment)
 # Searches are timed with the indexes in sync and no periodic re-check: BinaryVectorIndex.sync re-reads every row
 # stamped within 5 minutes of its watermark even when nothing changed (~5 s here after a bulk load), which would
 # land inside random searches; that cost is measured on its own ("idle sync") and reported.
@@ -471,6 +474,8 @@ def measure(engines: dict[str, SearchEngine], query_sets: dict[str, list[str]]) 
             figures[row] = {name: {**percentiles(s), "no_hits": empty[name]} for name, s in seconds.items()}
             pg, lite = figures[row]["postgresql"]["p50_ms"], figures[row]["sqlite"]["p50_ms"]
             figures[row]["ratio_p50"] = round(pg / lite, 2) if lite else None
+            if NODE in figures[row]:
+                figures[row]["ratio_node_p50"] = round(figures[row][NODE]["p50_ms"] / lite, 2) if lite else None
             log(f"  {row}: {figures[row]}")
     return figures
 
@@ -640,6 +645,11 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="reuse the stores, vectors and indexes loaded before")
     parser.add_argument("--small", action="store_true", help="a ~1,600-paper development run in bench/out/scale-small")
     parser.add_argument("--explain", action="store_true", help="print PostgreSQL's plans for a few searches")
+    parser.add_argument(
+        "--nodes",
+        action="store_true",
+        help="also measure the default PostgreSQL deployment: a node's embedded indexes synced from the database",
+    )
     parser.add_argument("--max-minutes", type=float, default=60, help="stop the whole run after this long")
     parser.add_argument(
         "--queries", type=int, default=len(TOPICS) + TITLE_QUERIES, help="use the first N queries of each set"
@@ -672,6 +682,11 @@ def main() -> None:
             "sqlite": SearchEngine(lite_settings, lite, embedder=embedder),
             "postgresql": SearchEngine(pg_settings, pgs, embedder=embedder),
         }
+        if args.nodes:  # the same database, searched through a node's own indexes (search_index "embedded")
+            node_settings = load_settings(
+                home=folder / "node-home", database_url=pg.url, search_index="embedded", **common
+            )
+            engines[NODE] = SearchEngine(node_settings, pgs, embedder=embedder)
         batch = lite_settings.ingest_batch_size
         phases.run("sqlite_ingest", lambda: ingest(lite, files, batch))
         phases.run("postgresql_ingest", lambda: ingest(pgs, files, batch))
@@ -683,6 +698,8 @@ def main() -> None:
         phases.run("sqlite_index", lambda: build_indexes(engines["sqlite"]))
         phases.run("postgresql_index", lambda: build_indexes(engines["postgresql"]))
         phases.run("postgresql_vacuum_analyze", pg.vacuum_analyze)
+        if args.nodes:
+            phases.run("node_index", lambda: build_indexes(engines[NODE]))
         with lite.read() as conn:
             paper_count = conn.execute(sa.select(sa.func.count()).select_from(papers_table)).scalar_one()
         with pgs.read() as conn:
@@ -761,18 +778,27 @@ def report(f: dict[str, Any], plans: list[tuple[str, str, list[str]]]) -> None:
         )
     )
     print()
-    print(f"{'mode [queries]':<36}{'embedded p50':>13}{'p95':>9}{'PostgreSQL p50':>16}{'p95':>9}{'PG/embedded':>13}")
+    nodes = any(NODE in row for row in f["search"].values())
+    print(
+        f"{'mode [queries]':<36}{'embedded p50':>13}{'p95':>9}{'PostgreSQL p50':>16}{'p95':>9}{'PG/embedded':>13}"
+        + (f"{'PG node p50':>13}{'p95':>9}{'node/emb.':>11}" if nodes else "")
+    )
     for label, row in f["search"].items():
         lite, pg = row["sqlite"], row["postgresql"]
-        print(
+        line = (
             f"{label:<36}{lite['p50_ms']:>11.2f}ms{lite['p95_ms']:>7.1f}ms{pg['p50_ms']:>14.2f}ms{pg['p95_ms']:>7.1f}ms"
             f"{row['ratio_p50']:>12.2f}x"
         )
+        if NODE in row:
+            node = row[NODE]
+            line += f"{node['p50_ms']:>11.2f}ms{node['p95_ms']:>7.1f}ms{row['ratio_node_p50']:>10.2f}x"
+        print(line)
     print()
     print("semantic recall@10 against exact float32 search over the same vectors")
     for label, row in f["recall_at_10"].items():
         print(
             f"  {label:<30} (filter keeps {row['selectivity']:.2%})  embedded {row['sqlite']:.3f}   PostgreSQL {row['postgresql']:.3f}"
+            + (f"   PG node {row[NODE]:.3f}" if NODE in row else "")
         )
     s = f["storage"]
     print()
