@@ -67,7 +67,10 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = Field(32, ge=1, description="Papers embedded per model call.")
     vector_candidates: int = Field(
-        1000, ge=10, description="Candidates kept by the binary first stage before full-precision rescoring."
+        2000,
+        ge=10,
+        description="Candidates kept by the binary first stage before full-precision rescoring (1,000 gave "
+        "recall@10 0.92-0.94 on typed questions at 287 k papers, 2,000 gives 0.96-0.99).",
     )
     fusion: str = Field(
         "calibrated",
