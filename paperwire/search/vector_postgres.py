@@ -33,6 +33,7 @@ FILTERED_FETCH = 100
 FUSION_FETCH = 50
 MAX_SCAN_TUPLES = 20_000  # pgvector >= 0.8: index rows an iterative scan may visit before the exact fallback
 EXACT_BELOW = 3_000  # a filter keeping at most this many papers is searched exactly (~1 % at 287 k)
+NO_VECTORS_SECONDS = 10.0  # how long "this model has no vectors yet" is believed before asking again
 FILTER_SIZES_KEPT, FILTER_SIZES_SECONDS = 256, 60.0  # whether a filter keeps few papers, per filter, reused this long
 
 log = logging.getLogger("paperwire.search")
@@ -46,6 +47,7 @@ class PostgresVectorIndex:
         self.model = model
         self.dim = int(dim) if dim else None
         self._ready = False
+        self._no_vectors_at = float("-inf")
         with store.read() as conn:
             self.pgvector = vector_rows.pgvector_version(conn)
         self.iterative = vector_rows.has_iterative_scans(self.pgvector)
@@ -70,14 +72,20 @@ class PostgresVectorIndex:
         """The name of the index of float32 copies, which releases before the halfvec one made."""
         return "ix_embeddings_hnsw_" + hashlib.md5(f"{self.model}:{self.dim}".encode()).hexdigest()[:12]
 
-    def _ensure_index(self) -> bool:
-        """Create the HNSW index for the model's dimension once vectors exist; False while there are none."""
+    def _ensure_index(self, *, recheck: bool = False) -> bool:
+        """Create the HNSW index for the model's dimension once vectors exist; False while there are none.
+
+        While the model has no vectors the answer is kept NO_VECTORS_SECONDS (unless `recheck`): the look-up
+        cannot use an index in PostgreSQL's generic plan, and scans every vector row (0.2 s at 287 k papers)."""
         if self._ready:
             return True
         if self.dim is None:
+            if not recheck and time.monotonic() - self._no_vectors_at < NO_VECTORS_SECONDS:
+                return False
             with self.store.read() as conn:
                 self.dim = vector_rows.model_dim(conn, self.model)
             if self.dim is None:
+                self._no_vectors_at = time.monotonic()
                 return False
         with self.store.read() as conn:  # usually there already: no write, so a read-only database still searches
             exists = vector_rows.index_exists(conn, self._index)
@@ -90,11 +98,13 @@ class PostgresVectorIndex:
         return True
 
     def sync(self) -> int:
-        self._ensure_index()
+        """Create the index once the model has vectors (asked again on every sync, at most every
+        index_sync_interval s, while a search takes the answer of the last NO_VECTORS_SECONDS)."""
+        self._ensure_index(recheck=True)
         return 0
 
     def rebuild(self) -> int:
-        if self._ensure_index():
+        if self._ensure_index(recheck=True):
             self._ready = False
             with self.store.write() as conn:
                 vector_rows.drop_index(conn, self._index)

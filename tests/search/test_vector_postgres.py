@@ -257,3 +257,24 @@ def test_a_filter_s_size_is_counted_once_a_minute(loaded, store: Store) -> None:
     for _ in range(3):
         assert {pid for pid, _ in index.search(query, 10, Filters(categories=(RARE,)))} <= rare
     assert sum("SELECT least(" in s for s in statements) == 1
+
+
+def test_a_model_without_vectors_is_looked_up_once_per_sync_not_per_search(
+    store: Store, settings: Settings, backend: str
+) -> None:
+    """Before its first vector, searches take the last answer instead of scanning every vector row again; a sync
+    asks again, and finds the vectors once they are there."""
+    if backend != "postgresql":
+        pytest.skip("pgvector is PostgreSQL's")
+    ingest_items(store, [ParsedItem(PaperRecord("2401.00001", "Paper"), "test", 0)], source="test")
+    index = PostgresVectorIndex(store, settings, MODEL)
+    statements: list[str] = []
+    sa.event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    query = np.ones(DIM, dtype=np.float32) / np.sqrt(DIM)
+    assert index.search(query, 5, Filters()) == [] and index.search(query, 5, Filters()) == []
+    assert sum("SELECT dim FROM embeddings" in s for s in statements) == 1
+    with store.write() as conn:
+        save_vectors(conn, MODEL, pending_papers(conn, MODEL, 10), query[None, :])
+    assert index.search(query, 5, Filters()) == []  # the answer of a moment ago
+    index.sync()
+    assert [pid for pid, _ in index.search(query, 5, Filters())] == ["2401.00001"]
