@@ -129,12 +129,8 @@ def nearest(
     # rows its index scan visits, the exact one on the rows of the papers inside the filters, found through the
     # filters' own indexes (the author filter's ids, paper_categories, papers.published).
     where = [f"e.dim = {dim}", "e.model = :model", "NOT e.hidden"]
-    if since:
-        where.append("e.published >= :since")
-        params["since"] = since
-    if until:
-        where.append("e.published <= :until")
-        params["until"] = until
+    where += _date_clauses("e.", since, until)
+    params |= {name: given for name, given in (("since", since), ("until", until)) if given}
     if categories:
         where.append("e.categories && CAST(:cats AS text[])")
         params["cats"] = list(categories)
@@ -145,10 +141,7 @@ def nearest(
     if allowed is None and categories:
         inside += " AND e.paper_id IN (SELECT c.paper_id FROM paper_categories c WHERE c.category = ANY(:cats))"
     if allowed is None and (since or until):
-        dates = " AND ".join(
-            clause for clause, given in (("published >= :since", since), ("published <= :until", until)) if given
-        )
-        inside += f" AND e.paper_id IN (SELECT id FROM papers WHERE {dates})"
+        inside += f" AND e.paper_id IN (SELECT id FROM papers WHERE {' AND '.join(_date_clauses('', since, until))})"
     distance = f"(e.embedding::vector({dim})) <=> CAST(:q AS vector({dim}))"
     indexed = f"(e.embedding::halfvec({dim})) <=> CAST(:q AS halfvec({dim}))" if half else distance
     # The exact query orders by the score, which the HNSW index cannot provide, so no plan of it uses the
@@ -171,6 +164,15 @@ def nearest(
     return [(row.paper_id, float(row.score)) for row in rows]
 
 
+def _date_clauses(alias: str, since: date | None, until: date | None) -> list[str]:
+    """The date filter's clauses over `alias`published, bound as :since and :until."""
+    return [
+        f"{alias}published {op} :{name}"
+        for op, name, given in ((">=", "since", since), ("<=", "until", until))
+        if given
+    ]
+
+
 def at_most(conn: Connection, count: int, since: date | None, until: date | None, categories: Sequence[str]) -> bool:
     """Whether the category or the date filter alone keeps at most `count` papers (read from an index, at most
     count + 1 rows)."""
@@ -180,11 +182,7 @@ def at_most(conn: Connection, count: int, since: date | None, until: date | None
             "(SELECT count(*) FROM (SELECT 1 FROM paper_categories WHERE category = ANY(:cats) LIMIT :cap) c)"
         )
     if since or until:
-        dates = " AND ".join(
-            clause
-            for clause, given in (("published >= :since", since), ("published <= :until", until))
-            if given is not None
-        )
+        dates = " AND ".join(_date_clauses("", since, until))
         counts.append(f"(SELECT count(*) FROM (SELECT 1 FROM papers WHERE {dates} LIMIT :cap) d)")
     if not counts:
         return False
